@@ -1,0 +1,47 @@
+// quantlab: which quantization of my model should I ship? One executable, one subcommand per step.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+
+#include "command_registry.h"
+
+namespace quantlab::cli {
+std::vector<CommandSpec>& Commands() {
+  static std::vector<CommandSpec> commands;
+  return commands;
+}
+}  // namespace quantlab::cli
+
+int main(int argc, char** argv) {
+  using namespace quantlab::cli;
+  CLI::App app{"quantlab — measure which quantization of an LLM to ship"};
+  app.set_version_flag("--version", std::string("quantlab ") + QUANTLAB_VERSION);
+  app.require_subcommand(1);
+
+  auto& commands = Commands();
+  std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::map<CLI::App*, std::function<int()>> runners;
+  for (auto& spec : commands) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.description);
+    runners[sub] = spec.setup(*sub);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) {
+      try {
+        return run();
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "quantlab {}: error: {}\n", sub->get_name(), e.what());
+        return 1;
+      }
+    }
+  }
+  return 1;
+}

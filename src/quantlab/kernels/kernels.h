@@ -1,0 +1,41 @@
+// The kernel contract between the quantized formats and the engine. For each weight type: how to turn a
+// row back into floats, which activation format its dot product takes (as ggml pairs them: K-quants with
+// Q8_K, Q4_0/Q5_0/Q8_0 with Q8_0, Q4_1/Q5_1 with Q8_1, F16 with F16, BF16 with BF16, F32 with F32), how
+// to quantize an activation row into that format, and the dot product itself.
+//
+// Each function exists as a scalar reference (the definition) and SIMD versions chosen at start-up from
+// cpuid; SIMD versions are tested against the reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "quantlab/gguf/types.h"
+
+namespace quantlab {
+
+struct TypeKernels {
+  GgmlType type;
+  GgmlType vec_dot_type;  // format the activations must be in for `vec_dot`
+  // Weight row (n elements of `type`) -> floats.
+  void (*to_float)(const void* src, float* dst, int64_t n);
+  // Activation floats -> n elements of `vec_dot_type`.
+  void (*from_float)(const float* src, void* dst, int64_t n);
+  // Dot product of a weight row (`type`) and an activation row (`vec_dot_type`), n elements.
+  float (*vec_dot)(int64_t n, const void* weight_row, const void* activation_row);
+};
+
+enum class CpuIsa { kScalar, kAvx2, kAvx512 };
+
+// The best ISA this CPU supports among those compiled in; QUANTLAB_ISA=scalar|avx2|avx512 in the
+// environment caps it (for tests and comparisons).
+CpuIsa DetectedIsa();
+const char* IsaName(CpuIsa isa);
+
+// Kernels for `type` at the detected ISA; nullptr for a type quantlab cannot compute with.
+const TypeKernels* KernelsFor(GgmlType type);
+// Kernels at a given ISA (falls back to the next lower one where a kernel has no such version).
+const TypeKernels* KernelsFor(GgmlType type, CpuIsa isa);
+
+}  // namespace quantlab

@@ -1,0 +1,121 @@
+// Block layouts of ggml's quantized formats, byte-identical to ggml's structs (ggml-common.h). A
+// tensor row of n elements is n / kBlockSize consecutive blocks. `fp16_t` fields hold IEEE half bits.
+#pragma once
+
+#include <cstdint>
+
+#include "quantlab/util/fp16.h"
+
+namespace quantlab {
+
+inline constexpr int kQK4_0 = 32;
+inline constexpr int kQK4_1 = 32;
+inline constexpr int kQK5_0 = 32;
+inline constexpr int kQK5_1 = 32;
+inline constexpr int kQK8_0 = 32;
+inline constexpr int kQK8_1 = 32;
+inline constexpr int kQK_K = 256;       // super-block size of the K-quants
+inline constexpr int kKScaleSize = 12;  // packed 6-bit scales/mins of Q4_K and Q5_K
+
+// 4.5 bits/weight: x = d * (q - 8), q in [0, 15]; low nibbles hold elements 0..15, high 16..31.
+struct BlockQ4_0 {
+  fp16_t d;
+  uint8_t qs[kQK4_0 / 2];
+};
+static_assert(sizeof(BlockQ4_0) == 18);
+
+// 5 bits/weight: x = d * q + m, q in [0, 15].
+struct BlockQ4_1 {
+  fp16_t d;
+  fp16_t m;
+  uint8_t qs[kQK4_1 / 2];
+};
+static_assert(sizeof(BlockQ4_1) == 20);
+
+// 5.5 bits/weight: x = d * (q - 16), q in [0, 31]; qh holds the fifth bit of each element.
+struct BlockQ5_0 {
+  fp16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK5_0 / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
+
+// 6 bits/weight: x = d * q + m, q in [0, 31].
+struct BlockQ5_1 {
+  fp16_t d;
+  fp16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK5_1 / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
+
+// 8.5 bits/weight: x = d * q, q in [-127, 127].
+struct BlockQ8_0 {
+  fp16_t d;
+  int8_t qs[kQK8_0];
+};
+static_assert(sizeof(BlockQ8_0) == 34);
+
+// Activation format for Q4_1/Q5_1 dots: as Q8_0 plus s = d * sum(qs).
+struct BlockQ8_1 {
+  fp16_t d;
+  fp16_t s;
+  int8_t qs[kQK8_1];
+};
+static_assert(sizeof(BlockQ8_1) == 36);
+
+// 2.625 bits/weight: 16 sub-blocks of 16; 4-bit scale and 4-bit min per sub-block, x = d*sc*q - dmin*m.
+struct BlockQ2_K {
+  uint8_t scales[kQK_K / 16];
+  uint8_t qs[kQK_K / 4];
+  fp16_t d;
+  fp16_t dmin;
+};
+static_assert(sizeof(BlockQ2_K) == 84);
+
+// 3.4375 bits/weight: 16 sub-blocks of 16, 6-bit scales; low 2 bits in qs, high bit in hmask.
+struct BlockQ3_K {
+  uint8_t hmask[kQK_K / 8];
+  uint8_t qs[kQK_K / 4];
+  uint8_t scales[12];
+  fp16_t d;
+};
+static_assert(sizeof(BlockQ3_K) == 110);
+
+// 4.5 bits/weight: 8 sub-blocks of 32, 6-bit scales and mins packed in 12 bytes; x = d*sc*q - dmin*m.
+struct BlockQ4_K {
+  fp16_t d;
+  fp16_t dmin;
+  uint8_t scales[kKScaleSize];
+  uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+// 5.5 bits/weight: as Q4_K with a fifth bit per element in qh.
+struct BlockQ5_K {
+  fp16_t d;
+  fp16_t dmin;
+  uint8_t scales[kKScaleSize];
+  uint8_t qh[kQK_K / 8];
+  uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockQ5_K) == 176);
+
+// 6.5625 bits/weight: 16 sub-blocks of 16, 8-bit scales; x = d * sc * (q - 32), q in [0, 63].
+struct BlockQ6_K {
+  uint8_t ql[kQK_K / 2];
+  uint8_t qh[kQK_K / 4];
+  int8_t scales[kQK_K / 16];
+  fp16_t d;
+};
+static_assert(sizeof(BlockQ6_K) == 210);
+
+// Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQK_K];
+  int16_t bsums[kQK_K / 16];
+};
+static_assert(sizeof(BlockQ8_K) == 292);
+
+}  // namespace quantlab
