@@ -1,0 +1,24 @@
+// Facts about the machine and this process that reports and memory measurements need. Speed figures
+// hold only for the machine they were measured on, so reports record these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace quantlab {
+
+struct MachineInfo {
+  std::string cpu_model;     // e.g. "AMD EPYC 9R14"; "unknown" where it cannot be read
+  int logical_cpus = 0;
+  uint64_t total_ram_bytes = 0;
+  std::string os;            // kernel name and release
+};
+
+MachineInfo ReadMachineInfo();
+
+// Peak resident set size of this process so far (VmHWM), in bytes; 0 if unavailable.
+uint64_t PeakRssBytes();
+// Current resident set size (VmRSS), in bytes; 0 if unavailable.
+uint64_t CurrentRssBytes();
+
+}  // namespace quantlab
