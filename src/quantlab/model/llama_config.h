@@ -1,0 +1,56 @@
+// The hyper-parameters of a llama-family model, read from a GGUF file's "<arch>.*" metadata keys as
+// llama.cpp reads them (same keys, same defaults).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "quantlab/gguf/metadata.h"
+#include "quantlab/util/result.h"
+
+namespace quantlab {
+
+enum class LlamaArch { kLlama, kMistral, kQwen2 };
+
+// How RoPE pairs the dimensions of a head: llama.cpp's NORMAL mode rotates adjacent pairs (x[2i],
+// x[2i+1]) — used by llama and mistral files, whose Q/K weights the converter permuted for it; NEOX
+// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2.
+enum class RopeStyle { kNormal, kNeox };
+
+struct LlamaConfig {
+  LlamaArch arch = LlamaArch::kLlama;
+  std::string arch_name;   // "llama", "mistral", "qwen2" as in general.architecture
+  std::string model_name;  // general.name, may be empty
+
+  int n_vocab = 0;      // rows of token_embd.weight
+  int n_ctx_train = 0;  // <arch>.context_length
+  int n_embd = 0;       // <arch>.embedding_length
+  int n_layer = 0;      // <arch>.block_count
+  int n_head = 0;       // <arch>.attention.head_count
+  int n_head_kv = 0;    // <arch>.attention.head_count_kv (defaults to n_head: no GQA)
+  int head_dim = 0;     // n_embd / n_head (or <arch>.attention.key_length)
+  int n_ff = 0;         // <arch>.feed_forward_length
+  int n_rot = 0;        // <arch>.rope.dimension_count (defaults to head_dim)
+
+  float rms_norm_eps = 1e-5f;    // <arch>.attention.layer_norm_rms_epsilon
+  float rope_freq_base = 10000;  // <arch>.rope.freq_base
+  float rope_freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor for linear scaling
+  RopeStyle rope_style = RopeStyle::kNormal;
+
+  bool qkv_bias = false;         // attn_q/k/v.bias present (qwen2)
+  bool tied_embeddings = false;  // output.weight absent: token_embd.weight is the output matrix
+
+  int n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row per token
+  int n_gqa() const { return n_head / n_head_kv; }        // query heads per KV head
+};
+
+// Architectures quantlab can run, as spelled in general.architecture.
+std::span<const std::string_view> SupportedArchitectures();
+
+// Reads and validates the configuration. `n_vocab` comes from the caller (token_embd.weight's rows).
+// Errors name the missing or invalid key, or list the supported architectures.
+Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab);
+
+}  // namespace quantlab
