@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "quantlab/gguf/metadata.h"
@@ -70,6 +71,8 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   GgufMetadata metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  std::unordered_map<std::string, size_t> tensor_index_;  // name -> position in tensors_
+  std::span<const std::byte> bytes_;                      // the whole file (inside mapping_ for Open)
   std::unique_ptr<MappedFile> mapping_;
 };
 

@@ -36,6 +36,10 @@ class GgufWriter {
   // Called after each tensor is written (index, count), e.g. for a progress bar.
   void OnTensorWritten(std::function<void(size_t, size_t)> callback) { on_written_ = std::move(callback); }
 
+  // With no tensors, gguf-py ends the file right after the tensor table while ggml pads it to the
+  // alignment; quantlab follows gguf-py unless told to pad (MakeWriterFromFile keeps what the input did).
+  void SetPadWhenNoTensors(bool pad) { pad_when_no_tensors_ = pad; }
+
   // Writes everything to `path` atomically. On error no file is left at `path` (and any earlier file
   // there is untouched).
   Status WriteTo(const std::string& path);
@@ -44,6 +48,16 @@ class GgufWriter {
   GgufMetadata metadata_;
   std::vector<GgufTensorToWrite> tensors_;
   std::function<void(size_t, size_t)> on_written_;
+  bool pad_when_no_tensors_ = false;
 };
+
+class GgufFile;
+
+// A writer holding `file`'s metadata and tensors (in file order, data copied from the mapping), so that
+// MakeWriterFromFile(f).WriteTo(out) rewrites a file unchanged. The result is byte-identical to the input
+// for files laid out as llama.cpp and gguf-py lay them out (tensors in order, each padded to the
+// alignment), except that version 2 files are written as version 3 (the layout is the same). `file`
+// must outlive the writer.
+GgufWriter MakeWriterFromFile(const GgufFile& file);
 
 }  // namespace quantlab
