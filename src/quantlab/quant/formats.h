@@ -1,0 +1,63 @@
+// Per-format quantizers and dequantizers behind quantize.h. Internal to the quant layer: callers use
+// QuantizeRowReference / QuantizeRows / DequantizeRow or the function pointers from quantize.h.
+//
+//  *Ref(x, y, n):                   ggml's quantize_row_<type>_ref over n elements (any number of rows).
+//  *Weighted(x, y, n_per_row, w):   ggml's quantize_row_<type>_impl for ONE row with importance weights
+//                                   w (n_per_row values); the K-quant ones also accept w == nullptr,
+//                                   which is a different search than *Ref (ggml never calls it so from
+//                                   ggml_quantize_chunk, but its tests do).
+//  Dequantize*(x, y, n):            ggml's dequantize_row_<type>.
+#pragma once
+
+#include <cstdint>
+
+namespace quantlab::quant_internal {
+
+// Legacy 32-element blocks (quantize_legacy.cc).
+void QuantizeQ4_0Ref(const float* x, void* y, int64_t n);
+void QuantizeQ4_1Ref(const float* x, void* y, int64_t n);
+void QuantizeQ5_0Ref(const float* x, void* y, int64_t n);
+void QuantizeQ5_1Ref(const float* x, void* y, int64_t n);
+void QuantizeQ8_0Ref(const float* x, void* y, int64_t n);
+void QuantizeQ8_1Ref(const float* x, void* y, int64_t n);
+void QuantizeQ4_0Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ4_1Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ5_0Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ5_1Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+
+// K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
+void QuantizeQ2_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ3_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ4_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ5_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ6_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ8_KRef(const float* x, void* y, int64_t n);
+void QuantizeQ2_KWeighted(const float* x, void* y, int64_t n_per_row, const float* weights);  // w required
+void QuantizeQ3_KWeighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ4_KWeighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ5_KWeighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+void QuantizeQ6_KWeighted(const float* x, void* y, int64_t n_per_row, const float* weights);
+
+// Plain float formats (dequantize.cc).
+void QuantizeF32(const float* x, void* y, int64_t n);
+void QuantizeF16(const float* x, void* y, int64_t n);
+void QuantizeBF16(const float* x, void* y, int64_t n);
+
+// dequantize.cc
+void DequantizeF32(const void* x, float* y, int64_t n);
+void DequantizeF16(const void* x, float* y, int64_t n);
+void DequantizeBF16(const void* x, float* y, int64_t n);
+void DequantizeQ4_0(const void* x, float* y, int64_t n);
+void DequantizeQ4_1(const void* x, float* y, int64_t n);
+void DequantizeQ5_0(const void* x, float* y, int64_t n);
+void DequantizeQ5_1(const void* x, float* y, int64_t n);
+void DequantizeQ8_0(const void* x, float* y, int64_t n);
+void DequantizeQ8_1(const void* x, float* y, int64_t n);
+void DequantizeQ2_K(const void* x, float* y, int64_t n);
+void DequantizeQ3_K(const void* x, float* y, int64_t n);
+void DequantizeQ4_K(const void* x, float* y, int64_t n);
+void DequantizeQ5_K(const void* x, float* y, int64_t n);
+void DequantizeQ6_K(const void* x, float* y, int64_t n);
+void DequantizeQ8_K(const void* x, float* y, int64_t n);
+
+}  // namespace quantlab::quant_internal
