@@ -32,10 +32,14 @@ enum class CpuIsa { kScalar, kAvx2, kAvx512 };
 // environment caps it (for tests and comparisons).
 CpuIsa DetectedIsa();
 const char* IsaName(CpuIsa isa);
+// The ISAs this CPU can run among those compiled in, lowest first (always starts with kScalar); ignores
+// QUANTLAB_ISA. Tests iterate over these.
+std::span<const CpuIsa> SupportedIsas();
 
 // Kernels for `type` at the detected ISA; nullptr for a type quantlab cannot compute with.
 const TypeKernels* KernelsFor(GgmlType type);
-// Kernels at a given ISA (falls back to the next lower one where a kernel has no such version).
+// Kernels at a given ISA (falls back to the next lower one where a kernel has no such version; an ISA
+// above what the CPU supports is capped to the best supported one).
 const TypeKernels* KernelsFor(GgmlType type, CpuIsa isa);
 
 }  // namespace quantlab

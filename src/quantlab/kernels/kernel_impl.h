@@ -1,0 +1,91 @@
+// Internal to kernels/: the per-ISA function sets the dispatcher (type_kernels.cc) assembles into the
+// public TypeKernels tables, and the multi-row x multi-token tile kernels the matmul uses.
+//
+// Naming: Dot<Weight><Activation><Isa>, e.g. DotQ4_KQ8_KScalar. Every SIMD function has a scalar twin
+// that defines its result; tests/kernels compares them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "quantlab/kernels/kernels.h"
+
+namespace quantlab::kernels_internal {
+
+using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
+using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
+using VecDotFn = float (*)(int64_t n, const void* weight_row, const void* activation_row);
+
+// A block of dot products: out[t * out_stride + r] = dot(weight row r, activation row t) for
+// r < kTileRows, t < kTileTokens (both fixed per kernel, see TileKernel). Rows are `n` elements.
+using DotTileFn = void (*)(int64_t n, const void* weights, size_t weight_stride, const void* activations,
+                           size_t activation_stride, float* out, size_t out_stride);
+
+struct TileKernel {
+  DotTileFn fn = nullptr;
+  int rows = 0;    // weight rows per call
+  int tokens = 0;  // activation rows per call
+};
+
+// One ISA's replacement for some of a type's functions; null members keep the lower ISA's function.
+struct KernelOverride {
+  GgmlType type;
+  ToFloatFn to_float = nullptr;
+  FromFloatFn from_float = nullptr;
+  VecDotFn vec_dot = nullptr;
+  TileKernel tile = {};
+};
+
+// --- Scalar reference (dot_scalar.cc, activation_quant.cc) -------------------------------------------
+float DotQ4_0Q8_0Scalar(int64_t n, const void* w, const void* a);
+float DotQ4_1Q8_1Scalar(int64_t n, const void* w, const void* a);
+float DotQ5_0Q8_0Scalar(int64_t n, const void* w, const void* a);
+float DotQ5_1Q8_1Scalar(int64_t n, const void* w, const void* a);
+float DotQ8_0Q8_0Scalar(int64_t n, const void* w, const void* a);
+float DotQ2_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotQ3_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotQ4_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotQ5_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotQ6_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotF16F16Scalar(int64_t n, const void* w, const void* a);
+float DotBF16BF16Scalar(int64_t n, const void* w, const void* a);
+float DotF32F32Scalar(int64_t n, const void* w, const void* a);
+
+// Activation quantizers for Q8_0 / Q8_1 as llama.cpp's x86 build runs them (see activation_quant.cc for
+// how they differ from the _ref quantizers in quant/).
+void QuantizeActivationQ8_0Scalar(const float* src, void* dst, int64_t n);
+void QuantizeActivationQ8_1Scalar(const float* src, void* dst, int64_t n);
+void FloatToF16Scalar(const float* src, void* dst, int64_t n);
+void FloatToBF16Scalar(const float* src, void* dst, int64_t n);
+void FloatToF32Scalar(const float* src, void* dst, int64_t n);
+void F16ToFloatScalar(const void* src, float* dst, int64_t n);
+
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block's packed 12 scale bytes.
+inline void UnpackScaleMinK4(const uint8_t* packed, int j, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = packed[j] & 63;
+    *min = packed[j + 4] & 63;
+  } else {
+    *scale = (packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4);
+    *min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+  }
+}
+
+// The 16 signed 6-bit scales of a Q3_K block (stored biased by 32 in 12 bytes).
+inline void UnpackQ3KScales(const uint8_t* packed, int8_t* scales) {
+  for (int s = 0; s < 16; ++s) {
+    const int low = s < 8 ? (packed[s] & 0xF) : (packed[s - 8] >> 4);
+    const int high = (packed[8 + s % 4] >> (2 * (s / 4))) & 3;
+    scales[s] = static_cast<int8_t>((low | (high << 4)) - 32);
+  }
+}
+
+// --- Per-ISA sets (only on x86; the files are not compiled elsewhere) ----------------------------------
+std::span<const KernelOverride> Avx2Overrides();
+std::span<const KernelOverride> Avx512Overrides();
+
+// The tile kernel for a weight type at an ISA (falls back to lower ISAs); fn == nullptr if none.
+TileKernel TileKernelFor(GgmlType type, CpuIsa isa);
+
+}  // namespace quantlab::kernels_internal

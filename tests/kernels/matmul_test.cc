@@ -1,0 +1,83 @@
+// MatMulRows against a naive loop of scalar dot products: every weight type, every supported ISA, token
+// counts around the tile sizes, row ranges that start and end off tile boundaries, strided rows.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_test_util.h"
+#include "quantlab/kernels/matmul.h"
+
+namespace quantlab {
+namespace {
+
+using testing::AbsDotMagnitude;
+using testing::DotTypes;
+using testing::RandomFloats;
+using testing::RandomWeightRow;
+
+struct Problem {
+  GgmlType type;
+  int64_t n_rows, n_cols, n_tokens;
+  size_t weight_stride, act_stride;
+  std::vector<uint8_t> weights, act;
+};
+
+Problem MakeProblem(GgmlType type, int64_t n_rows, int64_t n_blocks, int64_t n_tokens, std::mt19937& rng) {
+  Problem p;
+  p.type = type;
+  p.n_rows = n_rows;
+  p.n_cols = n_blocks * std::max<int64_t>(TypeInfo(type).block_size, 32);
+  p.n_tokens = n_tokens;
+  // Padding between rows so strides are not equal to the row size (as in a strided view).
+  p.weight_stride = RowBytes(type, p.n_cols) + 6;
+  p.act_stride = ActivationRowBytes(type, p.n_cols) + 10;
+  p.weights.resize(p.weight_stride * n_rows);
+  for (int64_t r = 0; r < n_rows; ++r)
+    RandomWeightRow(type, p.n_cols, rng, p.weights.data() + r * p.weight_stride);
+  const std::vector<float> x = RandomFloats(p.n_cols * n_tokens, rng);
+  p.act.resize(p.act_stride * n_tokens);
+  QuantizeActivations(type, x.data(), p.n_cols, n_tokens, p.n_cols, p.act.data(), p.act_stride);
+  return p;
+}
+
+TEST(MatMul, MatchesNaiveScalarDots) {
+  std::mt19937 rng(5);
+  for (GgmlType type : DotTypes()) {
+    const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+    const int64_t n_blocks = TypeInfo(type).block_size == 256 ? 3 : 9;
+    for (int64_t n_tokens : {1, 2, 3, 4, 5, 8, 13, 70}) {
+      Problem p = MakeProblem(type, 37, n_blocks, n_tokens, rng);
+      const WeightMatrix w{type, p.n_rows, p.n_cols, p.weight_stride, p.weights.data()};
+      const ActivationBatch act{p.act.data(), p.act_stride, p.n_tokens};
+      for (CpuIsa isa : SupportedIsas()) {
+        for (auto [begin, end] : {std::pair<int64_t, int64_t>{0, 37}, {5, 30}, {3, 4}, {16, 16}}) {
+          const size_t out_stride = p.n_rows + 3;
+          std::vector<float> out(out_stride * n_tokens, std::numeric_limits<float>::quiet_NaN());
+          MatMulRows(w, act, begin, end, out.data(), out_stride, isa);
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            for (int64_t r = 0; r < static_cast<int64_t>(out_stride); ++r) {
+              const float got = out[t * out_stride + r];
+              if (r < begin || r >= end) {
+                EXPECT_TRUE(std::isnan(got)) << "wrote outside its rows: r=" << r;
+                continue;
+              }
+              const void* wr = p.weights.data() + r * p.weight_stride;
+              const void* ar = p.act.data() + t * p.act_stride;
+              const float want = ref->vec_dot(p.n_cols, wr, ar);
+              const double mag = AbsDotMagnitude(type, wr, ar, p.n_cols);
+              ASSERT_NEAR(got, want, 2e-6 * mag + 1e-6) << TypeName(type) << " " << IsaName(isa)
+                                                        << " tokens=" << n_tokens << " r=" << r << " t=" << t;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace quantlab
