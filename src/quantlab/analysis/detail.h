@@ -1,0 +1,30 @@
+// Internal pieces shared by analyze.cc and answers.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "quantlab/analysis/analysis.h"
+
+namespace quantlab::analysis::detail {
+
+struct PplComparison {
+  double ppl = kNaN;
+  double ppl_pm = kNaN;
+  double base_ppl = kNaN;
+  double increase_pct = kNaN;
+  double ci_lo = kNaN;
+  double ci_hi = kNaN;
+  int chunks = 0;
+  int paired_n = 0;
+};
+
+std::vector<double> ChunkMeans(const PerplexityResult& p);
+PplComparison ComparePpl(const LabResults& r, const std::string& format, const std::string& dataset);
+// Fills agreement_tokens / first_divergence of every sample against the base's greedy tokens.
+void FillAgreement(LabResults& r);
+// Formats not beaten on both size (smaller) and generation speed (faster), small to large.
+std::vector<std::string> SpeedFront(const std::vector<FormatPoint>& points);
+void AnswerQuestions(const LabResults& r, Analysis& a);
+
+}  // namespace quantlab::analysis::detail

@@ -1,0 +1,127 @@
+// The data model of a lab's results: what was measured for each format, independent of how it was
+// measured. The lab fills it from its results database; the analysis reads it and answers the lab's
+// questions; nothing here knows about the engine.
+//
+// Conventions: sizes in bytes, speeds in tokens per second, NaN for "not measured". Per-chunk arrays
+// are kept (not just totals) because paired statistics over the same chunks are what rank formats.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quantlab::analysis {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct FormatInfo {
+  std::string name;         // "Q4_K_M", "F16", ...
+  uint64_t file_bytes = 0;  // size of the GGUF file
+  uint64_t n_params = 0;    // weights in the model (all tensors)
+  bool is_base = false;     // the reference every other format is compared with
+  // Bits per weight over all tensors: 8 * tensor bytes / n_params (file_bytes when tensor bytes unknown).
+  double bits_per_weight = kNaN;
+};
+
+// Perplexity of one format on one data set, with the per-chunk sums it came from. Chunk i of every format
+// covers the same tokens, which is what makes paired differences meaningful.
+struct PerplexityResult {
+  std::string format;
+  std::string dataset;
+  std::vector<double> chunk_nll_sum;  // sum of -log p over the scored tokens of chunk i
+  std::vector<int64_t> chunk_tokens;  // scored tokens in chunk i
+  double Ppl() const;                 // exp(total NLL / total tokens); NaN without chunks
+  double MeanNll() const;
+  // Standard error of the log-perplexity, from the spread of per-chunk mean NLLs (llama.cpp's ±
+  // uses the per-token spread; with a handful of chunks either is an estimate).
+  double LogPplStderr() const;
+  size_t chunks() const { return chunk_nll_sum.size(); }
+};
+
+// Distribution distance from the base's next-token distribution, over the same tokens.
+struct KldResult {
+  std::string format;
+  std::string dataset;
+  int64_t tokens = 0;
+  double mean_kld = kNaN;
+  double median_kld = kNaN;  // NaN when the evaluator kept no quantiles
+  double p99_kld = kNaN;
+  double max_kld = kNaN;
+  double mean_delta_p = kNaN;  // mean of p_q(correct) - p_base(correct), as a fraction
+  double rms_delta_p = kNaN;
+  double same_top_fraction = kNaN;     // tokens whose arg-max agrees with the base
+  std::vector<double> chunk_mean_kld;  // per chunk, for a confidence interval
+};
+
+// The interface the lab's speed step fills (from `quantlab bench`, or generation timings).
+struct SpeedResult {
+  std::string format;
+  double pp_tps = kNaN;
+  double pp_stddev = kNaN;
+  double tg_tps = kNaN;
+  double tg_stddev = kNaN;
+  uint64_t peak_rss_bytes = 0;       // measured during the benchmark; 0 = unknown
+  uint64_t predicted_ram_bytes = 0;  // weights + KV cache + buffers at the lab's context; 0 = unknown
+  int threads = 0;
+};
+
+// One prompt's continuation by one format: a sampled sample (for reading) and a greedy one (for a
+// token-by-token comparison with the base's greedy continuation).
+struct GenerationSample {
+  std::string format;
+  int prompt_index = 0;
+  std::string prompt;
+  std::string sampled_text;
+  std::string greedy_text;
+  std::vector<int32_t> greedy_tokens;
+  // Filled by the analysis (or by the lab) against the base's greedy tokens:
+  int agreement_tokens = -1;  // tokens equal to the base's before the first difference
+  int first_divergence = -1;  // index of the first differing token; -1 = identical
+};
+
+struct MachineSummary {
+  std::string cpu_model;
+  std::string simd;  // "AVX-512", "AVX2", "scalar", ...
+  int threads = 0;
+  int logical_cpus = 0;
+  uint64_t ram_bytes = 0;
+  std::string os;
+};
+
+// Weights of the multi-metric score. They need not sum to 1; the score divides by their sum.
+struct ScoreWeights {
+  double size = 0.3;
+  double quality = 0.4;
+  double speed = 0.3;
+};
+
+struct LabResults {
+  std::string model_name;
+  std::string model_hash;
+  std::string tool_version;
+  std::string base_format;
+  int context = 0;                // tokens per chunk
+  int generated_tokens = 0;       // per sample
+  std::string sampling;           // e.g. "temp 0.7, top-p 0.9, seed 42"
+  uint64_t ram_budget_bytes = 0;  // 0 = no budget given
+  ScoreWeights weights;
+  MachineSummary machine;
+  std::vector<std::string> datasets;  // in the order given; the first is the primary one
+  std::vector<FormatInfo> formats;    // in the order given (usually large to small)
+  std::vector<PerplexityResult> perplexity;
+  std::vector<KldResult> kld;
+  std::vector<SpeedResult> speed;
+  std::vector<GenerationSample> samples;
+
+  const FormatInfo* Format(const std::string& name) const;
+  const FormatInfo* Base() const;
+  const PerplexityResult* Ppl(const std::string& format, const std::string& dataset) const;
+  const KldResult* Kld(const std::string& format, const std::string& dataset) const;
+  const SpeedResult* Speed(const std::string& format) const;
+  const GenerationSample* Sample(const std::string& format, int prompt_index) const;
+};
+
+}  // namespace quantlab::analysis
