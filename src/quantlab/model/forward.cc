@@ -1,0 +1,251 @@
+// The forward pass, written as the paper's block: for each layer
+//   x += Attention(RmsNorm(x) * attn_norm)
+//   x += FeedForward(RmsNorm(x) * ffn_norm)          FeedForward(h) = W_down (SiLU(W_gate h) * W_up h)
+// then logits = W_out (RmsNorm(x) * output_norm). The arithmetic follows ggml's CPU operators where it
+// changes the result at the precision perplexity is compared at: activations converted to each weight's
+// vec_dot_type, the query and the softmax probabilities rounded to F16 before they meet the F16 cache,
+// sums of squares and softmax denominators accumulated in double.
+#include "quantlab/model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "quantlab/model/matmul.h"
+#include "quantlab/util/check.h"
+
+namespace quantlab {
+
+ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, int n_threads)
+    : n_batch(n_batch_),
+      x(static_cast<size_t>(n_batch_) * c.n_embd),
+      xn(x.size()),
+      q(static_cast<size_t>(n_batch_) * c.n_head * c.head_dim),
+      k(static_cast<size_t>(n_batch_) * c.n_embd_kv()),
+      v(k.size()),
+      attn(q.size()),
+      proj(x.size()),
+      gate(static_cast<size_t>(n_batch_) * c.n_ff),
+      up(gate.size()),
+      rope(static_cast<size_t>(n_batch_) * c.n_rot),
+      scores(static_cast<size_t>(n_threads) * n_ctx),
+      probs16(scores.size()),
+      q16(static_cast<size_t>(n_threads) * c.head_dim) {}
+
+uint64_t ForwardScratch::bytes() const {
+  const size_t floats = x.size() + xn.size() + q.size() + k.size() + v.size() + attn.size() + proj.size() +
+                        gate.size() + up.size() + rope.size() + scores.size();
+  return floats * sizeof(float) + (probs16.size() + q16.size()) * sizeof(fp16_t) + act.capacity();
+}
+
+namespace {
+
+// Everything one layer step needs, so the steps below read as named calls.
+struct Pass {
+  const LlamaConfig& c;
+  const ModelWeights& w;
+  KvCache& kv;
+  ForwardScratch& s;
+  ThreadPool& pool;
+  int n_tokens;
+  int pos0;  // position of the first token of the batch
+};
+
+// x: (n_tokens, n_embd) <- rows of token_embd.
+void EmbedTokens(const Pass& p, std::span<const int32_t> tokens) {
+  const LinearWeight& e = p.w.token_embd;
+  for (int t = 0; t < p.n_tokens; ++t)
+    e.kernels->to_float(e.Row(tokens[t]), p.s.x.data() + t * e.n_in, e.n_in);
+}
+
+// out[t] = (in[t] / rms(in[t])) * weight, as ggml's rms_norm followed by mul.
+void RmsNorm(const Pass& p, const float* in, float* out, std::span<const float> weight, int n_rows) {
+  const int n = static_cast<int>(weight.size());
+  const float eps = p.c.rms_norm_eps;
+  for (int t = 0; t < n_rows; ++t) {
+    const float* xr = in + static_cast<size_t>(t) * n;
+    float* yr = out + static_cast<size_t>(t) * n;
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += static_cast<double>(xr[i] * xr[i]);
+    const float mean = static_cast<float>(sum / n);
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int i = 0; i < n; ++i) yr[i] = (xr[i] * scale) * weight[i];
+  }
+}
+
+// y: (rows, n) += bias (n), when the model has one.
+void AddBias(float* y, std::span<const float> bias, int n_rows) {
+  if (bias.empty()) return;
+  const size_t n = bias.size();
+  for (int t = 0; t < n_rows; ++t) {
+    for (size_t i = 0; i < n; ++i) y[t * n + i] += bias[i];
+  }
+}
+
+// y = W x (+ b)
+void Linear(const Pass& p, const LinearWeight& weight, std::span<const float> bias, const float* x, float* y,
+            int n_rows) {
+  MatMul(p.pool, weight, x, n_rows, y, p.s.act);
+  AddBias(y, bias, n_rows);
+}
+
+// rope: (n_tokens, n_rot) cos/sin of each rotated pair at each token's position, computed with ggml's
+// float recurrence (theta multiplied by base^(-2/n_rot) per pair) so the angles round the same way.
+void ComputeRopeAngles(const Pass& p) {
+  const int n_rot = p.c.n_rot;
+  const float theta_scale = std::pow(p.c.rope_freq_base, -2.0f / n_rot);
+  const auto& factors = p.w.rope_freq_factors;
+  for (int t = 0; t < p.n_tokens; ++t) {
+    float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    float theta = static_cast<float>(p.pos0 + t);
+    for (int i = 0; i < n_rot; i += 2) {
+      const float factor = factors.empty() ? 1.0f : factors[i / 2];
+      const float angle = p.c.rope_freq_scale * (theta / factor);
+      cs[i] = std::cos(angle);
+      cs[i + 1] = std::sin(angle);
+      theta *= theta_scale;
+    }
+  }
+}
+
+// Rotates the first n_rot dimensions of every head of x: (n_tokens, n_heads * head_dim).
+void ApplyRope(const Pass& p, float* x, int n_heads) {
+  const int hd = p.c.head_dim;
+  const int n_rot = p.c.n_rot;
+  const bool neox = p.c.rope_style == RopeStyle::kNeox;
+  for (int t = 0; t < p.n_tokens; ++t) {
+    const float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    for (int h = 0; h < n_heads; ++h) {
+      float* head = x + (static_cast<size_t>(t) * n_heads + h) * hd;
+      for (int i = 0; i < n_rot; i += 2) {
+        // NORMAL pairs adjacent dimensions; NEOX pairs dimension i/2 with i/2 + n_rot/2.
+        const int a = neox ? i / 2 : i;
+        const int b = neox ? i / 2 + n_rot / 2 : i + 1;
+        const float x0 = head[a];
+        const float x1 = head[b];
+        head[a] = x0 * cs[i] - x1 * cs[i + 1];
+        head[b] = x0 * cs[i + 1] + x1 * cs[i];
+      }
+    }
+  }
+}
+
+// Appends the batch's K rows and V columns (rounded to F16) to layer `il` of the cache.
+void StoreKv(const Pass& p, int il) {
+  const int n_kv = p.c.n_embd_kv();
+  for (int t = 0; t < p.n_tokens; ++t) {
+    const int pos = p.pos0 + t;
+    const float* kr = p.s.k.data() + static_cast<size_t>(t) * n_kv;
+    const float* vr = p.s.v.data() + static_cast<size_t>(t) * n_kv;
+    fp16_t* kc = p.kv.K(il, pos);
+    for (int i = 0; i < n_kv; ++i) kc[i] = Fp32ToFp16(kr[i]);
+    for (int i = 0; i < n_kv; ++i) p.kv.Vt(il, i)[pos] = Fp32ToFp16(vr[i]);
+  }
+}
+
+// Causal multi-head attention with grouped KV heads: for each token t and query head h,
+//   scores_j = (q_th . k_j) / sqrt(head_dim) for cached positions j <= pos0 + t,
+//   attn_th  = sum_j softmax(scores)_j v_j.
+// Work is split over (token, head) pairs; each thread has its own score buffers.
+void Attention(const Pass& p, int il) {
+  const int hd = p.c.head_dim;
+  const int n_head = p.c.n_head;
+  const int n_gqa = p.c.n_gqa();
+  const int n_ctx = p.kv.n_ctx();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const TypeKernels& f16 = *KernelsFor(GgmlType::kF16);
+  const int64_t n_pairs = static_cast<int64_t>(p.n_tokens) * n_head;
+
+  p.pool.RunOnAll([&](int thread, int n_threads) {
+    float* scores = p.s.scores.data() + static_cast<size_t>(thread) * n_ctx;
+    fp16_t* probs16 = p.s.probs16.data() + static_cast<size_t>(thread) * n_ctx;
+    fp16_t* q16 = p.s.q16.data() + static_cast<size_t>(thread) * hd;
+    const int64_t per = (n_pairs + n_threads - 1) / n_threads;
+    const int64_t end = std::min(n_pairs, (thread + 1) * per);
+    for (int64_t pair = thread * per; pair < end; ++pair) {
+      const int t = static_cast<int>(pair / n_head);
+      const int h = static_cast<int>(pair % n_head);
+      const int kv_head = h / n_gqa;
+      const int n_seen = p.pos0 + t + 1;  // causal mask: positions after this token are excluded
+      f16.from_float(p.s.q.data() + (static_cast<size_t>(t) * n_head + h) * hd, q16, hd);
+
+      float max_score = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < n_seen; ++j) {
+        scores[j] = f16.vec_dot(hd, p.kv.K(il, j) + kv_head * hd, q16) * scale;
+        max_score = std::max(max_score, scores[j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < n_seen; ++j) {
+        scores[j] = std::exp(scores[j] - max_score);
+        sum += scores[j];
+      }
+      const float inv_sum = static_cast<float>(1.0 / sum);
+      for (int j = 0; j < n_seen; ++j) probs16[j] = Fp32ToFp16(scores[j] * inv_sum);
+
+      float* out = p.s.attn.data() + (static_cast<size_t>(t) * n_head + h) * hd;
+      for (int d = 0; d < hd; ++d) out[d] = f16.vec_dot(n_seen, p.kv.Vt(il, kv_head * hd + d), probs16);
+    }
+  });
+}
+
+// x += Attention(norm(x)) for layer il.
+void AttentionBlock(const Pass& p, int il) {
+  const LayerWeights& l = p.w.layers[il];
+  RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.attn_norm, p.n_tokens);
+  Linear(p, l.wq, l.bq, p.s.xn.data(), p.s.q.data(), p.n_tokens);  // (n_tokens, n_head * head_dim)
+  Linear(p, l.wk, l.bk, p.s.xn.data(), p.s.k.data(), p.n_tokens);  // (n_tokens, n_embd_kv)
+  Linear(p, l.wv, l.bv, p.s.xn.data(), p.s.v.data(), p.n_tokens);  // (n_tokens, n_embd_kv)
+  ApplyRope(p, p.s.q.data(), p.c.n_head);
+  ApplyRope(p, p.s.k.data(), p.c.n_head_kv);
+  StoreKv(p, il);
+  Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)
+  Linear(p, l.wo, l.bo, p.s.attn.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
+  for (size_t i = 0; i < n; ++i) p.s.x[i] += p.s.proj[i];
+}
+
+// x += W_down (SiLU(W_gate h) * W_up h), h = norm(x), for layer il.
+void FeedForwardBlock(const Pass& p, int il) {
+  const LayerWeights& l = p.w.layers[il];
+  RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.ffn_norm, p.n_tokens);
+  Linear(p, l.ffn_gate, l.ffn_gate_b, p.s.xn.data(), p.s.gate.data(), p.n_tokens);  // (n_tokens, n_ff)
+  Linear(p, l.ffn_up, l.ffn_up_b, p.s.xn.data(), p.s.up.data(), p.n_tokens);        // (n_tokens, n_ff)
+  const size_t n_ff = static_cast<size_t>(p.n_tokens) * p.c.n_ff;
+  for (size_t i = 0; i < n_ff; ++i) {
+    const float g = p.s.gate[i];
+    p.s.gate[i] = (g / (1.0f + std::exp(-g))) * p.s.up[i];
+  }
+  Linear(p, l.ffn_down, l.ffn_down_b, p.s.gate.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
+  for (size_t i = 0; i < n; ++i) p.s.x[i] += p.s.proj[i];
+}
+
+// logits: (n_outputs, n_vocab) for the last n_outputs tokens of the batch.
+void OutputLogits(const Pass& p, int n_outputs, float* logits) {
+  const float* last = p.s.x.data() + static_cast<size_t>(p.n_tokens - n_outputs) * p.c.n_embd;
+  RmsNorm(p, last, p.s.xn.data(), p.w.output_norm, n_outputs);
+  MatMul(p.pool, p.w.output, p.s.xn.data(), n_outputs, logits, p.s.act);
+}
+
+}  // namespace
+
+void ForwardBatch(const LlamaConfig& config, const ModelWeights& weights, KvCache& kv,
+                  ForwardScratch& scratch, ThreadPool& pool, std::span<const int32_t> tokens, int n_outputs,
+                  float* logits) {
+  const int n_tokens = static_cast<int>(tokens.size());
+  QL_CHECK(n_tokens >= 1 && n_tokens <= scratch.n_batch);
+  QL_CHECK(kv.n_past() + n_tokens <= kv.n_ctx());
+  QL_CHECK(n_outputs >= 0 && n_outputs <= n_tokens);
+  const Pass p{config, weights, kv, scratch, pool, n_tokens, kv.n_past()};
+
+  EmbedTokens(p, tokens);
+  ComputeRopeAngles(p);
+  for (int il = 0; il < config.n_layer; ++il) {
+    AttentionBlock(p, il);
+    FeedForwardBlock(p, il);
+  }
+  kv.set_n_past(p.pos0 + n_tokens);
+  if (n_outputs > 0) OutputLogits(p, n_outputs, logits);
+}
+
+}  // namespace quantlab

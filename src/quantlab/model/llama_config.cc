@@ -1,0 +1,103 @@
+#include "quantlab/model/llama_config.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <array>
+#include <cmath>
+
+namespace quantlab {
+namespace {
+
+constexpr std::array<std::string_view, 3> kSupported = {"llama", "mistral", "qwen2"};
+
+std::string SupportedList() { return fmt::format("{}", fmt::join(kSupported, ", ")); }
+
+Result<int> RequiredInt(const GgufMetadata& metadata, const std::string& key) {
+  const GgufValue* value = metadata.Find(key);
+  if (value == nullptr) return MakeError("missing metadata key '{}'", key);
+  const auto v = value->AsInt();
+  if (!v || *v <= 0 || *v > (int64_t{1} << 31) - 1)
+    return MakeError("metadata key '{}' is not a positive integer", key);
+  return static_cast<int>(*v);
+}
+
+Result<int> OptionalInt(const GgufMetadata& metadata, const std::string& key, int fallback) {
+  if (!metadata.Contains(key)) return fallback;
+  return RequiredInt(metadata, key);
+}
+
+Result<float> OptionalFloat(const GgufMetadata& metadata, const std::string& key, float fallback) {
+  const GgufValue* value = metadata.Find(key);
+  if (value == nullptr) return fallback;
+  const auto v = value->AsFloat();
+  if (!v || !std::isfinite(*v)) return MakeError("metadata key '{}' is not a finite number", key);
+  return static_cast<float>(*v);
+}
+
+}  // namespace
+
+std::span<const std::string_view> SupportedArchitectures() { return kSupported; }
+
+Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
+  LlamaConfig c;
+  const auto arch = metadata.GetString("general.architecture");
+  if (!arch) return MakeError("missing metadata key 'general.architecture' (supported: {})", SupportedList());
+  c.arch_name = *arch;
+  if (c.arch_name == "llama") {
+    c.arch = LlamaArch::kLlama;
+  } else if (c.arch_name == "mistral") {
+    c.arch = LlamaArch::kMistral;
+  } else if (c.arch_name == "qwen2") {
+    c.arch = LlamaArch::kQwen2;
+  } else {
+    return MakeError("unsupported architecture '{}' (supported: {})", c.arch_name, SupportedList());
+  }
+  c.model_name = metadata.GetString("general.name").value_or("");
+  c.n_vocab = n_vocab;
+
+  const std::string p = c.arch_name + ".";
+  QL_ASSIGN_OR_RETURN(c.n_ctx_train, RequiredInt(metadata, p + "context_length"));
+  QL_ASSIGN_OR_RETURN(c.n_embd, RequiredInt(metadata, p + "embedding_length"));
+  QL_ASSIGN_OR_RETURN(c.n_layer, RequiredInt(metadata, p + "block_count"));
+  QL_ASSIGN_OR_RETURN(c.n_ff, RequiredInt(metadata, p + "feed_forward_length"));
+  QL_ASSIGN_OR_RETURN(c.n_head, RequiredInt(metadata, p + "attention.head_count"));
+  QL_ASSIGN_OR_RETURN(c.n_head_kv, OptionalInt(metadata, p + "attention.head_count_kv", c.n_head));
+  if (c.n_embd % c.n_head != 0) {
+    return MakeError("embedding_length {} is not a multiple of attention.head_count {}", c.n_embd, c.n_head);
+  }
+  QL_ASSIGN_OR_RETURN(c.head_dim, OptionalInt(metadata, p + "attention.key_length", c.n_embd / c.n_head));
+  QL_ASSIGN_OR_RETURN(const int value_length,
+                      OptionalInt(metadata, p + "attention.value_length", c.head_dim));
+  if (value_length != c.head_dim) {
+    return MakeError("attention.value_length {} differs from key_length {} (not supported)", value_length,
+                     c.head_dim);
+  }
+  if (c.n_head % c.n_head_kv != 0) {
+    return MakeError("attention.head_count {} is not a multiple of head_count_kv {}", c.n_head, c.n_head_kv);
+  }
+  QL_ASSIGN_OR_RETURN(c.n_rot, OptionalInt(metadata, p + "rope.dimension_count", c.head_dim));
+  if (c.n_rot > c.head_dim || c.n_rot % 2 != 0) {
+    return MakeError("rope.dimension_count {} must be even and at most the head size {}", c.n_rot,
+                     c.head_dim);
+  }
+  QL_ASSIGN_OR_RETURN(c.rms_norm_eps, OptionalFloat(metadata, p + "attention.layer_norm_rms_epsilon", 1e-5f));
+  QL_ASSIGN_OR_RETURN(c.rope_freq_base, OptionalFloat(metadata, p + "rope.freq_base", 10000.0f));
+
+  // Linear rope scaling divides positions by the factor; llama.cpp also accepts the older
+  // rope.scale_linear key. YaRN and other schemes would change the numbers: refuse them.
+  const std::string scaling = metadata.GetString(p + "rope.scaling.type").value_or("none");
+  QL_ASSIGN_OR_RETURN(float factor, OptionalFloat(metadata, p + "rope.scaling.factor", 0.0f));
+  if (factor == 0.0f) {
+    QL_ASSIGN_OR_RETURN(factor, OptionalFloat(metadata, p + "rope.scale_linear", 0.0f));
+  }
+  if (scaling != "none" && scaling != "linear") {
+    return MakeError("rope scaling type '{}' is not supported (supported: none, linear)", scaling);
+  }
+  c.rope_freq_scale = factor > 0.0f ? 1.0f / factor : 1.0f;
+
+  c.rope_style = c.arch == LlamaArch::kQwen2 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  c.qkv_bias = c.arch == LlamaArch::kQwen2;
+  return c;
+}
+
+}  // namespace quantlab

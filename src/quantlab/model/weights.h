@@ -1,0 +1,53 @@
+// Views of a model's tensors inside the mapped GGUF file. Matrices stay in their stored type and are
+// used through the kernels for that type; the small vectors (norm weights, biases) are converted to
+// float once at load.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quantlab/gguf/types.h"
+#include "quantlab/kernels/kernels.h"
+
+namespace quantlab {
+
+// A 2-D weight: n_out rows of n_in elements, ggml order (y = W x multiplies each row with x).
+struct LinearWeight {
+  std::string name;
+  GgmlType type = GgmlType::kF32;
+  int64_t n_in = 0;   // row length
+  int64_t n_out = 0;  // number of rows
+  const std::byte* data = nullptr;
+  size_t row_bytes = 0;
+  const TypeKernels* kernels = nullptr;
+
+  const std::byte* Row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+  uint64_t bytes() const { return static_cast<uint64_t>(row_bytes) * n_out; }
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm;       // (n_embd)
+  LinearWeight wq;                    // (n_head * head_dim, n_embd)
+  LinearWeight wk;                    // (n_embd_kv, n_embd)
+  LinearWeight wv;                    // (n_embd_kv, n_embd)
+  LinearWeight wo;                    // (n_embd, n_head * head_dim)
+  std::vector<float> bq, bk, bv, bo;  // biases; empty when absent (qwen2 has bq/bk/bv)
+
+  std::vector<float> ffn_norm;                          // (n_embd)
+  LinearWeight ffn_gate;                                // (n_ff, n_embd)
+  LinearWeight ffn_up;                                  // (n_ff, n_embd)
+  LinearWeight ffn_down;                                // (n_embd, n_ff)
+  std::vector<float> ffn_gate_b, ffn_up_b, ffn_down_b;  // empty when absent
+};
+
+struct ModelWeights {
+  LinearWeight token_embd;  // (n_vocab, n_embd): rows are looked up, not multiplied
+  std::vector<LayerWeights> layers;
+  std::vector<float> output_norm;        // (n_embd)
+  LinearWeight output;                   // (n_vocab, n_embd); a copy of token_embd's view when tied
+  std::vector<float> rope_freq_factors;  // (n_rot / 2) divisors of each frequency; empty when absent
+};
+
+}  // namespace quantlab
