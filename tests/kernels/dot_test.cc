@@ -44,6 +44,17 @@ TEST(KernelTable, EveryDotTypeHasAllFunctionsAtEveryIsa) {
   EXPECT_EQ(KernelsFor(GgmlType::kIQ2_XS), nullptr);
 }
 
+// On a CPU with AVX2, every lab format has a vec_dot of its own there (so the SIMD tests below compare
+// two different implementations, not the reference with itself).
+TEST(KernelTable, LabFormatsHaveSimdDots) {
+  if (SupportedIsas().size() < 2) GTEST_SKIP() << "no SIMD ISA on this CPU";
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ5_K, GgmlType::kQ4_K,
+                        GgmlType::kQ3_K, GgmlType::kQ2_K, GgmlType::kQ4_0}) {
+    EXPECT_NE(KernelsFor(type, CpuIsa::kAvx2)->vec_dot, KernelsFor(type, CpuIsa::kScalar)->vec_dot)
+        << Name(type);
+  }
+}
+
 // Q4_0 with every nibble 9 (value 9 - 8 = 1) and d = 1 against Q8_0 values 2 with d = 0.5: each block
 // contributes 32 * 1 * 2 * (1 * 0.5) = 32.
 TEST(ScalarDot, HandComputedQ4_0) {

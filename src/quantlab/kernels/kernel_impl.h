@@ -84,6 +84,11 @@ inline void UnpackQ3KScales(const uint8_t* packed, int8_t* scales) {
 // --- Per-ISA sets (only on x86; the files are not compiled elsewhere) ----------------------------------
 std::span<const KernelOverride> Avx2Overrides();
 std::span<const KernelOverride> Avx512Overrides();
+// The pieces Avx2Overrides / Avx512Overrides are assembled from, one per file.
+std::span<const KernelOverride> LegacyAvx2Kernels();  // dot_legacy_avx2.cc
+std::span<const KernelOverride> KQuantAvx2Kernels();  // dot_kquants_avx2.cc
+std::span<const KernelOverride> FloatAvx2Kernels();   // dot_float_avx2.cc
+std::span<const KernelOverride> TileAvx2Kernels();    // tiles_avx2.cc
 
 // The tile kernel for a weight type at an ISA (falls back to lower ISAs); fn == nullptr if none.
 TileKernel TileKernelFor(GgmlType type, CpuIsa isa);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "quantlab/kernels/kernel_impl.h"
 #include "quantlab/quant/quantize.h"
@@ -75,6 +76,14 @@ IsaTable WithOverrides(const IsaTable& base, std::span<const KernelOverride> ove
   }
   return t;
 }
+
+#if defined(QUANTLAB_X86)
+std::vector<KernelOverride> Concat(std::initializer_list<std::span<const KernelOverride>> parts) {
+  std::vector<KernelOverride> all;
+  for (auto part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+#endif
 
 struct AllTables {
   std::array<IsaTable, kIsaCount> by_isa;
@@ -160,6 +169,16 @@ std::span<const CpuIsa> SupportedIsas() {
 }
 
 namespace kernels_internal {
+
+#if defined(QUANTLAB_X86)
+std::span<const KernelOverride> Avx2Overrides() {
+  static const std::vector<KernelOverride> all =
+      Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), TileAvx2Kernels()});
+  return all;
+}
+
+std::span<const KernelOverride> Avx512Overrides() { return {}; }
+#endif
 
 TileKernel TileKernelFor(GgmlType type, CpuIsa isa) {
   const auto slot = static_cast<size_t>(type);
