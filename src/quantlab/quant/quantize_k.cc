@@ -153,8 +153,8 @@ void PackQ5K(const uint8_t* levels, BlockQ5_K* block) {
 }
 
 // Q6_K, from the 16 sub-block scales found by the search (`scales`) and the levels: 8-bit scales
-// against the largest, then re-rounding under the stored scales, then packing. Returns false (block
-// zeroed) when every scale is ~0.
+// against the largest, then re-rounding under the stored scales, then packing. A block whose scales are
+// all ~0 is stored as all zeros.
 void FinishQ6K(const float* x, const float* scales, float max_scale, float max_abs_scale, int8_t* levels,
                BlockQ6_K* block) {
   if (max_abs_scale < kGroupMaxEps) {
@@ -280,7 +280,9 @@ void QuantizeQ8_KRef(const float* x, void* y, int64_t n) {
     if (!amax) {
       b.d = 0;
       std::memset(b.qs, 0, sizeof(b.qs));
-      // bsums are left as they were, as ggml does; callers must not read them for a zero block.
+      // ggml leaves bsums untouched here; quantlab zeroes them so the output never depends on what the
+      // buffer held (identical to ggml's bytes whenever its buffer started zeroed).
+      std::memset(b.bsums, 0, sizeof(b.bsums));
       continue;
     }
     // -127 rather than -128 keeps every level within [-127, 127] (symmetric), which the SIMD dot

@@ -1,0 +1,259 @@
+// Round-trip properties of every format: dequantize(quantize(x)) stays within a per-type error bound on
+// random data, and adversarial blocks (all zero, constant, one huge outlier, denormals, values at the
+// edge of the fp16 range) give finite, sensible results.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "quant/golden_inputs.h"
+#include "quantlab/gguf/types.h"
+#include "quantlab/quant/distortion.h"
+#include "quantlab/quant/quantize.h"
+
+namespace quantlab {
+namespace {
+
+constexpr int64_t kRow = 1024;  // 4 super-blocks, 32 legacy blocks
+
+std::vector<float> RoundTrip(GgmlType type, const std::vector<float>& x, const float* importance = nullptr) {
+  std::vector<uint8_t> packed(RowBytes(type, static_cast<int64_t>(x.size())));
+  if (CanQuantizeRows(type)) {
+    QuantizeRows(type, x.data(), packed.data(), 1, static_cast<int64_t>(x.size()), importance);
+  } else {
+    QuantizeRowReference(type, x, packed.data());
+  }
+  std::vector<float> y(x.size());
+  DequantizeRow(type, packed.data(), y.data(), static_cast<int64_t>(y.size()));
+  return y;
+}
+
+std::vector<float> Gaussian(uint64_t seed, float sigma, int64_t n = kRow) {
+  golden::Rng rng(seed);
+  std::vector<float> x(n);
+  for (auto& v : x) v = sigma * rng.Gaussian();
+  return x;
+}
+
+struct Bound {
+  GgmlType type;
+  double max_rel_rmse;  // RMSE / sigma on unit gaussian data
+};
+
+// Bounds 20% above what ggml's algorithms reach on this data (relative RMSE measured at sigma 1 in the
+// comments), so a
+// regression in a search shows up while the test stays robust to the data.
+const Bound kBounds[] = {
+    {GgmlType::kF32, 0.0},      // exact
+    {GgmlType::kF16, 2.4e-4},   // 2.0e-4
+    {GgmlType::kBF16, 2.0e-3},  // 1.68e-3
+    {GgmlType::kQ8_0, 0.0062},  // 0.00515
+    {GgmlType::kQ8_1, 0.0062},  // 0.00515
+    {GgmlType::kQ8_K, 0.0081},  // 0.00672
+    {GgmlType::kQ6_K, 0.0215},  // 0.0178
+    {GgmlType::kQ5_0, 0.049},   // 0.0409
+    {GgmlType::kQ5_1, 0.043},   // 0.0356
+    {GgmlType::kQ5_K, 0.041},   // 0.0342
+    {GgmlType::kQ4_0, 0.100},   // 0.0830
+    {GgmlType::kQ4_1, 0.091},   // 0.0755
+    {GgmlType::kQ4_K, 0.083},   // 0.0690
+    {GgmlType::kQ3_K, 0.183},   // 0.1524
+    {GgmlType::kQ2_K, 0.346},   // 0.2884
+};
+
+class RoundTripTest : public ::testing::TestWithParam<Bound> {};
+
+std::string BoundName(const ::testing::TestParamInfo<Bound>& info) {
+  return std::string(TypeName(info.param.type));
+}
+
+TEST_P(RoundTripTest, GaussianErrorWithinBound) {
+  const Bound& b = GetParam();
+  for (float sigma : {1.0f, 0.02f}) {
+    const auto x = Gaussian(1234, sigma);
+    const auto y = RoundTrip(b.type, x);
+    const Distortion d = MeasureDistortion(x, y);
+    std::printf("[round-trip] %-5s sigma %.2f rel-rmse %.5f cos %.6f snr %.1f dB\n",
+                std::string(TypeName(b.type)).c_str(), sigma, d.rmse / sigma, d.cosine, d.snr_db);
+    EXPECT_LE(d.rmse / sigma, b.max_rel_rmse) << "sigma " << sigma;
+    if (b.max_rel_rmse > 0) EXPECT_GT(d.rmse, 0) << "a lossy format reproduced gaussian data exactly?";
+    EXPECT_GE(d.cosine, 1 - b.max_rel_rmse * b.max_rel_rmse);
+  }
+}
+
+TEST_P(RoundTripTest, ImportanceWeightsDoNotWorsenWeightedError) {
+  const Bound& b = GetParam();
+  if (!CanQuantizeRows(b.type)) GTEST_SKIP() << "activation format";
+  if (b.type == GgmlType::kQ8_0 || b.type == GgmlType::kF16 || b.type == GgmlType::kBF16 ||
+      b.type == GgmlType::kF32) {
+    GTEST_SKIP() << "llama.cpp ignores importance weights for this format";
+  }
+  const auto x = Gaussian(99, 1.0f);
+  // Heavily skewed importance: the weighted search should trade error on unimportant columns for
+  // error on important ones, so the importance-weighted error must not be (much) worse than the
+  // reference path's.
+  std::vector<float> importance(kRow);
+  for (int64_t i = 0; i < kRow; ++i) importance[i] = (i % 8 == 0) ? 50.0f : 0.5f;
+  const auto y_ref = RoundTrip(b.type, x);
+  const auto y_imp = RoundTrip(b.type, x, importance.data());
+  double err_ref = 0, err_imp = 0;
+  for (int64_t i = 0; i < kRow; ++i) {
+    err_ref += importance[i] * (x[i] - y_ref[i]) * (x[i] - y_ref[i]);
+    err_imp += importance[i] * (x[i] - y_imp[i]) * (x[i] - y_imp[i]);
+  }
+  EXPECT_LE(err_imp, err_ref * 1.05 + 1e-12);
+}
+
+// Adversarial blocks.
+
+TEST_P(RoundTripTest, AllZeroGivesZeros) {
+  const Bound& b = GetParam();
+  const std::vector<float> x(kRow, 0.0f);
+  const auto y = RoundTrip(b.type, x);
+  for (float v : y) ASSERT_EQ(v, 0.0f);
+  if (CanQuantizeRows(b.type)) {
+    std::vector<float> importance(kRow, 1.0f);
+    const auto yw = RoundTrip(b.type, x, importance.data());
+    for (float v : yw) ASSERT_EQ(v, 0.0f) << "importance path";
+  }
+}
+
+TEST_P(RoundTripTest, ConstantBlocksAreFiniteAndClose) {
+  const Bound& b = GetParam();
+  for (float c : {0.37f, -2.5f, 1e-3f}) {
+    const std::vector<float> x(kRow, c);
+    const auto y = RoundTrip(b.type, x);
+    for (size_t i = 0; i < y.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(y[i]));
+      // Every format can represent a constant block to within a few percent (scale or min in fp16).
+      ASSERT_NEAR(y[i], c, std::fabs(c) * 0.06) << "element " << i << " of constant " << c;
+    }
+  }
+}
+
+TEST_P(RoundTripTest, HugeOutlierIsKeptAndOthersFinite) {
+  const Bound& b = GetParam();
+  auto x = Gaussian(7, 0.01f);
+  x[100] = 1000.0f;
+  x[700] = -1000.0f;
+  const auto y = RoundTrip(b.type, x);
+  for (float v : y) ASSERT_TRUE(std::isfinite(v));
+  // The outlier sets its block's scale, so it is reproduced to a few percent; the small values around
+  // it are crushed, which is expected.
+  EXPECT_NEAR(y[100], 1000.0f, 60.0f);
+  EXPECT_NEAR(y[700], -1000.0f, 60.0f);
+}
+
+TEST_P(RoundTripTest, DenormalsGiveFiniteSmallValues) {
+  const Bound& b = GetParam();
+  golden::Rng rng(5);
+  std::vector<float> x(kRow);
+  for (auto& v : x) v = rng.Symmetric() * 1e-39f;
+  const auto y = RoundTrip(b.type, x);
+  for (float v : y) {
+    ASSERT_TRUE(std::isfinite(v));
+    // The fp16 scale underflows: values come back as (nearly) zero, never as something large.
+    ASSERT_LE(std::fabs(v), 1e-30f);
+  }
+}
+
+TEST_P(RoundTripTest, Fp16RangeEdgeStaysFinite) {
+  const Bound& b = GetParam();
+  golden::Rng rng(11);
+  std::vector<float> x(kRow);
+  for (auto& v : x) v = rng.Symmetric() * 60000.0f;
+  const auto y = RoundTrip(b.type, x);
+  const Distortion d = MeasureDistortion(x, y);
+  for (float v : y) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_LE(d.rmse / 60000.0 / 0.58, b.max_rel_rmse * 1.5 + 1e-6);  // 0.58: std of uniform[-1,1)
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), BoundName);
+
+TEST(QuantizeApi, TypeSupport) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                     GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                     GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+    EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
+    EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
+    EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
+    EXPECT_NE(DequantizerFor(t), nullptr);
+  }
+  for (GgmlType t : {GgmlType::kQ8_1, GgmlType::kQ8_K}) {
+    EXPECT_TRUE(CanQuantize(t));
+    EXPECT_FALSE(CanQuantizeRows(t));
+  }
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ4_NL, GgmlType::kTQ1_0, GgmlType::kI8}) {
+    EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
+    EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
+  }
+}
+
+TEST(QuantizeApi, RowsAreIndependentAndSizesReported) {
+  // Quantizing 3 rows at once equals quantizing each row alone, with and without importance.
+  const int64_t cols = 512;
+  const auto x = Gaussian(21, 1.0f, 3 * cols);
+  std::vector<float> importance(cols);
+  for (int64_t i = 0; i < cols; ++i) importance[i] = 0.1f + static_cast<float>(i % 7);
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
+                     GgmlType::kQ6_K, GgmlType::kF16}) {
+    for (const float* imp :
+         {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
+      const size_t row_bytes = RowBytes(t, cols);
+      std::vector<uint8_t> all(3 * row_bytes), one(row_bytes);
+      ASSERT_EQ(QuantizeRows(t, x.data(), all.data(), 3, cols, imp), 3 * row_bytes);
+      for (int r = 0; r < 3; ++r) {
+        ASSERT_EQ(QuantizeRows(t, x.data() + r * cols, one.data(), 1, cols, imp), row_bytes);
+        EXPECT_TRUE(std::equal(one.begin(), one.end(), all.begin() + r * row_bytes))
+            << TypeName(t) << " row " << r;
+      }
+    }
+  }
+}
+
+TEST(QuantizeApi, ReferenceEqualsRowsWithoutImportance) {
+  const auto x = Gaussian(3, 0.05f, 768);
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                     GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+    std::vector<uint8_t> a(RowBytes(t, 768)), b(RowBytes(t, 768));
+    QuantizeRowReference(t, x, a.data());
+    QuantizeRows(t, x.data(), b.data(), 1, 768, nullptr);
+    EXPECT_EQ(a, b) << TypeName(t);
+  }
+}
+
+TEST(QuantizeApi, FunctionPointersMatchEntryPoints) {
+  const auto x = Gaussian(8, 1.0f, 256);
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ8_1, GgmlType::kQ8_K, GgmlType::kQ4_K}) {
+    std::vector<uint8_t> a(RowBytes(t, 256)), b(RowBytes(t, 256));
+    QuantizeRowReference(t, x, a.data());
+    ReferenceQuantizerFor(t)(x.data(), b.data(), 256);
+    EXPECT_EQ(a, b) << TypeName(t);
+    std::vector<float> ya(256), yb(256);
+    DequantizeRow(t, a.data(), ya.data(), 256);
+    DequantizerFor(t)(a.data(), yb.data(), 256);
+    EXPECT_EQ(ya, yb) << TypeName(t);
+  }
+}
+
+TEST(QuantizeApi, Q8KBlockSumsMatchLevels) {
+  const auto x = Gaussian(17, 2.0f, 512);
+  struct Q8K {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+  };
+  std::vector<Q8K> blocks(2);
+  QuantizeRowReference(GgmlType::kQ8_K, x, blocks.data());
+  for (const auto& b : blocks) {
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int i = 0; i < 16; ++i) sum += b.qs[16 * g + i];
+      EXPECT_EQ(b.bsums[g], sum);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace quantlab
