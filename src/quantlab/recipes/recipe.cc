@@ -1,0 +1,79 @@
+#include "quantlab/recipes/recipe.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <string>
+
+#include "quantlab/util/check.h"
+
+namespace quantlab {
+namespace {
+
+constexpr std::array kRecipes = {
+    RecipeInfo{Recipe::kQ4_0, "Q4_0", GgmlType::kQ4_0, "4-bit blocks of 32, one scale"},
+    RecipeInfo{Recipe::kQ4_1, "Q4_1", GgmlType::kQ4_1, "4-bit blocks of 32, scale and minimum"},
+    RecipeInfo{Recipe::kQ5_0, "Q5_0", GgmlType::kQ5_0, "5-bit blocks of 32, one scale"},
+    RecipeInfo{Recipe::kQ5_1, "Q5_1", GgmlType::kQ5_1, "5-bit blocks of 32, scale and minimum"},
+    RecipeInfo{Recipe::kQ2_K, "Q2_K", GgmlType::kQ2_K, "2-bit K-quant mixture"},
+    RecipeInfo{Recipe::kQ3_K_S, "Q3_K_S", GgmlType::kQ3_K, "3-bit K-quants, small"},
+    RecipeInfo{Recipe::kQ3_K_M, "Q3_K_M", GgmlType::kQ3_K, "3-bit K-quant mixture, medium"},
+    RecipeInfo{Recipe::kQ3_K_L, "Q3_K_L", GgmlType::kQ3_K, "3-bit K-quant mixture, large"},
+    RecipeInfo{Recipe::kQ4_K_S, "Q4_K_S", GgmlType::kQ4_K, "4-bit K-quant mixture, small"},
+    RecipeInfo{Recipe::kQ4_K_M, "Q4_K_M", GgmlType::kQ4_K, "4-bit K-quant mixture, medium"},
+    RecipeInfo{Recipe::kQ5_K_S, "Q5_K_S", GgmlType::kQ5_K, "5-bit K-quants, small"},
+    RecipeInfo{Recipe::kQ5_K_M, "Q5_K_M", GgmlType::kQ5_K, "5-bit K-quant mixture, medium"},
+    RecipeInfo{Recipe::kQ6_K, "Q6_K", GgmlType::kQ6_K, "6-bit K-quants"},
+    RecipeInfo{Recipe::kQ8_0, "Q8_0", GgmlType::kQ8_0, "8-bit blocks of 32"},
+    RecipeInfo{Recipe::kF16, "F16", GgmlType::kF16, "IEEE half precision"},
+    RecipeInfo{Recipe::kBF16, "BF16", GgmlType::kBF16, "bfloat16"},
+    RecipeInfo{Recipe::kF32, "F32", GgmlType::kF32, "single precision"},
+};
+
+struct Alias {
+  std::string_view name;
+  Recipe recipe;
+};
+constexpr std::array kAliases = {
+    Alias{"Q3_K", Recipe::kQ3_K_M},
+    Alias{"Q4_K", Recipe::kQ4_K_M},
+    Alias{"Q5_K", Recipe::kQ5_K_M},
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+std::span<const RecipeInfo> AllRecipes() { return kRecipes; }
+
+const RecipeInfo& RecipeInfoFor(Recipe recipe) {
+  for (const auto& info : kRecipes) {
+    if (info.recipe == recipe) return info;
+  }
+  QL_CHECK_MSG(false, "Recipe value outside the recipe table");
+}
+
+std::optional<Recipe> FindRecipe(std::string_view name) {
+  for (const auto& info : kRecipes) {
+    if (EqualsIgnoreCase(info.name, name)) return info.recipe;
+  }
+  for (const auto& alias : kAliases) {
+    if (EqualsIgnoreCase(alias.name, name)) return alias.recipe;
+  }
+  uint32_t number = 0;
+  const char* end = name.data() + name.size();
+  auto [ptr, ec] = std::from_chars(name.data(), end, number);
+  if (!name.empty() && ec == std::errc() && ptr == end) {
+    for (const auto& info : kRecipes) {
+      if (LlamaFileType(info.recipe) == number) return info.recipe;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace quantlab

@@ -1,0 +1,246 @@
+#include "quantlab/recipes/tensor_rules.h"
+
+#include <array>
+#include <string>
+
+namespace quantlab {
+namespace {
+
+using T = GgmlType;
+using R = Recipe;
+
+bool Contains(std::string_view name, std::string_view part) {
+  return name.find(part) != std::string_view::npos;
+}
+
+// Roles matched by a fragment of the name, in llama.cpp's order of tests.
+struct NamedRole {
+  std::string_view fragment;
+  TensorRole role;
+};
+constexpr std::array kNamedRoles = {
+    NamedRole{"attn_v.weight", TensorRole::kAttnV},
+    NamedRole{"attn_k.weight", TensorRole::kAttnK},
+    NamedRole{"attn_q.weight", TensorRole::kAttnQ},
+    NamedRole{"ffn_down", TensorRole::kFfnDown},
+    NamedRole{"attn_output.weight", TensorRole::kAttnOutput},
+    NamedRole{"attn_qkv.weight", TensorRole::kAttnQkv},
+    NamedRole{"ffn_gate", TensorRole::kFfnGate},
+    NamedRole{"ffn_up", TensorRole::kFfnUp},
+};
+
+// output.weight (and the tied token embedding): Q6_K, unless the default is already Q8_0; Q8_0 when the
+// default's block does not fit the row, and always for Falcon.
+GgmlType OutputType(const RuleInput& in) {
+  if (in.model->is_falcon() || in.row_length % TypeInfo(in.default_type).block_size != 0) return T::kQ8_0;
+  return in.default_type == T::kQ8_0 ? T::kQ8_0 : T::kQ6_K;
+}
+
+// attn_v is small under grouped-query attention, so the mixtures spend bits on it. `i_layer` counts the
+// attn_v tensors before this one.
+GgmlType AttnVType(const RuleInput& in) {
+  const ModelFacts& m = *in.model;
+  GgmlType type = in.default_type;
+  switch (in.recipe) {
+    case R::kQ2_K:
+      type = m.n_gqa() >= 4 ? T::kQ4_K : T::kQ3_K;
+      break;
+    case R::kQ3_K_M:
+      type = in.i_layer < 2 ? T::kQ5_K : T::kQ4_K;
+      break;
+    case R::kQ3_K_L:
+      type = T::kQ5_K;
+      break;
+    case R::kQ4_K_M:
+    case R::kQ5_K_M:
+      if (UseMoreBits(in.i_layer, in.n_layer)) type = T::kQ6_K;
+      break;
+    case R::kQ4_K_S:
+      if (in.i_layer < 4) type = T::kQ5_K;
+      break;
+    default:
+      break;
+  }
+  // 70B llama shares each V head among 8 query heads: more bits here cost little.
+  if (m.is_70b() && (type == T::kQ3_K || type == T::kQ4_K)) type = T::kQ5_K;
+  if (m.n_expert == 8) type = T::kQ8_0;
+  return type;
+}
+
+GgmlType AttnKType(const RuleInput& in) { return in.model->n_expert == 8 ? T::kQ8_0 : in.default_type; }
+
+GgmlType FfnDownType(const RuleInput& in) {
+  const bool falcon = in.model->is_falcon();
+  const int i = in.i_layer;
+  const int n = in.n_layer;
+  const bool more_bits = UseMoreBits(i, n);
+  switch (in.recipe) {
+    case R::kQ2_K:
+      return T::kQ3_K;
+    case R::kQ3_K_M:
+      if (i < n / 16) return T::kQ5_K;
+      return !falcon || more_bits ? T::kQ4_K : T::kQ3_K;
+    case R::kQ3_K_L:
+      return falcon ? T::kQ4_K : T::kQ5_K;
+    case R::kQ4_K_M:
+      if (falcon) return i < n / 16 ? T::kQ6_K : more_bits ? T::kQ5_K : T::kQ4_K;
+      return more_bits ? T::kQ6_K : in.default_type;
+    case R::kQ5_K_M:
+      return more_bits ? T::kQ6_K : in.default_type;
+    case R::kQ4_K_S:
+      return !falcon && i < n / 8 ? T::kQ5_K : in.default_type;
+    // With an importance matrix the first layers' ffn_down get the variant with a minimum.
+    case R::kQ4_0:
+      return in.has_imatrix && i < n / 8 ? T::kQ4_1 : in.default_type;
+    case R::kQ5_0:
+      return in.has_imatrix && i < n / 8 ? T::kQ5_1 : in.default_type;
+    default:
+      return in.default_type;
+  }
+}
+
+GgmlType AttnOutputType(const RuleInput& in) {
+  if (in.model->is_falcon()) return in.recipe == R::kQ3_K_L ? T::kQ4_K : in.default_type;
+  if (in.model->n_expert == 8) {
+    switch (in.recipe) {
+      case R::kQ2_K:
+      case R::kQ3_K_S:
+      case R::kQ3_K_M:
+      case R::kQ4_K_S:
+      case R::kQ4_K_M:
+        return T::kQ5_K;
+      default:
+        return in.default_type;
+    }
+  }
+  switch (in.recipe) {
+    case R::kQ2_K:
+      return T::kQ3_K;
+    case R::kQ3_K_M:
+      return T::kQ4_K;
+    case R::kQ3_K_L:
+      return T::kQ5_K;
+    default:
+      return in.default_type;
+  }
+}
+
+GgmlType AttnQkvType(const RuleInput& in) {
+  switch (in.recipe) {
+    case R::kQ3_K_M:
+    case R::kQ3_K_L:
+      return T::kQ4_K;
+    case R::kQ4_K_M:
+      return T::kQ5_K;
+    case R::kQ5_K_M:
+      return T::kQ6_K;
+    default:
+      return in.default_type;
+  }
+}
+
+}  // namespace
+
+TensorRole ClassifyTensor(std::string_view name, bool model_has_output) {
+  if (name == "output.weight" || (!model_has_output && name == "token_embd.weight"))
+    return TensorRole::kOutput;
+  if (name == "token_embd.weight") return TensorRole::kTokenEmbedding;
+  for (const auto& named : kNamedRoles) {
+    if (Contains(name, named.fragment)) return named.role;
+  }
+  return TensorRole::kOther;
+}
+
+std::string_view TensorRoleName(TensorRole role) {
+  switch (role) {
+    case TensorRole::kOutput:
+      return "output";
+    case TensorRole::kTokenEmbedding:
+      return "token_embd";
+    case TensorRole::kAttnV:
+      return "attn_v";
+    case TensorRole::kAttnK:
+      return "attn_k";
+    case TensorRole::kAttnQ:
+      return "attn_q";
+    case TensorRole::kFfnDown:
+      return "ffn_down";
+    case TensorRole::kAttnOutput:
+      return "attn_output";
+    case TensorRole::kAttnQkv:
+      return "attn_qkv";
+    case TensorRole::kFfnGate:
+      return "ffn_gate";
+    case TensorRole::kFfnUp:
+      return "ffn_up";
+    case TensorRole::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+bool IsCountedRole(TensorRole role) {
+  return role == TensorRole::kAttnV || role == TensorRole::kFfnDown || role == TensorRole::kFfnGate ||
+         role == TensorRole::kFfnUp;
+}
+
+bool UseMoreBits(int i_layer, int n_layer) {
+  return i_layer < n_layer / 8 || i_layer >= 7 * n_layer / 8 || (i_layer - n_layer / 8) % 3 == 2;
+}
+
+GgmlType MixtureType(TensorRole role, const RuleInput& input) {
+  switch (role) {
+    case TensorRole::kOutput:
+      return OutputType(input);
+    case TensorRole::kAttnV:
+      return AttnVType(input);
+    case TensorRole::kAttnK:
+      return AttnKType(input);
+    case TensorRole::kFfnDown:
+      return FfnDownType(input);
+    case TensorRole::kAttnOutput:
+      return AttnOutputType(input);
+    case TensorRole::kAttnQkv:
+      return AttnQkvType(input);
+    // token_embd, attn_q, ffn_gate and ffn_up only change in the IQ recipes quantlab does not offer.
+    default:
+      return input.default_type;
+  }
+}
+
+std::optional<GgmlType> RowLengthFallback(GgmlType chosen, int64_t row_length) {
+  GgmlType fallback;
+  switch (chosen) {
+    case T::kTQ1_0:
+    case T::kTQ2_0:
+      fallback = T::kQ4_0;
+      break;
+    case T::kIQ2_XXS:
+    case T::kIQ2_XS:
+    case T::kIQ2_S:
+    case T::kIQ3_XXS:
+    case T::kIQ3_S:
+    case T::kIQ1_S:
+    case T::kIQ1_M:
+    case T::kQ2_K:
+    case T::kQ3_K:
+    case T::kIQ4_XS:
+      fallback = T::kIQ4_NL;
+      break;
+    case T::kQ4_K:
+      fallback = T::kQ5_0;
+      break;
+    case T::kQ5_K:
+      fallback = T::kQ5_1;
+      break;
+    case T::kQ6_K:
+      fallback = T::kQ8_0;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (row_length % TypeInfo(fallback).block_size != 0) fallback = T::kF16;
+  return fallback;
+}
+
+}  // namespace quantlab

@@ -1,0 +1,153 @@
+// The recipe rules against llama-quantize's actual choices on synthetic models of several shapes
+// (tests/data/recipes/*.json): layer counts 1..80, GQA or not, mixture-of-experts, tied embeddings,
+// rows that no 256-block divides (fallbacks), the options and requantization.
+#include <gtest/gtest.h>
+
+#include "quantlab/recipes/model_facts.h"
+#include "quantlab/recipes/plan.h"
+#include "quantlab/recipes/recipe.h"
+#include "quantlab/recipes/tensor_rules.h"
+#include "recipes/expectations.h"
+
+namespace quantlab {
+namespace {
+
+using testing::LoadShapeExpectations;
+using testing::RecipeExpectationFiles;
+
+class RecipeMatchesLlamaQuantize : public ::testing::TestWithParam<std::filesystem::path> {};
+
+TEST_P(RecipeMatchesLlamaQuantize, EveryCaseEveryTensor) {
+  const auto shape = LoadShapeExpectations(GetParam());
+  auto facts = ReadModelFacts(shape.metadata);
+  ASSERT_TRUE(facts.ok()) << facts.error().message;
+  ASSERT_FALSE(shape.cases.empty());
+
+  for (const auto& c : shape.cases) {
+    SCOPED_TRACE(shape.shape_name + " " + c.Label());
+    std::vector<GgufTensorInfo> tensors =
+        c.source_recipe ? testing::RequantizationSource(shape, c) : shape.tensors;
+    auto plan = PlanQuantization(*facts, tensors, c.recipe, c.options);
+    if (c.error) {
+      EXPECT_FALSE(plan.ok()) << "llama-quantize failed with: " << c.llama_message;
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    ASSERT_EQ(plan->tensors.size(), shape.output_order.size());
+    for (size_t i = 0; i < plan->tensors.size(); ++i) {
+      const auto& decision = plan->tensors[i];
+      EXPECT_EQ(decision.name, shape.output_order[i]) << "position " << i;
+      EXPECT_EQ(TypeName(decision.type), TypeName(c.types[i])) << decision.name;
+    }
+    EXPECT_EQ(plan->n_fallback, c.n_fallback);
+    EXPECT_EQ(LlamaFileType(c.recipe), c.file_type);
+    EXPECT_EQ(!plan->warnings.empty(), c.source_recipe.has_value());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, RecipeMatchesLlamaQuantize, ::testing::ValuesIn(RecipeExpectationFiles()),
+                         [](const auto& info) { return info.param.stem().string(); });
+
+TEST(RecipeTable, NamesAliasesAndNumbers) {
+  EXPECT_EQ(FindRecipe("Q4_K_M"), Recipe::kQ4_K_M);
+  EXPECT_EQ(FindRecipe("q4_k_m"), Recipe::kQ4_K_M);
+  EXPECT_EQ(FindRecipe("Q4_K"), Recipe::kQ4_K_M);
+  EXPECT_EQ(FindRecipe("Q3_K"), Recipe::kQ3_K_M);
+  EXPECT_EQ(FindRecipe("Q5_K"), Recipe::kQ5_K_M);
+  EXPECT_EQ(FindRecipe("15"), Recipe::kQ4_K_M);
+  EXPECT_EQ(FindRecipe("32"), Recipe::kBF16);
+  EXPECT_EQ(FindRecipe("Q4_K_X"), std::nullopt);
+  EXPECT_EQ(FindRecipe("4"), std::nullopt);  // a retired llama_ftype
+  EXPECT_EQ(FindRecipe(""), std::nullopt);
+  EXPECT_EQ(AllRecipes().size(), 17u);
+  for (const auto& info : AllRecipes()) EXPECT_EQ(FindRecipe(info.name), info.recipe);
+  EXPECT_EQ(RecipeInfoFor(Recipe::kQ3_K_L).default_type, GgmlType::kQ3_K);
+  EXPECT_EQ(LlamaFileType(Recipe::kQ6_K), 18u);
+}
+
+TEST(TensorRules, UseMoreBitsPattern) {
+  // 32 layers: first 4, last 4, and every third in between starting at layer 6.
+  std::vector<int> chosen;
+  for (int i = 0; i < 32; ++i) {
+    if (UseMoreBits(i, 32)) chosen.push_back(i);
+  }
+  EXPECT_EQ(chosen, (std::vector<int>{0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31}));
+  EXPECT_TRUE(UseMoreBits(0, 1));
+}
+
+TEST(TensorRules, FallbacksFollowRowLength) {
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ4_K, 288), GgmlType::kQ5_0);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ5_K, 288), GgmlType::kQ5_1);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ6_K, 288), GgmlType::kQ8_0);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ3_K, 288), GgmlType::kIQ4_NL);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ4_K, 272), GgmlType::kF16);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kQ8_0, 272), std::nullopt);
+}
+
+TEST(TensorRules, Roles) {
+  EXPECT_EQ(ClassifyTensor("output.weight", true), TensorRole::kOutput);
+  EXPECT_EQ(ClassifyTensor("token_embd.weight", true), TensorRole::kTokenEmbedding);
+  EXPECT_EQ(ClassifyTensor("token_embd.weight", false), TensorRole::kOutput);
+  EXPECT_EQ(ClassifyTensor("blk.3.attn_v.weight", true), TensorRole::kAttnV);
+  EXPECT_EQ(ClassifyTensor("blk.3.ffn_down_exps.weight", true), TensorRole::kFfnDown);
+  EXPECT_EQ(ClassifyTensor("blk.3.ffn_gate_inp.weight", true), TensorRole::kFfnGate);
+  EXPECT_EQ(ClassifyTensor("blk.3.attn_norm.weight", true), TensorRole::kOther);
+}
+
+TEST(Plan, NormsAndVectorsAreCopied) {
+  GgufTensorInfo norm{.name = "blk.0.attn_norm.weight", .shape = {256}, .type = GgmlType::kF32};
+  GgufTensorInfo column{.name = "blk.0.attn_q.weight", .shape = {256, 1}, .type = GgmlType::kF16};
+  GgufTensorInfo bias{.name = "blk.0.attn_q.bias", .shape = {256, 4}, .type = GgmlType::kF32};
+  GgufTensorInfo router{.name = "blk.0.ffn_gate_inp.weight", .shape = {256, 8}, .type = GgmlType::kF32};
+  GgufTensorInfo weight{.name = "blk.0.attn_q.weight", .shape = {256, 4}, .type = GgmlType::kF16};
+  QuantizeOptions options;
+  EXPECT_FALSE(IsQuantizableWeight(norm, options));
+  EXPECT_FALSE(IsQuantizableWeight(column, options));
+  EXPECT_FALSE(IsQuantizableWeight(bias, options));
+  EXPECT_FALSE(IsQuantizableWeight(router, options));
+  EXPECT_TRUE(IsQuantizableWeight(weight, options));
+  GgufTensorInfo output{.name = "output.weight", .shape = {256, 4}, .type = GgmlType::kF16};
+  EXPECT_TRUE(IsQuantizableWeight(output, options));
+  options.quantize_output_tensor = false;
+  EXPECT_FALSE(IsQuantizableWeight(output, options));
+}
+
+TEST(Plan, RequantizationNeedsPermission) {
+  GgufMetadata metadata;
+  metadata.Set("general.architecture", GgufValue::Str("llama"));
+  metadata.Set("llama.block_count", GgufValue::U32(1));
+  metadata.Set("llama.attention.head_count", GgufValue::U32(4));
+  auto facts = ReadModelFacts(metadata);
+  ASSERT_TRUE(facts.ok());
+  std::vector<GgufTensorInfo> tensors = {
+      {.name = "blk.0.attn_v.weight", .shape = {256, 256}, .type = GgmlType::kQ8_0},
+  };
+  QuantizeOptions options;
+  auto refused = PlanQuantization(*facts, tensors, Recipe::kQ4_K_S, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("blk.0.attn_v.weight"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("--allow-requantize"), std::string::npos);
+  options.allow_requantize = true;
+  auto allowed = PlanQuantization(*facts, tensors, Recipe::kQ4_K_S, options);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(allowed->tensors[0].type, GgmlType::kQ5_K);
+  EXPECT_EQ(allowed->warnings.size(), 1u);
+  // Already the target type: copied, nothing to allow.
+  auto same = PlanQuantization(*facts, tensors, Recipe::kQ8_0, QuantizeOptions{});
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->tensors[0].convert);
+}
+
+TEST(ModelFacts, MissingKeysAreNamed) {
+  GgufMetadata metadata;
+  auto no_arch = ReadModelFacts(metadata);
+  ASSERT_FALSE(no_arch.ok());
+  EXPECT_NE(no_arch.error().message.find("general.architecture"), std::string::npos);
+  metadata.Set("general.architecture", GgufValue::Str("llama"));
+  auto no_layers = ReadModelFacts(metadata);
+  ASSERT_FALSE(no_layers.ok());
+  EXPECT_NE(no_layers.error().message.find("llama.block_count"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quantlab
