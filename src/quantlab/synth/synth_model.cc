@@ -1,0 +1,196 @@
+#include "quantlab/synth/synth_model.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "quantlab/gguf/file_type.h"
+#include "quantlab/gguf/writer.h"
+#include "quantlab/synth/synth_vocab.h"
+#include "quantlab/util/fp16.h"
+
+namespace quantlab {
+namespace {
+
+// SplitMix64: tiny, fast and identical on every compiler (std::normal_distribution is not), so a seed
+// names the same model everywhere.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in (0, 1].
+  double Uniform() { return (static_cast<double>(Next() >> 11) + 1.0) * 0x1.0p-53; }
+  // Standard normal via Box-Muller (one value per call, for simplicity).
+  float Normal() {
+    const double r = std::sqrt(-2.0 * std::log(Uniform()));
+    return static_cast<float>(r * std::cos(2.0 * std::numbers::pi * Uniform()));
+  }
+
+ private:
+  uint64_t state_;
+};
+
+uint64_t NameHash(std::string_view name) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// Fills `dst` with `count` values drawn as mean + std * N(0,1), stored as `type`.
+void FillNormal(std::span<std::byte> dst, GgmlType type, uint64_t seed, float mean, float std_dev) {
+  Random rng(seed);
+  const size_t width = TypeInfo(type).block_bytes;
+  const size_t count = dst.size() / width;
+  for (size_t i = 0; i < count; ++i) {
+    const float value = mean + std_dev * rng.Normal();
+    std::byte* p = dst.data() + i * width;
+    if (type == GgmlType::kF32) {
+      std::memcpy(p, &value, 4);
+    } else {
+      const uint16_t bits = type == GgmlType::kF16 ? Fp32ToFp16(value) : Fp32ToBf16(value);
+      std::memcpy(p, &bits, 2);
+    }
+  }
+}
+
+struct TensorPlan {
+  std::string name;
+  std::vector<int64_t> shape;
+  GgmlType type;
+  float mean;
+  float std_dev;
+};
+
+std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
+  const int64_t embd = s.n_embd;
+  const int64_t head_dim = s.n_embd / s.n_head;
+  const int64_t embd_kv = head_dim * s.n_head_kv;
+  const GgmlType w = s.weight_type;
+  const float sd = s.weight_std;
+  // Norm weights sit near 1, as in trained models.
+  const float norm_sd = 0.05f;
+  std::vector<TensorPlan> plan;
+  plan.push_back({"token_embd.weight", {embd, s.n_vocab}, w, 0.0f, sd});
+  for (int l = 0; l < s.n_layer; ++l) {
+    auto name = [l](std::string_view part) { return fmt::format("blk.{}.{}.weight", l, part); };
+    plan.push_back({name("attn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
+    plan.push_back({name("attn_q"), {embd, embd}, w, 0.0f, sd});
+    plan.push_back({name("attn_k"), {embd, embd_kv}, w, 0.0f, sd});
+    plan.push_back({name("attn_v"), {embd, embd_kv}, w, 0.0f, sd});
+    plan.push_back({name("attn_output"), {embd, embd}, w, 0.0f, sd});
+    plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
+    plan.push_back({name("ffn_gate"), {embd, s.n_ff}, w, 0.0f, sd});
+    plan.push_back({name("ffn_up"), {embd, s.n_ff}, w, 0.0f, sd});
+    plan.push_back({name("ffn_down"), {s.n_ff, embd}, w, 0.0f, sd});
+  }
+  plan.push_back({"output_norm.weight", {embd}, GgmlType::kF32, 1.0f, norm_sd});
+  if (!s.tied_embeddings) plan.push_back({"output.weight", {embd, s.n_vocab}, w, 0.0f, sd});
+  return plan;
+}
+
+}  // namespace
+
+Status ValidateSynthModelSpec(const SynthModelSpec& s) {
+  if (s.n_layer < 1 || s.n_embd < 1 || s.n_head < 1 || s.n_head_kv < 1 || s.n_ff < 1 || s.n_ctx_train < 1) {
+    return MakeError("synthetic model: layers, embedding, heads, kv heads, ffn and context must be positive");
+  }
+  if (s.n_embd % s.n_head != 0) {
+    return MakeError("synthetic model: embedding size {} is not a multiple of the head count {}", s.n_embd,
+                     s.n_head);
+  }
+  if ((s.n_embd / s.n_head) % 2 != 0) {
+    return MakeError("synthetic model: head size {} must be even for rotary embeddings", s.n_embd / s.n_head);
+  }
+  if (s.n_head % s.n_head_kv != 0) {
+    return MakeError("synthetic model: head count {} is not a multiple of the kv head count {}", s.n_head,
+                     s.n_head_kv);
+  }
+  if (s.n_vocab < kMinSynthVocab) {
+    return MakeError(
+        "synthetic model: vocabulary of {} is too small (at least {}: 3 special + 256 byte tokens + 1)",
+        s.n_vocab, kMinSynthVocab);
+  }
+  if (s.weight_type != GgmlType::kF32 && s.weight_type != GgmlType::kF16 &&
+      s.weight_type != GgmlType::kBF16) {
+    return MakeError("synthetic model: weight type {} not supported (f32, f16 or bf16)",
+                     TypeName(s.weight_type));
+  }
+  if (!(s.weight_std > 0) || !(s.rope_freq_base > 0) || !(s.rms_norm_eps > 0)) {
+    return MakeError("synthetic model: weight std, rope base and norm epsilon must be positive");
+  }
+  return Ok();
+}
+
+uint32_t SynthFileType(const SynthModelSpec& spec) {
+  switch (spec.weight_type) {
+    case GgmlType::kF32:
+      return static_cast<uint32_t>(LlamaFileType::kAllF32);
+    case GgmlType::kBF16:
+      return static_cast<uint32_t>(LlamaFileType::kMostlyBF16);
+    default:
+      return static_cast<uint32_t>(LlamaFileType::kMostlyF16);
+  }
+}
+
+GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
+  GgufMetadata m;
+  m.Set("general.architecture", GgufValue::Str("llama"));
+  m.Set("general.name", GgufValue::Str(s.name));
+  m.Set("general.file_type", GgufValue::U32(SynthFileType(s)));
+  m.Set("llama.vocab_size", GgufValue::U32(static_cast<uint32_t>(s.n_vocab)));
+  m.Set("llama.context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx_train)));
+  m.Set("llama.embedding_length", GgufValue::U32(static_cast<uint32_t>(s.n_embd)));
+  m.Set("llama.block_count", GgufValue::U32(static_cast<uint32_t>(s.n_layer)));
+  m.Set("llama.feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.n_ff)));
+  m.Set("llama.attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_head)));
+  m.Set("llama.attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_head_kv)));
+  m.Set("llama.rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.n_embd / s.n_head)));
+  m.Set("llama.rope.freq_base", GgufValue::F32(s.rope_freq_base));
+  m.Set("llama.attention.layer_norm_rms_epsilon", GgufValue::F32(s.rms_norm_eps));
+
+  const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
+  std::vector<GgufValue> tokens, scores, types;
+  tokens.reserve(vocab.tokens.size());
+  scores.reserve(vocab.tokens.size());
+  types.reserve(vocab.tokens.size());
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    tokens.push_back(GgufValue::Str(vocab.tokens[i]));
+    scores.push_back(GgufValue::F32(vocab.scores[i]));
+    types.push_back(GgufValue::I32(static_cast<int32_t>(vocab.types[i])));
+  }
+  m.Set("tokenizer.ggml.model", GgufValue::Str("llama"));
+  m.Set("tokenizer.ggml.tokens", GgufValue::Array(GgufValueType::kString, std::move(tokens)));
+  m.Set("tokenizer.ggml.scores", GgufValue::Array(GgufValueType::kFloat32, std::move(scores)));
+  m.Set("tokenizer.ggml.token_type", GgufValue::Array(GgufValueType::kInt32, std::move(types)));
+  m.Set("tokenizer.ggml.bos_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.bos_id)));
+  m.Set("tokenizer.ggml.eos_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.eos_id)));
+  m.Set("tokenizer.ggml.unknown_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.unk_id)));
+  m.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(true));
+  m.Set("tokenizer.ggml.add_eos_token", GgufValue::Bool(false));
+  return m;
+}
+
+Status WriteSynthModel(const SynthModelSpec& spec, const std::string& path) {
+  QL_RETURN_IF_ERROR(ValidateSynthModelSpec(spec));
+  GgufWriter writer(SynthModelMetadata(spec));
+  for (TensorPlan& t : PlanTensors(spec)) {
+    const uint64_t seed = spec.seed ^ NameHash(t.name);
+    const GgmlType type = t.type;
+    const float mean = t.mean;
+    const float std_dev = t.std_dev;
+    writer.AddTensor({std::move(t.name), std::move(t.shape), type, [=](std::span<std::byte> dst) {
+                        FillNormal(dst, type, seed, mean, std_dev);
+                        return Ok();
+                      }});
+  }
+  return writer.WriteTo(path);
+}
+
+}  // namespace quantlab

@@ -1,0 +1,45 @@
+// Synthetic llama-architecture models: any shape, random weights of realistic scale, a valid
+// SentencePiece-style vocabulary, written as GGUF exactly as llama.cpp's converter lays out a llama model
+// (same keys, tensor names and shapes), so that llama.cpp and quantlab load them alike. Used by tests and
+// benchmarks that need a model without downloading one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "quantlab/gguf/metadata.h"
+#include "quantlab/gguf/types.h"
+#include "quantlab/util/result.h"
+
+namespace quantlab {
+
+struct SynthModelSpec {
+  int n_layer = 2;
+  int n_embd = 256;
+  int n_head = 4;
+  int n_head_kv = 2;  // < n_head: grouped-query attention
+  int n_ff = 768;
+  int n_vocab = 1024;
+  int n_ctx_train = 2048;
+  float rope_freq_base = 10000.0f;
+  float rms_norm_eps = 1e-5f;
+  bool tied_embeddings = false;           // no output.weight; the output projection reuses token_embd
+  GgmlType weight_type = GgmlType::kF16;  // 2-D weights: F32, F16 or BF16 (norms are always F32)
+  uint64_t seed = 42;
+  float weight_std = 0.02f;  // standard deviation of the matrices' normal distribution
+  std::string name = "quantlab-synth";
+};
+
+// Checks that the spec describes a model llama.cpp can load (divisibility, ranges, supported types).
+Status ValidateSynthModelSpec(const SynthModelSpec& spec);
+
+// The llama.cpp file type (general.file_type) for the spec's weight type.
+uint32_t SynthFileType(const SynthModelSpec& spec);
+
+// The metadata WriteSynthModel writes (hyperparameters and vocabulary).
+GgufMetadata SynthModelMetadata(const SynthModelSpec& spec);
+
+// Writes the model to `path` atomically, streaming one tensor at a time. Same spec, same bytes.
+Status WriteSynthModel(const SynthModelSpec& spec, const std::string& path);
+
+}  // namespace quantlab
