@@ -1,0 +1,23 @@
+// The report's four plots, built from the analysis.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "quantlab/analysis/analysis.h"
+#include "quantlab/report/canvas.h"
+
+namespace quantlab::report {
+
+struct Plot {
+  std::string stem;  // file name without extension
+  std::string title;
+  double width = 720;
+  double height = 440;
+  DrawFn draw;
+};
+
+// size_vs_ppl, size_vs_speed (when speeds were measured), kld (when KLD was measured), winner_map.
+std::vector<Plot> BuildPlots(const analysis::LabResults& results, const analysis::Analysis& analysis);
+
+}  // namespace quantlab::report
