@@ -58,5 +58,68 @@ inline __m256i DotI8I8ToI32(__m256i a, __m256i b) {
   return DotU8I8ToI32(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
 }
 
+inline uint32_t LoadWord(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Q4_K / Q5_K: the 12 packed bytes -> 16 bytes: scales of sub-blocks 0..7, then mins 0..7 (6 bits each).
+// Bytes 0..3 / 4..7 hold scales / mins 0..3 in their low 6 bits and the top 2 bits of scales / mins 4..7;
+// bytes 8..11 hold the low 4 bits of scales 4..7 (low nibble) and mins 4..7 (high nibble).
+inline __m128i UnpackK4ScalesMins(const uint8_t* packed) {
+  const uint32_t w0 = LoadWord(packed), w1 = LoadWord(packed + 4), w2 = LoadWord(packed + 8);
+  const uint32_t scales_lo = w0 & 0x3F3F3F3Fu;
+  const uint32_t mins_lo = w1 & 0x3F3F3F3Fu;
+  const uint32_t scales_hi = (w2 & 0x0F0F0F0Fu) | (((w0 >> 6) & 0x03030303u) << 4);
+  const uint32_t mins_hi = ((w2 >> 4) & 0x0F0F0F0Fu) | (((w1 >> 6) & 0x03030303u) << 4);
+  return _mm_setr_epi32(static_cast<int>(scales_lo), static_cast<int>(scales_hi), static_cast<int>(mins_lo),
+                        static_cast<int>(mins_hi));
+}
+
+// Q3_K: the 12 packed bytes -> 16 signed scales (int8). Scale s has its low 4 bits in byte s % 8 (low
+// nibble for s < 8, high nibble otherwise) and its high 2 bits at bit 2 * (s / 4) of byte 8 + s % 4; the
+// stored value is biased by 32.
+inline __m128i UnpackQ3KScales(const uint8_t* packed) {
+  const uint32_t a0 = LoadWord(packed), a1 = LoadWord(packed + 4), t = LoadWord(packed + 8);
+  const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
+  const __m128i biased = _mm_setr_epi32(static_cast<int>((a0 & m4) | ((t & m2) << 4)),
+                                        static_cast<int>((a1 & m4) | (((t >> 2) & m2) << 4)),
+                                        static_cast<int>(((a0 >> 4) & m4) | (((t >> 4) & m2) << 4)),
+                                        static_cast<int>(((a1 >> 4) & m4) | (((t >> 6) & m2) << 4)));
+  return _mm_sub_epi8(biased, _mm_set1_epi8(32));
+}
+
+// Shuffle controls for broadcasting int16 scales (from a register holding the same 8 int16 in both
+// 128-bit lanes): kScaleShuffle.single[j] puts lane j everywhere; kScaleShuffle.pair[k] puts lane 2k in
+// the low half and lane 2k+1 in the high half (a 32-element chunk spanning two 16-element sub-blocks).
+struct ScaleShuffleTables {
+  alignas(32) int8_t single[8][32];
+  alignas(32) int8_t pair[4][32];
+};
+
+constexpr ScaleShuffleTables MakeScaleShuffleTables() {
+  ScaleShuffleTables t{};
+  for (int j = 0; j < 8; ++j) {
+    for (int i = 0; i < 32; ++i) t.single[j][i] = static_cast<int8_t>(2 * j + i % 2);
+  }
+  for (int k = 0; k < 4; ++k) {
+    for (int i = 0; i < 32; ++i) t.pair[k][i] = static_cast<int8_t>(2 * (2 * k + (i >= 16)) + i % 2);
+  }
+  return t;
+}
+
+inline constexpr ScaleShuffleTables kScaleShuffle = MakeScaleShuffleTables();
+
+inline __m256i ScaleSingle(__m256i scales16x2, int j) {
+  return _mm256_shuffle_epi8(scales16x2,
+                             _mm256_load_si256(reinterpret_cast<const __m256i*>(kScaleShuffle.single[j])));
+}
+
+inline __m256i ScalePair(__m256i scales16x2, int k) {
+  return _mm256_shuffle_epi8(scales16x2,
+                             _mm256_load_si256(reinterpret_cast<const __m256i*>(kScaleShuffle.pair[k])));
+}
+
 }  // namespace
 }  // namespace quantlab::kernels_internal
