@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Side-by-side speed comparison of quantlab and llama.cpp's llama-bench on the same GGUF files, same
+# machine and thread count, run alternately so both see the same machine state.
+#
+#   LLAMA_CPP_BIN=/path/to/llama.cpp/build/bin scripts/compare-speed.sh [options]
+#
+# Options (environment): MODEL=base F16 GGUF (default: a generated ~270M-parameter llama model, large
+# enough not to fit in cache), FORMATS="F16 Q8_0 ..." (default: the lab's seven), THREADS (2), PP (512),
+# TG (128), REPS (3), WORK (folder for the quantized files, default ./speed-compare).
+# quantlab never fetches or builds llama.cpp: point LLAMA_CPP_BIN at a build you already have.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${LLAMA_CPP_BIN:?set LLAMA_CPP_BIN to the folder holding llama-bench}"
+QUANTLAB=${QUANTLAB:-build/quantlab}
+FORMATS=${FORMATS:-"F16 Q8_0 Q6_K Q5_K_M Q4_K_M Q4_K_S Q3_K_M"}
+THREADS=${THREADS:-2}
+PP=${PP:-512}
+TG=${TG:-128}
+REPS=${REPS:-3}
+WORK=${WORK:-speed-compare}
+mkdir -p "$WORK"
+
+for tool in "$QUANTLAB" "$LLAMA_CPP_BIN/llama-bench"; do
+  [[ -x $tool ]] || { echo "not found or not executable: $tool" >&2; exit 2; }
+done
+command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 2; }
+
+MODEL=${MODEL:-$WORK/synth-f16.gguf}
+if [[ ! -f $MODEL ]]; then
+  echo "generating $MODEL" >&2
+  "$QUANTLAB" synth "$MODEL" --layers 16 --embd 1024 --heads 16 --heads-kv 4 --ff 2816 --vocab 32000 --type f16
+fi
+
+# avg_ts and stddev_ts of a test row ("pp" rows have n_gen 0, "tg" rows n_prompt 0) from bench JSON.
+rate() { jq -r --arg t "$2" '.[] | select(if $t == "pp" then .n_gen == 0 else .n_prompt == 0 end)
+                                   | "\(.avg_ts) \(.stddev_ts)"' "$1"; }
+
+printf '| format | size MiB | test | llama.cpp t/s | quantlab t/s | ratio |\n'
+printf '| --- | ---: | --- | ---: | ---: | ---: |\n'
+for format in $FORMATS; do
+  file=$WORK/model-$format.gguf
+  if [[ $format == F16 ]]; then
+    file=$MODEL
+  elif [[ ! -f $file ]]; then
+    "$QUANTLAB" quantize "$MODEL" "$file" "$format" --threads "$THREADS" >/dev/null 2>&1
+  fi
+  "$LLAMA_CPP_BIN/llama-bench" -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
+    >"$WORK/llama-$format.json" 2>/dev/null
+  "$QUANTLAB" bench -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
+    >"$WORK/quantlab-$format.json" 2>/dev/null
+  size=$(( $(stat -c %s "$file") / 1048576 ))
+  for test in pp tg; do
+    read -r l_ts l_sd < <(rate "$WORK/llama-$format.json" $test)
+    read -r q_ts q_sd < <(rate "$WORK/quantlab-$format.json" $test)
+    n=$([[ $test == pp ]] && echo "$PP" || echo "$TG")
+    printf '| %s | %s | %s%s | %.2f ± %.2f | %.2f ± %.2f | %.2f |\n' "$format" "$size" "$test" "$n" \
+      "$l_ts" "$l_sd" "$q_ts" "$q_sd" "$(echo "$q_ts / $l_ts" | bc -l)"
+  done
+done
