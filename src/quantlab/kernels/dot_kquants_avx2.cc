@@ -55,7 +55,7 @@ float DotQ3_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
   const __m256i mask2 = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const __m128i scales8 = UnpackQ3KScales(x[b].scales);
+    const __m128i scales8 = UnpackQ3KScalesVector(x[b].scales);
     const __m256i scales_half[2] = {BothLanes(_mm_cvtepi8_epi16(scales8)),
                                     BothLanes(_mm_cvtepi8_epi16(_mm_srli_si128(scales8, 8)))};
     const __m256i hmask = LoadBytes32(x[b].hmask);

@@ -17,15 +17,18 @@ using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
 using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
 using VecDotFn = float (*)(int64_t n, const void* weight_row, const void* activation_row);
 
-// A block of dot products: out[t * out_stride + r] = dot(weight row r, activation row t) for
-// r < kTileRows, t < kTileTokens (both fixed per kernel, see TileKernel). Rows are `n` elements.
-using DotTileFn = void (*)(int64_t n, const void* weights, size_t weight_stride, const void* activations,
-                           size_t activation_stride, float* out, size_t out_stride);
-
-struct TileKernel {
-  DotTileFn fn = nullptr;
-  int rows = 0;    // weight rows per call
-  int tokens = 0;  // activation rows per call
+// Batched (multi-token) path: weight rows are first unpacked into a kernel-specific layout (bytes,
+// broadcast scales, ...) once per block of tokens, then a tile kernel multiplies up to max_rows unpacked
+// rows with up to max_tokens activation rows at a time:
+//   out[t * out_stride + r] = dot(weight row r, activation row t), r < n_rows, t < n_tokens.
+// The unpacking cost is shared by all tokens of the block, the activation loads by all rows of a tile.
+struct GemmKernel {
+  size_t (*unpacked_row_bytes)(int64_t n) = nullptr;  // a multiple of 64
+  void (*unpack)(const void* row, int64_t n, void* dst) = nullptr;
+  void (*tile)(int64_t n, const void* const* unpacked_rows, int n_rows, const void* activations,
+               size_t activation_stride, int n_tokens, float* out, size_t out_stride) = nullptr;
+  int max_rows = 0;
+  int max_tokens = 0;
 };
 
 // One ISA's replacement for some of a type's functions; null members keep the lower ISA's function.
@@ -34,7 +37,7 @@ struct KernelOverride {
   ToFloatFn to_float = nullptr;
   FromFloatFn from_float = nullptr;
   VecDotFn vec_dot = nullptr;
-  TileKernel tile = {};
+  GemmKernel gemm = {};
 };
 
 // --- Scalar reference (dot_scalar.cc, activation_quant.cc) -------------------------------------------
@@ -61,8 +64,9 @@ void FloatToBF16Scalar(const float* src, void* dst, int64_t n);
 void FloatToF32Scalar(const float* src, void* dst, int64_t n);
 void F16ToFloatScalar(const void* src, float* dst, int64_t n);
 
+// (static: each file, whatever its ISA flags, gets its own copy.)
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block's packed 12 scale bytes.
-inline void UnpackScaleMinK4(const uint8_t* packed, int j, uint8_t* scale, uint8_t* min) {
+static inline void UnpackScaleMinK4(const uint8_t* packed, int j, uint8_t* scale, uint8_t* min) {
   if (j < 4) {
     *scale = packed[j] & 63;
     *min = packed[j + 4] & 63;
@@ -73,7 +77,7 @@ inline void UnpackScaleMinK4(const uint8_t* packed, int j, uint8_t* scale, uint8
 }
 
 // The 16 signed 6-bit scales of a Q3_K block (stored biased by 32 in 12 bytes).
-inline void UnpackQ3KScales(const uint8_t* packed, int8_t* scales) {
+static inline void UnpackQ3KScales(const uint8_t* packed, int8_t* scales) {
   for (int s = 0; s < 16; ++s) {
     const int low = s < 8 ? (packed[s] & 0xF) : (packed[s - 8] >> 4);
     const int high = (packed[8 + s % 4] >> (2 * (s / 4))) & 3;
@@ -88,9 +92,9 @@ std::span<const KernelOverride> Avx512Overrides();
 std::span<const KernelOverride> LegacyAvx2Kernels();  // dot_legacy_avx2.cc
 std::span<const KernelOverride> KQuantAvx2Kernels();  // dot_kquants_avx2.cc
 std::span<const KernelOverride> FloatAvx2Kernels();   // dot_float_avx2.cc
-std::span<const KernelOverride> TileAvx2Kernels();    // tiles_avx2.cc
+std::span<const KernelOverride> GemmAvx2Kernels();    // gemm_kquants_avx2.cc
 
-// The tile kernel for a weight type at an ISA (falls back to lower ISAs); fn == nullptr if none.
-TileKernel TileKernelFor(GgmlType type, CpuIsa isa);
+// The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
+GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);
 
 }  // namespace quantlab::kernels_internal

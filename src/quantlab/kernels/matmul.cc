@@ -1,6 +1,8 @@
 #include "quantlab/kernels/matmul.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "quantlab/kernels/kernel_impl.h"
 #include "quantlab/util/check.h"
@@ -8,10 +10,10 @@
 namespace quantlab {
 namespace {
 
-using kernels_internal::TileKernel;
+using kernels_internal::GemmKernel;
 
-// Cache blocking: a block of weight rows of about kRowBlockBytes stays in L1/L2 while a block of
-// kTokenBlock activation rows (a few hundred KB for typical widths, so L2) passes over it.
+// Cache blocking: a block of kTokenBlock activation rows (a few hundred KB for typical widths, so L2)
+// passes over each weight row block (unpacked once per token block, kept in L1) before the next.
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
 
@@ -33,23 +35,30 @@ void DotPairs(const Operands& op, const TypeKernels& k, int64_t r0, int64_t r1, 
   }
 }
 
-// Rows [r0, r1) x tokens [t0, t1): whole tiles with the tile kernel, the ragged edges with vec_dot.
-void Block(const Operands& op, const TypeKernels& k, const TileKernel& tile, int64_t r0, int64_t r1,
-           int64_t t0, int64_t t1) {
-  if (tile.fn == nullptr) {
-    DotPairs(op, k, r0, r1, t0, t1);
-    return;
-  }
-  const int64_t r_tiled = r0 + (r1 - r0) / tile.rows * tile.rows;
-  const int64_t t_tiled = t0 + (t1 - t0) / tile.tokens * tile.tokens;
-  for (int64_t t = t0; t < t_tiled; t += tile.tokens) {
-    for (int64_t r = r0; r < r_tiled; r += tile.rows) {
-      tile.fn(op.n_cols, op.weights + r * op.weight_stride, op.weight_stride, op.act + t * op.act_stride,
-              op.act_stride, op.out + t * op.out_stride + r, op.out_stride);
+// Batched path: for each token block, each group of gemm.max_rows weight rows is unpacked once and
+// multiplied with the block's tokens, gemm.max_tokens at a time.
+void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int64_t row_end,
+              int64_t n_tokens) {
+  const size_t unpacked_bytes = gemm.unpacked_row_bytes(op.n_cols);
+  std::vector<uint8_t> storage(unpacked_bytes * gemm.max_rows + 64);
+  uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+  const void* rows[8];
+  QL_CHECK(gemm.max_rows <= 8);
+  for (int i = 0; i < gemm.max_rows; ++i) rows[i] = base + i * unpacked_bytes;
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+    const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
+    for (int64_t r = row_begin; r < row_end; r += gemm.max_rows) {
+      const int n_rows = static_cast<int>(std::min<int64_t>(gemm.max_rows, row_end - r));
+      for (int i = 0; i < n_rows; ++i) {
+        gemm.unpack(op.weights + (r + i) * op.weight_stride, op.n_cols, base + i * unpacked_bytes);
+      }
+      for (int64_t t = t0; t < t1; t += gemm.max_tokens) {
+        const int n_tok = static_cast<int>(std::min<int64_t>(gemm.max_tokens, t1 - t));
+        gemm.tile(op.n_cols, rows, n_rows, op.act + t * op.act_stride, op.act_stride, n_tok,
+                  op.out + t * op.out_stride + r, op.out_stride);
+      }
     }
   }
-  DotPairs(op, k, r_tiled, r1, t0, t_tiled);
-  DotPairs(op, k, r0, r1, t_tiled, t1);
 }
 
 }  // namespace
@@ -94,14 +103,17 @@ void MatMulRows(const WeightMatrix& weights, const ActivationBatch& act, int64_t
     DotPairs(op, *k, row_begin, row_end, 0, 1);
     return;
   }
-  const TileKernel tile = kernels_internal::TileKernelFor(weights.type, isa);
-  const int64_t tile_rows = tile.fn ? tile.rows : 1;
-  int64_t row_block = std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / row_bytes));
-  row_block = std::max(tile_rows, row_block / tile_rows * tile_rows);
+  const GemmKernel gemm = kernels_internal::GemmKernelFor(weights.type, isa);
+  if (gemm.tile != nullptr) {
+    GemmRows(op, gemm, row_begin, row_end, act.n_tokens);
+    return;
+  }
+  // No batched kernel: pairs of vec_dots, blocked so a few rows stay in cache across the token block.
+  const int64_t row_block = std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / row_bytes));
   for (int64_t t0 = 0; t0 < act.n_tokens; t0 += kTokenBlock) {
     const int64_t t1 = std::min(act.n_tokens, t0 + kTokenBlock);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += row_block) {
-      Block(op, *k, tile, r0, std::min(row_end, r0 + row_block), t0, t1);
+      DotPairs(op, *k, r0, std::min(row_end, r0 + row_block), t0, t1);
     }
   }
 }

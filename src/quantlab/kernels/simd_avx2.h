@@ -80,7 +80,7 @@ inline __m128i UnpackK4ScalesMins(const uint8_t* packed) {
 // Q3_K: the 12 packed bytes -> 16 signed scales (int8). Scale s has its low 4 bits in byte s % 8 (low
 // nibble for s < 8, high nibble otherwise) and its high 2 bits at bit 2 * (s / 4) of byte 8 + s % 4; the
 // stored value is biased by 32.
-inline __m128i UnpackQ3KScales(const uint8_t* packed) {
+inline __m128i UnpackQ3KScalesVector(const uint8_t* packed) {
   const uint32_t a0 = LoadWord(packed), a1 = LoadWord(packed + 4), t = LoadWord(packed + 8);
   const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
   const __m128i biased = _mm_setr_epi32(static_cast<int>((a0 & m4) | ((t & m2) << 4)),

@@ -22,7 +22,7 @@ constexpr int kIsaCount = 3;
 struct IsaTable {
   std::array<TypeKernels, kTypeSlots> kernels{};
   std::array<bool, kTypeSlots> present{};
-  std::array<TileKernel, kTypeSlots> tiles{};
+  std::array<GemmKernel, kTypeSlots> gemms{};
 };
 
 size_t Slot(GgmlType type) {
@@ -72,7 +72,7 @@ IsaTable WithOverrides(const IsaTable& base, std::span<const KernelOverride> ove
     if (o.to_float) k.to_float = o.to_float;
     if (o.from_float) k.from_float = o.from_float;
     if (o.vec_dot) k.vec_dot = o.vec_dot;
-    if (o.tile.fn) t.tiles[slot] = o.tile;
+    if (o.gemm.tile) t.gemms[slot] = o.gemm;
   }
   return t;
 }
@@ -173,19 +173,19 @@ namespace kernels_internal {
 #if defined(QUANTLAB_X86)
 std::span<const KernelOverride> Avx2Overrides() {
   static const std::vector<KernelOverride> all =
-      Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), TileAvx2Kernels()});
+      Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), GemmAvx2Kernels()});
   return all;
 }
 
 std::span<const KernelOverride> Avx512Overrides() { return {}; }
 #endif
 
-TileKernel TileKernelFor(GgmlType type, CpuIsa isa) {
+GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa) {
   const auto slot = static_cast<size_t>(type);
   if (slot >= kTypeSlots) return {};
   static const CpuIsa hardware = HardwareIsa();
   if (static_cast<int>(isa) > static_cast<int>(hardware)) isa = hardware;
-  return Tables().by_isa[static_cast<int>(isa)].tiles[slot];
+  return Tables().by_isa[static_cast<int>(isa)].gemms[slot];
 }
 
 }  // namespace kernels_internal
