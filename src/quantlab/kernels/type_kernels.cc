@@ -173,7 +173,8 @@ namespace kernels_internal {
 #if defined(QUANTLAB_X86)
 std::span<const KernelOverride> Avx2Overrides() {
   static const std::vector<KernelOverride> all =
-      Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), GemmAvx2Kernels()});
+      Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), GemmAvx2Kernels(),
+              GemmFloatAvx2Kernels()});
   return all;
 }
 
