@@ -3,7 +3,9 @@
 #include "quantlab/model/tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
 
+#include "quantlab/gguf/reader.h"
 #include "quantlab/model/tokenizer_impl.h"
 #include "quantlab/model/tokenizer_unicode.h"
 
@@ -332,10 +334,10 @@ std::vector<int32_t> TokenizerImpl::Encode(std::string_view text, bool add_speci
   return out;
 }
 
-std::string TokenizerImpl::TokenToPiece(int32_t id) const {
+std::string TokenizerImpl::TokenToPiece(int32_t id, bool special) const {
   if (!Valid(id)) return "";
   const TokenEntry& token = tokens[id];
-  if (token.attr & (kAttrUnknown | kAttrControl)) return "";
+  if (token.attr & (kAttrUnknown | kAttrControl)) return special ? token.text : "";
   if (token.attr & kAttrUserDefined) return token.text;
   if (kind == TokenizerKind::kSpm) {
     if (token.attr & kAttrNormal) return ReplaceAll(token.text, kSpaceEscape, " ");
@@ -411,7 +413,7 @@ std::string CleanSpaces(std::string text) {
 std::string TokenizerImpl::Decode(std::span<const int32_t> ids) const {
   std::string text;
   for (size_t i = 0; i < ids.size(); ++i) {
-    std::string piece = TokenToPiece(ids[i]);
+    std::string piece = TokenToPiece(ids[i], /*special=*/false);
     // The space SentencePiece put before the text is dropped again (only ever from the first piece).
     if (i == 0 && add_space_prefix && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
     text += piece;
@@ -424,6 +426,14 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufMetadata& metadata) {
   return Tokenizer(std::move(impl));
 }
 
+Result<Tokenizer> Tokenizer::FromFile(const std::string& path) {
+  auto file = GgufFile::Open(path);
+  if (!file.ok()) return file.error();
+  auto tokenizer = FromGguf(file->metadata());
+  if (!tokenizer.ok()) return tokenizer.error().Wrap(path);
+  return tokenizer;
+}
+
 Tokenizer::Tokenizer(std::shared_ptr<const TokenizerImpl> impl) : impl_(std::move(impl)) {}
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
@@ -434,7 +444,9 @@ Tokenizer::~Tokenizer() = default;
 std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special, bool parse_special) const {
   return impl_->Encode(text, add_special, parse_special);
 }
-std::string Tokenizer::TokenToPiece(int32_t id) const { return impl_->TokenToPiece(id); }
+std::string Tokenizer::TokenToPiece(int32_t id, bool special) const {
+  return impl_->TokenToPiece(id, special);
+}
 std::string Tokenizer::Decode(std::span<const int32_t> ids) const { return impl_->Decode(ids); }
 
 const std::string& Tokenizer::TokenText(int32_t id) const {

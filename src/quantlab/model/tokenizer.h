@@ -40,6 +40,8 @@ class Tokenizer {
  public:
   // Builds the tokenizer from "tokenizer.ggml.*" keys. Errors name the missing/invalid key.
   static Result<Tokenizer> FromGguf(const GgufMetadata& metadata);
+  // Opens the GGUF file at `path` and builds the tokenizer from its metadata (errors name the file).
+  static Result<Tokenizer> FromFile(const std::string& path);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -49,17 +51,18 @@ class Tokenizer {
 
   // Tokenizes `text`. With `add_special`, BOS is prepended when the file's add_bos flag is set and
   // EOS appended when its add_eos flag is set (as llama.cpp's llama_tokenize does). With
-  // `parse_special`, control/user-defined token texts that occur in `text` (e.g. "<s>",
-  // "<|eot_id|>") become those tokens instead of being tokenized as plain text.
+  // `parse_special`, control token texts that occur in `text` (e.g. "<s>", "<|eot_id|>") become those
+  // tokens instead of being tokenized as plain text; user-defined tokens are recognized always.
   std::vector<int32_t> Encode(std::string_view text, bool add_special, bool parse_special = false) const;
 
   // The bytes this token stands for when printed: U+2581 -> ' ' (SPM), byte tokens -> that byte,
-  // byte-level BPE code points -> raw bytes; control tokens -> "" (llama.cpp's llama_token_to_piece
-  // with special = false). Out-of-range ids give "".
-  std::string TokenToPiece(int32_t id) const;
+  // byte-level BPE code points -> raw bytes; control and unknown tokens -> "" unless `special`, then
+  // their text (llama.cpp's llama_token_to_piece). Out-of-range ids give "".
+  std::string TokenToPiece(int32_t id, bool special = false) const;
 
-  // Concatenation of TokenToPiece, with SPM's leading space of the first token removed when the
-  // vocabulary adds a space prefix (as llama.cpp's detokenizer does).
+  // Concatenation of TokenToPiece, with the leading space of the first piece removed when the
+  // vocabulary adds a space prefix, and for most BPE vocabularies " ." " ," " !" " ?" " 's" ... cleaned
+  // up (llama.cpp's llama_detokenize without special tokens).
   std::string Decode(std::span<const int32_t> ids) const;
 
   // The raw vocabulary entry (e.g. "▁the", "<0x0A>", "Ġthe").

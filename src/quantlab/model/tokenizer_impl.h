@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -78,7 +79,7 @@ class TokenizerImpl {
   bool Valid(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < tokens.size(); }
 
   std::vector<int32_t> Encode(std::string_view text, bool add_special, bool parse_special) const;
-  std::string TokenToPiece(int32_t id) const;
+  std::string TokenToPiece(int32_t id, bool special) const;
   std::string Decode(std::span<const int32_t> ids) const;
 };
 

@@ -1,0 +1,81 @@
+// `quantlab tokenize`: the token ids of a text under a model's tokenizer, printed the way
+// llama-tokenize prints them (one "id -> 'piece'" per line, or a Python-style list with --ids), so the
+// two can be compared directly.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "command_registry.h"
+#include "quantlab/model/tokenizer.h"
+
+namespace quantlab::cli {
+namespace {
+
+struct TokenizeArgs {
+  std::string model;
+  std::string prompt;
+  std::string file;
+  bool ids_only = false;
+  bool no_bos = false;
+  bool no_parse_special = false;
+  bool show_count = false;
+};
+
+int RunTokenize(const TokenizeArgs& args) {
+  std::string text = args.prompt;
+  if (!args.file.empty()) {
+    std::ifstream in(args.file, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "error: cannot read {}\n", args.file);
+      return 1;
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  auto tokenizer = Tokenizer::FromFile(args.model);
+  if (!tokenizer.ok()) {
+    fmt::print(stderr, "error: {}\n", tokenizer.error().message);
+    return 1;
+  }
+  const std::vector<int32_t> ids =
+      tokenizer->Encode(text, /*add_special=*/!args.no_bos, !args.no_parse_special);
+
+  if (args.ids_only) {
+    fmt::print("[{}]\n", fmt::join(ids, ", "));
+  } else {
+    for (int32_t id : ids) fmt::print("{:6d} -> '{}'\n", id, tokenizer->TokenToPiece(id, /*special=*/true));
+  }
+  if (args.show_count) fmt::print("Total number of tokens: {}\n", ids.size());
+  return 0;
+}
+
+CommandRegistration registration{
+    "tokenize", "Print the token ids of a text (as llama-tokenize does)", [](CLI::App& app) {
+      auto args = std::make_shared<TokenizeArgs>();
+      app.add_option("-m,--model", args->model, "Model GGUF file (only its tokenizer metadata is used)")
+          ->required();
+      auto* prompt =
+          app.add_option("-p,--prompt", args->prompt, "Text to tokenize (taken as is, no escapes)");
+      auto* file = app.add_option("-f,--file", args->file, "Read the text from this file");
+      prompt->excludes(file);
+      file->excludes(prompt);
+      app.add_flag("--ids", args->ids_only, "Print only the ids, as a list: [1, 2, 3]");
+      app.add_flag("--no-bos", args->no_bos, "Do not add BOS/EOS even when the model asks for them");
+      app.add_flag("--no-parse-special", args->no_parse_special,
+                   "Tokenize control-token texts such as <s> as plain text");
+      app.add_flag("--show-count", args->show_count, "Print the number of tokens");
+      return [args, prompt, file] {
+        if (prompt->count() == 0 && file->count() == 0) {
+          fmt::print(stderr, "error: give the text with -p TEXT or -f FILE\n");
+          return 1;
+        }
+        return RunTokenize(*args);
+      };
+    }};
+
+}  // namespace
+}  // namespace quantlab::cli
