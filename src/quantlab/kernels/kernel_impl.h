@@ -94,6 +94,7 @@ std::span<const KernelOverride> KQuantAvx2Kernels();     // dot_kquants_avx2.cc
 std::span<const KernelOverride> FloatAvx2Kernels();      // dot_float_avx2.cc
 std::span<const KernelOverride> GemmAvx2Kernels();       // gemm_kquants_avx2.cc
 std::span<const KernelOverride> GemmFloatAvx2Kernels();  // gemm_float_avx2.cc
+std::span<const KernelOverride> GemmQ8Avx512Kernels();   // gemm_q8_avx512.cc
 
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);

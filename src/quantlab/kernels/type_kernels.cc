@@ -178,7 +178,10 @@ std::span<const KernelOverride> Avx2Overrides() {
   return all;
 }
 
-std::span<const KernelOverride> Avx512Overrides() { return {}; }
+std::span<const KernelOverride> Avx512Overrides() {
+  static const std::vector<KernelOverride> all = Concat({GemmQ8Avx512Kernels()});
+  return all;
+}
 #endif
 
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa) {
