@@ -123,7 +123,9 @@ const GgufArray* GgufValue::AsArray() const {
 
 std::string GgufValue::ToDisplayString(size_t max_items) const {
   switch (type) {
+    // Shortest text that reads back to the same value at the stored width.
     case GgufValueType::kFloat32:
+      return fmt::format("{}", static_cast<float>(std::get<double>(data)));
     case GgufValueType::kFloat64:
       return fmt::format("{}", std::get<double>(data));
     case GgufValueType::kBool:

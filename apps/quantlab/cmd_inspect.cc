@@ -1,0 +1,48 @@
+// `quantlab inspect MODEL.gguf [--json] [--no-tensors]`: what a GGUF file holds.
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "command_registry.h"
+#include "quantlab/gguf/reader.h"
+#include "quantlab/gguf/summary.h"
+
+namespace quantlab::cli {
+namespace {
+
+struct InspectOptions {
+  std::string path;
+  bool json = false;
+  bool no_tensors = false;
+};
+
+int RunInspect(const InspectOptions& opts) {
+  auto file = GgufFile::Open(opts.path);
+  if (!file.ok()) {
+    fmt::print(stderr, "quantlab inspect: {}\n", file.error().message);
+    return 1;
+  }
+  const GgufSummary summary = SummarizeGguf(*file);
+  if (opts.json) {
+    nlohmann::json j = SummaryToJson(summary);
+    if (opts.no_tensors) j.erase("tensors");
+    // Tokens may hold invalid UTF-8 (byte pieces); replace rather than throw.
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    fmt::print("{}", RenderSummaryText(summary, !opts.no_tensors));
+  }
+  return 0;
+}
+
+CommandRegistration registration{
+    "inspect", "Show a GGUF file's architecture, hyperparameters, tokenizer, file type, tensors and totals",
+    [](CLI::App& app) {
+      auto opts = std::make_shared<InspectOptions>();
+      app.add_option("model", opts->path, "GGUF file")->required();
+      app.add_flag("--json", opts->json, "Print JSON instead of text");
+      app.add_flag("--no-tensors", opts->no_tensors, "Leave out the tensor table");
+      return [opts] { return RunInspect(*opts); };
+    }};
+
+}  // namespace
+}  // namespace quantlab::cli
