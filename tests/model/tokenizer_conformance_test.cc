@@ -15,10 +15,9 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include "model/tokenizer_test_util.h"
 #include "quantlab/gguf/reader.h"
 #include "quantlab/model/tokenizer.h"
 #include "support/paths.h"
@@ -28,50 +27,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using Ids = std::vector<int32_t>;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Inputs separated by "\n__ggml_vocab_test__\n" (llama.cpp's .inp format).
-std::vector<std::string> ReadInputs(const fs::path& path) {
-  const std::string raw = ReadFile(path);
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> inputs;
-  for (size_t pos = 0; pos < raw.size();) {
-    const size_t next = raw.find(sep, pos);
-    if (next == std::string::npos) {
-      inputs.push_back(raw.substr(pos));
-      break;
-    }
-    inputs.push_back(raw.substr(pos, next - pos));
-    pos = next + sep.size();
-  }
-  return inputs;
-}
-
-std::vector<std::string> ReadLines(const fs::path& path) {
-  std::istringstream in(ReadFile(path));
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-Ids ParseIds(const std::string& line) {
-  Ids ids;
-  std::istringstream in(line);
-  for (int32_t id; in >> id;) ids.push_back(id);
-  return ids;
-}
-
-std::string Hex(const std::string& bytes) {
-  std::string out;
-  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
-  return out;
-}
+using testing::Hex;
+using testing::Join;
+using testing::ParseIds;
+using testing::Printable;
+using testing::ReadInputs;
+using testing::ReadLines;
 
 std::optional<fs::path> LlamaCppModels() {
   const char* dir = std::getenv("QUANTLAB_LLAMA_CPP_DIR");
@@ -84,19 +45,6 @@ Result<Tokenizer> LoadVocab(const fs::path& file, const std::string& pre_overrid
   GgufMetadata md = gguf.metadata();
   if (!pre_override.empty()) md.Set("tokenizer.ggml.pre", GgufValue::Str(pre_override));
   return Tokenizer::FromGguf(md);
-}
-
-std::string Printable(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text)
-    out += (c < 0x20 || c == 0x7F) ? fmt::format("\\x{:02x}", c) : std::string(1, c);
-  return out;
-}
-
-std::string Join(const Ids& ids) {
-  std::string out;
-  for (int32_t id : ids) out += fmt::format(" {}", id);
-  return out;
 }
 
 // llama.cpp's own suites.

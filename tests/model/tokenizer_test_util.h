@@ -2,6 +2,11 @@
 // tokenizer.ggml.* keys a GGUF file would carry.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,5 +58,64 @@ inline std::vector<TestToken> SpmTokens(const std::vector<TestToken>& pieces) {
 
 inline constexpr int32_t kFirstPiece = 259;
 inline int32_t ByteId(unsigned char b) { return 3 + b; }
+
+// Reading llama.cpp-style test files: inputs separated by "\n__ggml_vocab_test__\n", one line of
+// space-separated ids per input.
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Inputs separated by "\n__ggml_vocab_test__\n" (llama.cpp's .inp format).
+inline std::vector<std::string> ReadInputs(const std::filesystem::path& path) {
+  const std::string raw = ReadFile(path);
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> inputs;
+  for (size_t pos = 0; pos < raw.size();) {
+    const size_t next = raw.find(sep, pos);
+    if (next == std::string::npos) {
+      inputs.push_back(raw.substr(pos));
+      break;
+    }
+    inputs.push_back(raw.substr(pos, next - pos));
+    pos = next + sep.size();
+  }
+  return inputs;
+}
+
+inline std::vector<std::string> ReadLines(const std::filesystem::path& path) {
+  std::istringstream in(ReadFile(path));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+inline std::vector<int32_t> ParseIds(const std::string& line) {
+  std::vector<int32_t> ids;
+  std::istringstream in(line);
+  for (int32_t id; in >> id;) ids.push_back(id);
+  return ids;
+}
+
+inline std::string Hex(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+inline std::string Printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text)
+    out += (c < 0x20 || c == 0x7F) ? fmt::format("\\x{:02x}", c) : std::string(1, c);
+  return out;
+}
+
+inline std::string Join(const std::vector<int32_t>& ids) {
+  std::string out;
+  for (int32_t id : ids) out += fmt::format(" {}", id);
+  return out;
+}
 
 }  // namespace quantlab::testing
