@@ -40,7 +40,7 @@ void ScaleMinRef(const float* x, int nmax, float rmin, float rdelta, int nstep, 
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
     scales[j] =
-        SearchScaleMin(32, nmax, xs, weights, levels + 32 * j, &mins[j], scratch, rmin, rdelta, nstep, false);
+        SearchScaleMin<32>(nmax, xs, weights, levels + 32 * j, &mins[j], scratch, rmin, rdelta, nstep, false);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -85,11 +85,11 @@ void ScaleMinWeighted(const float* x, const float* importance, int nmax, Block* 
     float sumw = 0;
     for (int l = 0; l < 32; ++l) sumw += weights[l];
     sub_weight[j] = sumw;
-    scales[j] = SearchScaleMinWeighted(32, nmax, xs, weights, levels + 32 * j, &mins[j], scratch, -0.9f,
-                                       0.05f, 36, false);
+    scales[j] = SearchScaleMinWeighted<32>(nmax, xs, weights, levels + 32 * j, &mins[j], scratch, -0.9f,
+                                           0.05f, 36, false);
   }
-  const float d_block = SearchPositiveScale(kSubBlocks32, 63, scales, scale_levels, sub_weight);
-  const float m_block = SearchPositiveScale(kSubBlocks32, 63, mins, min_levels, sub_weight);
+  const float d_block = SearchPositiveScale<kSubBlocks32>(63, scales, scale_levels, sub_weight);
+  const float m_block = SearchPositiveScale<kSubBlocks32>(63, mins, min_levels, sub_weight);
   for (int j = 0; j < kSubBlocks32; ++j) {
     SetScaleMinK4(j, std::min<uint8_t>(63, scale_levels[j]), std::min<uint8_t>(63, min_levels[j]),
                   block->scales);
@@ -198,8 +198,8 @@ void QuantizeQ6KBlock(const float* x, const float* importance, BlockQ6_K* block)
   float max_abs_scale = 0;
   for (int ib = 0; ib < kSubBlocks16; ++ib) {
     // With an imatrix, Q6_K weights the fit by the raw importance (no sigma term, unlike the others).
-    const float scale = SearchSymmetricScale(16, 32, x + 16 * ib, levels + 16 * ib, 1,
-                                             importance ? importance + 16 * ib : nullptr);
+    const float scale = SearchSymmetricScale<16>(32, x + 16 * ib, levels + 16 * ib, 1,
+                                                 importance ? importance + 16 * ib : nullptr);
     scales[ib] = scale;
     const float abs_scale = std::fabs(scale);
     if (abs_scale > max_abs_scale) {

@@ -92,8 +92,8 @@ void QuantizeQ2_KRef(const float* x, void* y, int64_t n) {
     float max_min = 0;
     for (int j = 0; j < kSubBlocks; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = SearchScaleMin(16, 3, x + 16 * j, weights, levels + 16 * j, &mins[j], scratch, -0.5f, 0.1f,
-                                 15, true);
+      scales[j] = SearchScaleMin<16>(3, x + 16 * j, weights, levels + 16 * j, &mins[j], scratch, -0.5f, 0.1f,
+                                     15, true);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }
@@ -141,11 +141,11 @@ void QuantizeQ2_KWeighted(const float* x, void* y, int64_t n_per_row, const floa
       float sumw = 0;
       for (int l = 0; l < 16; ++l) sumw += weights[l];
       sub_weight[j] = sumw;
-      scales[j] = SearchScaleMinWeighted(16, 3, x + 16 * j, weights, levels + 16 * j, &mins[j], scratch,
-                                         -0.9f, 0.05f, 36, false);
+      scales[j] = SearchScaleMinWeighted<16>(3, x + 16 * j, weights, levels + 16 * j, &mins[j], scratch,
+                                             -0.9f, 0.05f, 36, false);
     }
-    const float dm = SearchPositiveScale(kSubBlocks, 15, scales, scale_levels, sub_weight);
-    const float mm = SearchPositiveScale(kSubBlocks, 15, mins, min_levels, sub_weight);
+    const float dm = SearchPositiveScale<kSubBlocks>(15, scales, scale_levels, sub_weight);
+    const float mm = SearchPositiveScale<kSubBlocks>(15, mins, min_levels, sub_weight);
     b.d = Fp32ToFp16(dm);
     b.dmin = Fp32ToFp16(mm);
     for (int j = 0; j < kSubBlocks; ++j)
@@ -165,7 +165,7 @@ void QuantizeQ3_KRef(const float* x, void* y, int64_t n) {
     float max_scale = 0;
     float amax = 0;
     for (int j = 0; j < kSubBlocks; ++j) {
-      scales[j] = SearchSymmetricScaleIterative(16, 4, x + 16 * j, levels + 16 * j, true);
+      scales[j] = SearchSymmetricScaleIterative<16>(4, x + 16 * j, levels + 16 * j, true);
       const float scale = std::fabs(scales[j]);
       if (scale > amax) {
         amax = scale;
@@ -211,11 +211,11 @@ void QuantizeQ3_KWeighted(const float* x, void* y, int64_t n_per_row, const floa
       float sumw = 0;
       for (int l = 0; l < 16; ++l) sumw += weights[l];
       sub_weight[j] = sumw;
-      scales[j] = SearchSymmetricScale(16, 4, xs, levels + 16 * j, 1, weights);
+      scales[j] = SearchSymmetricScale<16>(4, xs, levels + 16 * j, 1, weights);
     }
     std::memset(b.scales, 0, sizeof(b.scales));
     // The 16 signed sub-block scales get their own symmetric 6-bit quantization (levels biased by 32).
-    const float d_block = SearchSymmetricScale(kSubBlocks, 32, scales, scale_levels, 1, sub_weight);
+    const float d_block = SearchSymmetricScale<kSubBlocks>(32, scales, scale_levels, 1, sub_weight);
     for (int j = 0; j < kSubBlocks; ++j) SetScaleQ3K(j, scale_levels[j], b.scales);
     b.d = Fp32ToFp16(d_block);
     FinishQ3K(x, levels, &b);

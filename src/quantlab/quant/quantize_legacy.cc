@@ -37,6 +37,16 @@ inline float SignedAbsMax(const float* x, int n) {
   return max;
 }
 
+// Largest |x| (ggml's MAX(amax, fabsf(v)) reduction).
+inline float AbsMax(const float* x, int n) {
+  float amax = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    const float a = std::fabs(x[j]);
+    amax = amax > a ? amax : a;
+  }
+  return amax;
+}
+
 inline void MinMax(const float* x, int n, float* min_out, float* max_out) {
   float min = FLT_MAX;
   float max = -FLT_MAX;
@@ -140,30 +150,30 @@ void QuantizeQ5_1Ref(const float* x, void* y, int64_t n) {
 void QuantizeQ8_0Ref(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_0*>(y);
   for (int64_t i = 0; i < n / kQK8_0; ++i, x += kQK8_0) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127;
+    const float d = AbsMax(x, kQK8_0) / 127;
     const float id = d ? 1.0f / d : 0.0f;
     blocks[i].d = Fp32ToFp16(d);
-    // roundf (ties away from zero), not nearest_int, as ggml does for this format.
-    for (int j = 0; j < kQK8_0; ++j)
-      blocks[i].qs[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
+    // roundf (ties away from zero), not nearest_int, as ggml does for this format. Rounded into a local
+    // array first: stores through `blocks` may alias `x` as far as the compiler knows.
+    int8_t q[kQK8_0];
+    for (int j = 0; j < kQK8_0; ++j) q[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
+    std::memcpy(blocks[i].qs, q, sizeof(q));
   }
 }
 
 void QuantizeQ8_1Ref(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_1*>(y);
   for (int64_t i = 0; i < n / kQK8_1; ++i, x += kQK8_1) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK8_1; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127;
+    const float d = AbsMax(x, kQK8_1) / 127;
     const float id = d ? 1.0f / d : 0.0f;
     blocks[i].d = Fp32ToFp16(d);
+    int8_t q[kQK8_1];
     int sum = 0;
     for (int j = 0; j < kQK8_1; ++j) {
-      blocks[i].qs[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
-      sum += blocks[i].qs[j];
+      q[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
+      sum += q[j];
     }
+    std::memcpy(blocks[i].qs, q, sizeof(q));
     // s = d * sum(q), with the unrounded float d (the stored d is its fp16 rounding).
     blocks[i].s = Fp32ToFp16(sum * d);
   }
@@ -178,7 +188,7 @@ void QuantizeQ4_0Weighted(const float* x, void* y, int64_t n_per_row, const floa
   for (int64_t ib = 0; ib < n_per_row / kQK4_0; ++ib) {
     const float* xb = x + kQK4_0 * ib;
     BlockWeights(xb, importance + kQK4_0 * ib, sigma2, weights);
-    const float d = SearchSymmetricScale(kQK4_0, 8, xb, levels, 1, weights);
+    const float d = SearchSymmetricScale<kQK4_0>(8, xb, levels, 1, weights);
     blocks[ib].d = Fp32ToFp16(d);
     for (int j = 0; j < 16; ++j) blocks[ib].qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
   }
@@ -195,7 +205,7 @@ void QuantizeQ4_1Weighted(const float* x, void* y, int64_t n_per_row, const floa
     BlockWeights(xb, importance + kQK4_1 * ib, sigma2, weights);
     float neg_min;
     const float d =
-        SearchScaleMinWeighted(kQK4_1, 15, xb, weights, levels, &neg_min, scratch, -0.9f, 0.05f, 36, false);
+        SearchScaleMinWeighted<kQK4_1>(15, xb, weights, levels, &neg_min, scratch, -0.9f, 0.05f, 36, false);
     blocks[ib].d = Fp32ToFp16(d);
     blocks[ib].m = Fp32ToFp16(-neg_min);
     for (int j = 0; j < 16; ++j) blocks[ib].qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
@@ -212,7 +222,7 @@ void QuantizeQ5_0Weighted(const float* x, void* y, int64_t n_per_row, const floa
   for (int64_t ib = 0; ib < n_per_row / kQK5_0; ++ib) {
     const float* xb = x + kQK5_0 * ib;
     BlockWeights(xb, importance + kQK5_0 * ib, sigma2, weights);
-    const float d = SearchSymmetricScale(kQK5_0, 16, xb, levels, 1, weights);
+    const float d = SearchSymmetricScale<kQK5_0>(16, xb, levels, 1, weights);
     blocks[ib].d = Fp32ToFp16(d);
     for (int j = 0; j < kQK5_0; ++j) ulevels[j] = static_cast<uint8_t>(levels[j]);
     PackFiveBit(ulevels, blocks[ib].qs, blocks[ib].qh);
@@ -230,7 +240,7 @@ void QuantizeQ5_1Weighted(const float* x, void* y, int64_t n_per_row, const floa
     BlockWeights(xb, importance + kQK5_1 * ib, sigma2, weights);
     float neg_min;
     const float d =
-        SearchScaleMinWeighted(kQK5_1, 31, xb, weights, levels, &neg_min, scratch, -0.9f, 0.05f, 36, false);
+        SearchScaleMinWeighted<kQK5_1>(31, xb, weights, levels, &neg_min, scratch, -0.9f, 0.05f, 36, false);
     blocks[ib].d = Fp32ToFp16(d);
     blocks[ib].m = Fp32ToFp16(-neg_min);
     PackFiveBit(levels, blocks[ib].qs, blocks[ib].qh);
