@@ -65,6 +65,28 @@ TEST(BpePreTokenizer, MalformedUtf8BecomesReplacementCharacter) {
   EXPECT_EQ(words[1], "\xC3\xAF\xC2\xBF\xC2\xBD");
 }
 
+TEST(BpePreTokenizer, UnicodeCategories) {
+  using unicode::CategoryOf;
+  using unicode::UnicodeCategory;
+  EXPECT_EQ(CategoryOf('A'), UnicodeCategory::kLetter);
+  EXPECT_EQ(CategoryOf('7'), UnicodeCategory::kNumber);
+  EXPECT_EQ(CategoryOf('_'), UnicodeCategory::kPunctuation);
+  EXPECT_EQ(CategoryOf('$'), UnicodeCategory::kSymbol);
+  EXPECT_EQ(CategoryOf(' '), UnicodeCategory::kSeparator);
+  EXPECT_EQ(CategoryOf(0x0301), UnicodeCategory::kMark);
+  EXPECT_EQ(CategoryOf(0xE000), UnicodeCategory::kControl);  // private use
+  EXPECT_EQ(CategoryOf(0xD800), UnicodeCategory::kControl);  // surrogate
+  EXPECT_EQ(CategoryOf(0x0CF3), UnicodeCategory::kMark);     // new in Unicode 15.0
+  EXPECT_EQ(CategoryOf(0x2EBF0), UnicodeCategory::kLetter);  // CJK Extension I, new in 15.1
+  EXPECT_EQ(CategoryOf(0x0378), UnicodeCategory::kUnassigned);
+  EXPECT_EQ(CategoryOf(0x10FFFF), UnicodeCategory::kUnassigned);
+  EXPECT_EQ(CategoryOf(0x110000), UnicodeCategory::kUnassigned);
+  EXPECT_TRUE(unicode::IsWhitespace(0x85));
+  EXPECT_TRUE(unicode::IsWhitespace(0x3000));
+  EXPECT_FALSE(unicode::IsWhitespace(0x1C));  // Python's str.isspace says yes; White_Space does not
+  EXPECT_FALSE(unicode::IsWhitespace(0x200B));
+}
+
 TEST(BpePreTokenizer, ByteMapping) {
   EXPECT_EQ(unicode::ByteToBpeChar(' '), "\xC4\xA0");   // Ġ = U+0120
   EXPECT_EQ(unicode::ByteToBpeChar('\n'), "\xC4\x8A");  // Ċ = U+010A
