@@ -198,8 +198,8 @@ void QuantizeQ6KBlock(const float* x, const float* importance, BlockQ6_K* block)
   float max_abs_scale = 0;
   for (int ib = 0; ib < kSubBlocks16; ++ib) {
     // With an imatrix, Q6_K weights the fit by the raw importance (no sigma term, unlike the others).
-    const float scale = SearchSymmetricScale<16>(32, x + 16 * ib, levels + 16 * ib, 1,
-                                                 importance ? importance + 16 * ib : nullptr);
+    const float scale = SearchSymmetricScale<16, 32>(x + 16 * ib, levels + 16 * ib, 1,
+                                                     importance ? importance + 16 * ib : nullptr);
     scales[ib] = scale;
     const float abs_scale = std::fabs(scale);
     if (abs_scale > max_abs_scale) {

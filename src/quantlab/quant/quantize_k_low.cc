@@ -211,11 +211,11 @@ void QuantizeQ3_KWeighted(const float* x, void* y, int64_t n_per_row, const floa
       float sumw = 0;
       for (int l = 0; l < 16; ++l) sumw += weights[l];
       sub_weight[j] = sumw;
-      scales[j] = SearchSymmetricScale<16>(4, xs, levels + 16 * j, 1, weights);
+      scales[j] = SearchSymmetricScale<16, 4>(xs, levels + 16 * j, 1, weights);
     }
     std::memset(b.scales, 0, sizeof(b.scales));
     // The 16 signed sub-block scales get their own symmetric 6-bit quantization (levels biased by 32).
-    const float d_block = SearchSymmetricScale<kSubBlocks>(32, scales, scale_levels, 1, sub_weight);
+    const float d_block = SearchSymmetricScale<kSubBlocks, 32>(scales, scale_levels, 1, sub_weight);
     for (int j = 0; j < kSubBlocks; ++j) SetScaleQ3K(j, scale_levels[j], b.scales);
     b.d = Fp32ToFp16(d_block);
     FinishQ3K(x, levels, &b);

@@ -188,7 +188,7 @@ void QuantizeQ4_0Weighted(const float* x, void* y, int64_t n_per_row, const floa
   for (int64_t ib = 0; ib < n_per_row / kQK4_0; ++ib) {
     const float* xb = x + kQK4_0 * ib;
     BlockWeights(xb, importance + kQK4_0 * ib, sigma2, weights);
-    const float d = SearchSymmetricScale<kQK4_0>(8, xb, levels, 1, weights);
+    const float d = SearchSymmetricScale<kQK4_0, 8>(xb, levels, 1, weights);
     blocks[ib].d = Fp32ToFp16(d);
     for (int j = 0; j < 16; ++j) blocks[ib].qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
   }
@@ -222,7 +222,7 @@ void QuantizeQ5_0Weighted(const float* x, void* y, int64_t n_per_row, const floa
   for (int64_t ib = 0; ib < n_per_row / kQK5_0; ++ib) {
     const float* xb = x + kQK5_0 * ib;
     BlockWeights(xb, importance + kQK5_0 * ib, sigma2, weights);
-    const float d = SearchSymmetricScale<kQK5_0>(16, xb, levels, 1, weights);
+    const float d = SearchSymmetricScale<kQK5_0, 16>(xb, levels, 1, weights);
     blocks[ib].d = Fp32ToFp16(d);
     for (int j = 0; j < kQK5_0; ++j) ulevels[j] = static_cast<uint8_t>(levels[j]);
     PackFiveBit(ulevels, blocks[ib].qs, blocks[ib].qh);

@@ -101,40 +101,58 @@ inline float WeightAt(const float* __restrict x, const float* __restrict weights
 
 // SearchSymmetricScale once the weighting is fixed at compile time: a branch-free element loop is what
 // lets the compiler vectorise it.
-template <int n, int kind>
-inline float SymmetricScaleWithWeights(int nmax, const float* __restrict x, int8_t* __restrict levels,
-                                       bool fit_once, float max, const float* __restrict weights) {
-  auto weight_of = [&](int i) { return WeightAt<kind>(x, weights, i); };
+template <int n, int nmax, int kind>
+inline float SymmetricScaleWithWeights(const float* __restrict x, int8_t* __restrict levels, bool fit_once,
+                                       float max, const float* __restrict weights) {
+  // w and w * x do not change between candidate scales: computed once (ggml evaluates w * x[i] * l as
+  // (w * x[i]) * l, so precomputing the product gives the same floats).
+  float w[n];
+  float wx[n];
+  for (int i = 0; i < n; ++i) {
+    w[i] = WeightAt<kind>(x, weights, i);
+    wx[i] = w[i] * x[i];
+  }
   float iscale = -nmax / max;
   float sumlx = 0;
   float suml2 = 0;
   for (int i = 0; i < n; ++i) {
     const int l = ClampSigned(NearestInt(iscale * x[i]), nmax);
     levels[i] = static_cast<int8_t>(l + nmax);
-    const float w = weight_of(i);
-    sumlx += w * x[i] * l;
-    suml2 += w * l * l;
+    sumlx += wx[i] * l;
+    suml2 += w[i] * l * l;
   }
   float scale = suml2 ? sumlx / suml2 : 0.0f;
   if (fit_once) return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
 
+  // The 18 candidate scales -(nmax +- 0.1 k) / max do not depend on each other (max is fixed), so their
+  // sums are accumulated side by side: each candidate's sums still add the elements in order 0..n-1, so
+  // every sum is bit-identical to ggml's one-candidate-at-a-time loop, but the independent chains run in
+  // parallel instead of waiting on one another's additions. The choice below then walks the candidates
+  // in ggml's order with ggml's comparison.
+  constexpr int kCandidates = 18;
+  float cand_iscale[kCandidates];
+  for (int k = 0; k < kCandidates; ++k) {
+    const int step = k < 9 ? k - 9 : k - 8;  // -9..-1, 1..9
+    cand_iscale[k] = -(nmax + 0.1f * step) / max;
+  }
+  float cand_sumlx[kCandidates] = {};
+  float cand_suml2[kCandidates] = {};
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < kCandidates; ++k) {
+      const int l = ClampSigned(NearestInt(cand_iscale[k] * x[i]), nmax);
+      cand_sumlx[k] += wx[i] * l;
+      cand_suml2[k] += w[i] * l * l;
+    }
+  }
   // best = scale * sumlx is the fit quality (sumlx^2 / suml2); a candidate wins when its own
   // sumlx^2 / suml2 is larger, compared without dividing.
   float best = scale * sumlx;
-  for (int step = -9; step <= 9; ++step) {
-    if (step == 0) continue;
-    iscale = -(nmax + 0.1f * step) / max;
-    sumlx = 0;
-    suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = ClampSigned(NearestInt(iscale * x[i]), nmax);
-      const float w = weight_of(i);
-      sumlx += w * x[i] * l;
-      suml2 += w * l * l;
-    }
+  for (int k = 0; k < kCandidates; ++k) {
+    sumlx = cand_sumlx[k];
+    suml2 = cand_suml2[k];
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
       for (int i = 0; i < n; ++i) {
-        levels[i] = static_cast<int8_t>(nmax + ClampSigned(NearestInt(iscale * x[i]), nmax));
+        levels[i] = static_cast<int8_t>(nmax + ClampSigned(NearestInt(cand_iscale[k] * x[i]), nmax));
       }
       scale = sumlx / suml2;
       best = scale * sumlx;
@@ -145,9 +163,9 @@ inline float SymmetricScaleWithWeights(int nmax, const float* __restrict x, int8
 
 }  // namespace search_detail
 
-template <int n>
-QL_SEARCH_FN float SearchSymmetricScale(int nmax, const float* __restrict x, int8_t* __restrict levels,
-                                        int rmse_type, const float* __restrict weights) {
+template <int n, int nmax>
+QL_SEARCH_FN float SearchSymmetricScale(const float* __restrict x, int8_t* __restrict levels, int rmse_type,
+                                        const float* __restrict weights) {
   // The element of largest magnitude, with its sign: the scale is negative when it is positive, so the
   // extreme element always lands on the level -nmax, which the asymmetric range [-nmax, nmax) has.
   float max = 0;
@@ -173,16 +191,16 @@ QL_SEARCH_FN float SearchSymmetricScale(int nmax, const float* __restrict x, int
   const bool fit_once = rmse_type < 0;
   if (fit_once) rmse_type = -rmse_type;
   using search_detail::SymmetricScaleWithWeights;
-  if (weights) return SymmetricScaleWithWeights<n, 0>(nmax, x, levels, fit_once, max, weights);
+  if (weights) return SymmetricScaleWithWeights<n, nmax, 0>(x, levels, fit_once, max, weights);
   switch (rmse_type) {
     case 1:
-      return SymmetricScaleWithWeights<n, 1>(nmax, x, levels, fit_once, max, nullptr);
+      return SymmetricScaleWithWeights<n, nmax, 1>(x, levels, fit_once, max, nullptr);
     case 2:
-      return SymmetricScaleWithWeights<n, 2>(nmax, x, levels, fit_once, max, nullptr);
+      return SymmetricScaleWithWeights<n, nmax, 2>(x, levels, fit_once, max, nullptr);
     case 3:
-      return SymmetricScaleWithWeights<n, 3>(nmax, x, levels, fit_once, max, nullptr);
+      return SymmetricScaleWithWeights<n, nmax, 3>(x, levels, fit_once, max, nullptr);
     default:
-      return SymmetricScaleWithWeights<n, 4>(nmax, x, levels, fit_once, max, nullptr);
+      return SymmetricScaleWithWeights<n, nmax, 4>(x, levels, fit_once, max, nullptr);
   }
 }
 
