@@ -89,12 +89,15 @@ static inline void UnpackQ3KScales(const uint8_t* packed, int8_t* scales) {
 std::span<const KernelOverride> Avx2Overrides();
 std::span<const KernelOverride> Avx512Overrides();
 // The pieces Avx2Overrides / Avx512Overrides are assembled from, one per file.
-std::span<const KernelOverride> LegacyAvx2Kernels();     // dot_legacy_avx2.cc
-std::span<const KernelOverride> KQuantAvx2Kernels();     // dot_kquants_avx2.cc
-std::span<const KernelOverride> FloatAvx2Kernels();      // dot_float_avx2.cc
-std::span<const KernelOverride> GemmAvx2Kernels();       // gemm_kquants_avx2.cc
-std::span<const KernelOverride> GemmFloatAvx2Kernels();  // gemm_float_avx2.cc
-std::span<const KernelOverride> GemmQ8Avx512Kernels();   // gemm_q8_avx512.cc
+std::span<const KernelOverride> LegacyAvx2Kernels();        // dot_legacy_avx2.cc
+std::span<const KernelOverride> KQuantAvx2Kernels();        // dot_kquants_avx2.cc
+std::span<const KernelOverride> FloatAvx2Kernels();         // dot_float_avx2.cc
+std::span<const KernelOverride> GemmAvx2Kernels();          // gemm_kquants_avx2.cc
+std::span<const KernelOverride> GemmFloatAvx2Kernels();     // gemm_float_avx2.cc
+std::span<const KernelOverride> LegacyAvx512Kernels();      // dot_legacy_avx512.cc
+std::span<const KernelOverride> KQuantAvx512Kernels();      // dot_kquants_avx512.cc
+std::span<const KernelOverride> GemmKQuantAvx512Kernels();  // gemm_kquants_avx512.cc
+std::span<const KernelOverride> GemmQ8Avx512Kernels();      // gemm_q8_avx512.cc
 
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);

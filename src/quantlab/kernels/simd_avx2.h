@@ -47,10 +47,30 @@ inline __m256i BitsToByteMask(uint32_t bits) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
+// Compiled into both the AVX2 and the AVX-512 files: with AVX-512 VNNI (+VL) flags the 256-bit VNNI
+// instructions replace two-instruction sequences; results are identical because no intermediate of the
+// AVX2 sequence saturates in the uses here.
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define QUANTLAB_KERNELS_VNNI 1
+#endif
+
 // sum over 4-byte groups of unsigned(a) * signed(b) -> 8 int32 (a < 128 or b != -128 in each pair so
-// the int16 intermediate cannot saturate in the uses here).
+// the int16 intermediate of the AVX2 sequence cannot saturate in the uses here).
 inline __m256i DotU8I8ToI32(__m256i a, __m256i b) {
+#if defined(QUANTLAB_KERNELS_VNNI)
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b);
+#else
   return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+#endif
+}
+
+// acc + madd(p, scales): int16 pairs times int16 scales, summed into int32 lanes.
+inline __m256i AddScaled(__m256i acc, __m256i p, __m256i scales) {
+#if defined(QUANTLAB_KERNELS_VNNI)
+  return _mm256_dpwssd_epi32(acc, p, scales);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, scales));
+#endif
 }
 
 // Same for two signed vectors: |a| * sign-adjusted b (a != -128).

@@ -179,7 +179,8 @@ std::span<const KernelOverride> Avx2Overrides() {
 }
 
 std::span<const KernelOverride> Avx512Overrides() {
-  static const std::vector<KernelOverride> all = Concat({GemmQ8Avx512Kernels()});
+  static const std::vector<KernelOverride> all = Concat(
+      {LegacyAvx512Kernels(), KQuantAvx512Kernels(), GemmKQuantAvx512Kernels(), GemmQ8Avx512Kernels()});
   return all;
 }
 #endif

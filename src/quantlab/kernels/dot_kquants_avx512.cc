@@ -1,0 +1,8 @@
+// The K-quant dot products compiled with AVX-512 VL + VNNI (see dot_kquants.inc.h).
+#include "quantlab/kernels/dot_kquants.inc.h"
+
+namespace quantlab::kernels_internal {
+
+std::span<const KernelOverride> KQuantAvx512Kernels() { return KQuantKernelsHere(); }
+
+}  // namespace quantlab::kernels_internal

@@ -1,0 +1,168 @@
+// AVX2 dot products of the 32-element formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) with Q8_0/Q8_1
+// activations, and the Q8_0/Q8_1 activation quantizers. One block per step: 32 weights expanded to bytes,
+// an exact int32 block sum from maddubs/madd (or VNNI), then one FMA with the block's float scale.
+//
+// Included by dot_legacy_avx2.cc and dot_legacy_avx512.cc, each compiled with its own ISA flags; all in
+// an unnamed namespace, so each includer gets its own copy.
+#pragma once
+
+#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/simd_avx2.h"
+#include "quantlab/quant/blocks.h"
+
+namespace quantlab::kernels_internal {
+namespace {
+
+// Q4_0 / Q5_0 weights are signed after removing their offset; Q4_1 / Q5_1 stay unsigned.
+float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK4_0; ++b) {
+    const __m256i q = _mm256_sub_epi8(NibblesLowThenHigh(x[b].qs), _mm256_set1_epi8(8));
+    const __m256i isum = DotI8I8ToI32(q, LoadBytes32(y[b].qs));
+    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return HsumFloat8(acc);
+}
+
+float DotQ4_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0;
+  for (int64_t b = 0; b < n / kQK4_1; ++b) {
+    const __m256i isum = DotU8I8ToI32(NibblesLowThenHigh(x[b].qs), LoadBytes32(y[b].qs));
+    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+    min_sum += HalfToFloat(x[b].m) * HalfToFloat(y[b].s);
+  }
+  return HsumFloat8(acc) + min_sum;
+}
+
+uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+float DotQ5_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK5_0; ++b) {
+    // value = q + 16*bit - 16: where the fifth bit is clear, q - 16 is q with the top nibble 0xF0.
+    const __m256i clear = _mm256_andnot_si256(BitsToByteMask(LoadU32(x[b].qh)), _mm256_set1_epi8(-16));
+    const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x[b].qs), clear);
+    const __m256i isum = DotI8I8ToI32(q, LoadBytes32(y[b].qs));
+    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return HsumFloat8(acc);
+}
+
+float DotQ5_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0;
+  for (int64_t b = 0; b < n / kQK5_1; ++b) {
+    const __m256i high = _mm256_and_si256(BitsToByteMask(LoadU32(x[b].qh)), _mm256_set1_epi8(16));
+    const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x[b].qs), high);
+    const __m256i isum = DotU8I8ToI32(q, LoadBytes32(y[b].qs));
+    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+    min_sum += HalfToFloat(x[b].m) * HalfToFloat(y[b].s);
+  }
+  return HsumFloat8(acc) + min_sum;
+}
+
+float DotQ8_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const int64_t nb = n / kQK8_0;
+  int64_t b = 0;
+  // Two independent accumulators hide the FMA latency.
+  for (; b + 1 < nb; b += 2) {
+    const __m256i s0 = DotI8I8ToI32(LoadBytes32(x[b].qs), LoadBytes32(y[b].qs));
+    const __m256i s1 = DotI8I8ToI32(LoadBytes32(x[b + 1].qs), LoadBytes32(y[b + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * HalfToFloat(y[b].d)), _mm256_cvtepi32_ps(s0),
+                           acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b + 1].d) * HalfToFloat(y[b + 1].d)),
+                           _mm256_cvtepi32_ps(s1), acc1);
+  }
+  for (; b < nb; ++b) {
+    const __m256i s0 = DotI8I8ToI32(LoadBytes32(x[b].qs), LoadBytes32(y[b].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * HalfToFloat(y[b].d)), _mm256_cvtepi32_ps(s0),
+                           acc0);
+  }
+  return HsumFloat8(_mm256_add_ps(acc0, acc1));
+}
+
+// llama.cpp's x86 activation rule (see activation_quant.cc): scale 127/amax, round half to even.
+// Returns the 32 values as int32 in four vectors, and d.
+float QuantizeBlock32(const float* x, __m256i* v) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 f[4];
+  __m256 amax = _mm256_setzero_ps();
+  for (int i = 0; i < 4; ++i) {
+    f[i] = _mm256_loadu_ps(x + 8 * i);
+    amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, f[i]));
+  }
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  const float max_abs = _mm_cvtss_f32(m);
+  const __m256 inverse = _mm256_set1_ps(max_abs != 0.0f ? 127.f / max_abs : 0.0f);
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_cvtps_epi32(
+        _mm256_round_ps(_mm256_mul_ps(f[i], inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  return max_abs / 127.f;
+}
+
+void StoreInt8(const __m256i* v, int8_t* dst) {
+  const __m256i words01 = _mm256_packs_epi32(v[0], v[1]);
+  const __m256i words23 = _mm256_packs_epi32(v[2], v[3]);
+  const __m256i bytes = _mm256_packs_epi16(words01, words23);
+  // The packs interleave 128-bit lanes; restore element order.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst),
+                      _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+void QuantizeActivationQ8_0Avx2(const float* src, void* dst, int64_t n) {
+  auto* y = static_cast<BlockQ8_0*>(dst);
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    __m256i v[4];
+    y[b].d = _cvtss_sh(QuantizeBlock32(src + b * kQK8_0, v), 0);
+    StoreInt8(v, y[b].qs);
+  }
+}
+
+void QuantizeActivationQ8_1Avx2(const float* src, void* dst, int64_t n) {
+  auto* y = static_cast<BlockQ8_1*>(dst);
+  for (int64_t b = 0; b < n / kQK8_1; ++b) {
+    __m256i v[4];
+    const float d = QuantizeBlock32(src + b * kQK8_1, v);
+    const int sum = HsumInt8(_mm256_add_epi32(_mm256_add_epi32(v[0], v[1]), _mm256_add_epi32(v[2], v[3])));
+    y[b].d = _cvtss_sh(d, 0);
+    y[b].s = _cvtss_sh(d * static_cast<float>(sum), 0);
+    StoreInt8(v, y[b].qs);
+  }
+}
+
+std::span<const KernelOverride> LegacyKernelsHere() {
+  static const KernelOverride kernels[] = {
+      {GgmlType::kQ4_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ4_0Q8_0Avx2, {}},
+      {GgmlType::kQ4_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ4_1Q8_1Avx2, {}},
+      {GgmlType::kQ5_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ5_0Q8_0Avx2, {}},
+      {GgmlType::kQ5_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ5_1Q8_1Avx2, {}},
+      {GgmlType::kQ8_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ8_0Q8_0Avx2, {}},
+  };
+  return kernels;
+}
+
+}  // namespace
+}  // namespace quantlab::kernels_internal
