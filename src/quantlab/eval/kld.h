@@ -96,7 +96,9 @@ Result<BaseChunkLogProbs> EvaluateBaseChunk(Session& base, const PerplexityToken
 Result<KldChunk> EvaluateKldChunk(Session& candidate, const PerplexityTokens& tokens,
                                   const BaseChunkLogProbs& base);
 // Compares one chunk of candidate logits (n_scored, n_vocab) with the base (llama.cpp's arithmetic).
-KldChunk CompareChunkLogits(std::span<const float> candidate_logits, const BaseChunkLogProbs& base);
+// With a pool, tokens are compared in parallel (the sums are still taken in token order).
+KldChunk CompareChunkLogits(std::span<const float> candidate_logits, const BaseChunkLogProbs& base,
+                            ThreadPool* pool = nullptr);
 
 struct KldOptions {
   int n_ctx = 512;
