@@ -41,8 +41,9 @@ int RunTokenize(const TokenizeArgs& args) {
     fmt::print(stderr, "error: {}\n", tokenizer.error().message);
     return 1;
   }
-  const std::vector<int32_t> ids =
-      tokenizer->Encode(text, /*add_special=*/!args.no_bos, !args.no_parse_special);
+  // As llama-tokenize: BOS (and EOS, if the model adds one) only when the model asks for BOS.
+  const bool add_special = tokenizer->add_bos() && !args.no_bos;
+  const std::vector<int32_t> ids = tokenizer->Encode(text, add_special, !args.no_parse_special);
 
   if (args.ids_only) {
     fmt::print("[{}]\n", fmt::join(ids, ", "));
