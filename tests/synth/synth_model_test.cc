@@ -1,0 +1,268 @@
+#include "quantlab/synth/synth_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "quantlab/gguf/reader.h"
+#include "quantlab/gguf/summary.h"
+#include "quantlab/gguf/writer.h"
+#include "quantlab/synth/synth_vocab.h"
+#include "quantlab/util/fp16.h"
+#include "quantlab/util/hash.h"
+#include "support/paths.h"
+
+namespace quantlab {
+namespace {
+
+SynthModelSpec SmallSpec() {
+  SynthModelSpec s;
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_head = 4;
+  s.n_head_kv = 2;
+  s.n_ff = 96;
+  s.n_vocab = 400;
+  s.n_ctx_train = 128;
+  return s;
+}
+
+std::vector<float> ToFloats(const GgufFile& file, const GgufTensorInfo& t) {
+  const auto data = file.TensorData(t);
+  std::vector<float> out(static_cast<size_t>(t.n_elements()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (t.type == GgmlType::kF32) {
+      std::memcpy(&out[i], data.data() + 4 * i, 4);
+    } else {
+      uint16_t bits;
+      std::memcpy(&bits, data.data() + 2 * i, 2);
+      out[i] = t.type == GgmlType::kF16 ? Fp16ToFp32(bits) : Bf16ToFp32(bits);
+    }
+  }
+  return out;
+}
+
+void MeanStd(const std::vector<float>& v, double& mean, double& std_dev) {
+  double sum = 0, sum2 = 0;
+  for (float x : v) {
+    sum += x;
+    sum2 += static_cast<double>(x) * x;
+  }
+  mean = sum / static_cast<double>(v.size());
+  std_dev = std::sqrt(sum2 / static_cast<double>(v.size()) - mean * mean);
+}
+
+TEST(SynthModelTest, WritesLlamaMetadataAsLlamaCppExpects) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  ASSERT_TRUE(WriteSynthModel(SmallSpec(), path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "llama");
+  EXPECT_EQ(*m.GetUint("general.file_type"), 1u);  // mostly F16
+  EXPECT_EQ(*m.GetUint("llama.context_length"), 128u);
+  EXPECT_EQ(*m.GetUint("llama.embedding_length"), 64u);
+  EXPECT_EQ(*m.GetUint("llama.block_count"), 2u);
+  EXPECT_EQ(*m.GetUint("llama.feed_forward_length"), 96u);
+  EXPECT_EQ(*m.GetUint("llama.attention.head_count"), 4u);
+  EXPECT_EQ(*m.GetUint("llama.attention.head_count_kv"), 2u);
+  EXPECT_EQ(*m.GetUint("llama.rope.dimension_count"), 16u);
+  EXPECT_EQ(m.Find("llama.rope.dimension_count")->type, GgufValueType::kUint32);
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.GetFloat("llama.attention.layer_norm_rms_epsilon")), 1e-5f);
+  EXPECT_EQ(m.Find("llama.rope.freq_base")->type, GgufValueType::kFloat32);
+  EXPECT_EQ(*m.GetString("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(m.GetArray("tokenizer.ggml.tokens")->items.size(), 400u);
+  EXPECT_EQ(m.GetArray("tokenizer.ggml.scores")->element_type, GgufValueType::kFloat32);
+  EXPECT_EQ(m.GetArray("tokenizer.ggml.token_type")->element_type, GgufValueType::kInt32);
+  EXPECT_EQ(*m.GetUint("tokenizer.ggml.bos_token_id"), 1u);
+  EXPECT_EQ(*m.GetUint("tokenizer.ggml.eos_token_id"), 2u);
+  EXPECT_EQ(*m.GetUint("tokenizer.ggml.unknown_token_id"), 0u);
+}
+
+TEST(SynthModelTest, TensorNamesShapesAndTypes) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  ASSERT_TRUE(WriteSynthModel(SmallSpec(), path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 9 + 2);
+  auto expect = [&](const std::string& name, std::vector<int64_t> shape, GgmlType type) {
+    const GgufTensorInfo* t = file->FindTensor(name);
+    ASSERT_NE(t, nullptr) << name;
+    EXPECT_EQ(t->shape, shape) << name;
+    EXPECT_EQ(t->type, type) << name;
+  };
+  expect("token_embd.weight", {64, 400}, GgmlType::kF16);
+  expect("blk.1.attn_norm.weight", {64}, GgmlType::kF32);
+  expect("blk.1.attn_q.weight", {64, 64}, GgmlType::kF16);
+  expect("blk.1.attn_k.weight", {64, 32}, GgmlType::kF16);  // 2 kv heads of 16
+  expect("blk.1.attn_v.weight", {64, 32}, GgmlType::kF16);
+  expect("blk.1.attn_output.weight", {64, 64}, GgmlType::kF16);
+  expect("blk.1.ffn_norm.weight", {64}, GgmlType::kF32);
+  expect("blk.1.ffn_gate.weight", {64, 96}, GgmlType::kF16);
+  expect("blk.1.ffn_up.weight", {64, 96}, GgmlType::kF16);
+  expect("blk.1.ffn_down.weight", {96, 64}, GgmlType::kF16);
+  expect("output_norm.weight", {64}, GgmlType::kF32);
+  expect("output.weight", {64, 400}, GgmlType::kF16);
+  EXPECT_EQ(file->FindTensor("blk.2.attn_q.weight"), nullptr);
+}
+
+TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
+  testing::TempDir dir;
+  SynthModelSpec spec = SmallSpec();
+  spec.tied_embeddings = true;
+  spec.weight_type = GgmlType::kF32;
+  const auto path = (dir / "tied.gguf").string();
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->FindTensor("output.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("output_norm.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("token_embd.weight")->type, GgmlType::kF32);
+  EXPECT_EQ(*file->metadata().GetUint("general.file_type"), 0u);
+}
+
+TEST(SynthModelTest, WeightsHaveRealisticScale) {
+  testing::TempDir dir;
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
+    SynthModelSpec spec = SmallSpec();
+    spec.weight_type = type;
+    const auto path = (dir / "w.gguf").string();
+    ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+    auto file = GgufFile::Open(path);
+    ASSERT_TRUE(file.ok());
+    double mean, std_dev;
+    MeanStd(ToFloats(*file, *file->FindTensor("blk.0.ffn_up.weight")), mean, std_dev);
+    EXPECT_NEAR(mean, 0.0, 0.002) << TypeName(type);
+    EXPECT_NEAR(std_dev, 0.02, 0.001) << TypeName(type);
+    MeanStd(ToFloats(*file, *file->FindTensor("blk.0.attn_norm.weight")), mean, std_dev);
+    EXPECT_NEAR(mean, 1.0, 0.02);
+    EXPECT_GT(std_dev, 0.0);
+    EXPECT_LT(std_dev, 0.1);
+  }
+}
+
+TEST(SynthModelTest, SameSeedSameBytesOtherSeedOtherWeights) {
+  testing::TempDir dir;
+  SynthModelSpec spec = SmallSpec();
+  ASSERT_TRUE(WriteSynthModel(spec, (dir / "a.gguf").string()).ok());
+  ASSERT_TRUE(WriteSynthModel(spec, (dir / "b.gguf").string()).ok());
+  spec.seed = 43;
+  ASSERT_TRUE(WriteSynthModel(spec, (dir / "c.gguf").string()).ok());
+  const auto a = Sha256FileHex((dir / "a.gguf").string());
+  const auto b = Sha256FileHex((dir / "b.gguf").string());
+  const auto c = Sha256FileHex((dir / "c.gguf").string());
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+  // Different tensors get different values, not one repeated stream.
+  auto file = GgufFile::Open((dir / "a.gguf").string());
+  ASSERT_TRUE(file.ok());
+  const auto q = file->TensorData(*file->FindTensor("blk.0.attn_q.weight"));
+  const auto o = file->TensorData(*file->FindTensor("blk.0.attn_output.weight"));
+  EXPECT_NE(std::memcmp(q.data(), o.data(), q.size()), 0);
+}
+
+TEST(SynthModelTest, RoundTripsToIdenticalBytes) {
+  testing::TempDir dir;
+  SynthModelSpec spec = SmallSpec();
+  spec.weight_type = GgmlType::kBF16;
+  ASSERT_TRUE(WriteSynthModel(spec, (dir / "a.gguf").string()).ok());
+  auto file = GgufFile::Open((dir / "a.gguf").string());
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(MakeWriterFromFile(*file).WriteTo((dir / "b.gguf").string()).ok());
+  EXPECT_EQ(*Sha256FileHex((dir / "a.gguf").string()), *Sha256FileHex((dir / "b.gguf").string()));
+}
+
+TEST(SynthModelTest, SummaryTotals) {
+  testing::TempDir dir;
+  const SynthModelSpec spec = SmallSpec();
+  ASSERT_TRUE(WriteSynthModel(spec, (dir / "a.gguf").string()).ok());
+  auto file = GgufFile::Open((dir / "a.gguf").string());
+  ASSERT_TRUE(file.ok());
+  const GgufSummary s = SummarizeGguf(*file);
+  const uint64_t per_layer = 64 + 64 * 64 * 2 + 64 * 32 * 2 + 64 + 3 * 64 * 96;
+  const uint64_t params = 2 * 64 * 400 + 2 * per_layer + 64;
+  EXPECT_EQ(s.n_parameters, params);
+  const uint64_t norm_params = 2 * 2 * 64 + 64;
+  EXPECT_EQ(s.tensor_bytes, (params - norm_params) * 2 + norm_params * 4);
+  EXPECT_NEAR(s.bits_per_weight, 8.0 * static_cast<double>(s.tensor_bytes) / static_cast<double>(params),
+              1e-9);
+  EXPECT_EQ(s.architecture, "llama");
+  EXPECT_EQ(s.file_type_name, "F16");
+  ASSERT_TRUE(s.tokenizer.has_value());
+  EXPECT_EQ(s.tokenizer->model, "llama");
+  EXPECT_EQ(s.tokenizer->n_tokens, 400u);
+  EXPECT_EQ(s.tokenizer->special.at("bos"), (std::pair<int64_t, std::string>{1, "<s>"}));
+  EXPECT_EQ(s.tensors_per_type.at("f32"), 5u);
+  EXPECT_EQ(s.tensors_per_type.at("f16"), 16u);
+  EXPECT_TRUE(s.unsupported_types.empty());
+  const std::string text = RenderSummaryText(s);
+  EXPECT_NE(text.find("file type       F16 (1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("blk.1.ffn_down.weight"), std::string::npos);
+  const auto json = SummaryToJson(s);
+  EXPECT_EQ(json["totals"]["parameters"], params);
+  EXPECT_EQ(json["hyperparameters"]["block_count"], "2");
+  EXPECT_EQ(json["tensors"].size(), 21u);
+}
+
+TEST(SynthModelTest, RejectsInvalidSpecs) {
+  testing::TempDir dir;
+  auto expect_error = [&](SynthModelSpec spec, const std::string& problem) {
+    Status status = WriteSynthModel(spec, (dir / "bad.gguf").string());
+    ASSERT_FALSE(status.ok()) << problem;
+    EXPECT_NE(status.error().message.find(problem), std::string::npos) << status.error().message;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad.gguf"));
+  };
+  SynthModelSpec s = SmallSpec();
+  s.n_head = 5;
+  expect_error(s, "not a multiple of the head count 5");
+  s = SmallSpec();
+  s.n_head_kv = 3;
+  expect_error(s, "not a multiple of the kv head count 3");
+  s = SmallSpec();
+  s.n_vocab = 100;
+  expect_error(s, "vocabulary of 100 is too small");
+  s = SmallSpec();
+  s.weight_type = GgmlType::kQ4_0;
+  expect_error(s, "weight type q4_0 not supported");
+  s = SmallSpec();
+  s.n_layer = 0;
+  expect_error(s, "must be positive");
+}
+
+TEST(SynthVocabTest, SentencePieceLayout) {
+  const SynthVocab v = MakeSynthVocab(5000);
+  ASSERT_EQ(v.tokens.size(), 5000u);
+  ASSERT_EQ(v.scores.size(), 5000u);
+  ASSERT_EQ(v.types.size(), 5000u);
+  EXPECT_EQ(v.tokens[0], "<unk>");
+  EXPECT_EQ(v.types[0], SpmTokenType::kUnknown);
+  EXPECT_EQ(v.tokens[1], "<s>");
+  EXPECT_EQ(v.types[1], SpmTokenType::kControl);
+  EXPECT_EQ(v.tokens[2], "</s>");
+  for (int byte = 0; byte < 256; ++byte) {
+    char expected[8];
+    std::snprintf(expected, sizeof(expected), "<0x%02X>", byte);
+    EXPECT_EQ(v.tokens[3 + byte], expected);
+    EXPECT_EQ(v.types[3 + byte], SpmTokenType::kByte);
+  }
+  std::set<std::string> unique(v.tokens.begin(), v.tokens.end());
+  EXPECT_EQ(unique.size(), v.tokens.size()) << "tokens must be distinct";
+  EXPECT_TRUE(unique.count("\xE2\x96\x81the")) << "word-initial pieces carry the U+2581 prefix";
+  EXPECT_TRUE(unique.count("\xE2\x96\x81"));
+  EXPECT_TRUE(unique.count("a"));
+  // Normal pieces: scores strictly decreasing, so earlier (more common) pieces merge first.
+  for (size_t i = 260; i < v.tokens.size(); ++i) {
+    EXPECT_EQ(v.types[i], SpmTokenType::kNormal);
+    EXPECT_LT(v.scores[i], v.scores[i - 1]);
+  }
+  EXPECT_EQ(MakeSynthVocab(kMinSynthVocab).tokens.size(), static_cast<size_t>(kMinSynthVocab));
+  EXPECT_EQ(MakeSynthVocab(40000).tokens.size(), 40000u);  // beyond all trigrams
+}
+
+}  // namespace
+}  // namespace quantlab
