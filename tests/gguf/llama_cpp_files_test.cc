@@ -12,6 +12,7 @@
 
 #include "quantlab/gguf/reader.h"
 #include "quantlab/gguf/writer.h"
+#include "quantlab/synth/synth_model.h"
 #include "support/paths.h"
 
 namespace quantlab {
@@ -63,6 +64,34 @@ TEST(LlamaCppFilesTest, ReadAndRewriteIdentically) {
     std::printf("  %s: v%u, %zu keys, %zu tensors, %zu bytes: identical=%d\n", path.filename().c_str(),
                 file->version(), file->metadata().size(), file->tensors().size(), original.size(),
                 original == rewritten);
+  }
+}
+
+// llama.cpp's own GGUF reader (llama-gguf, "r n": read without its self-test data check) and its model
+// loader (llama-simple generating 4 tokens) accept files quantlab writes.
+TEST(LlamaCppFilesTest, LlamaCppAcceptsQuantlabFiles) {
+  const char* dir = std::getenv("QUANTLAB_LLAMA_CPP_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "set QUANTLAB_LLAMA_CPP_DIR to a built llama.cpp checkout";
+  const auto bin = std::filesystem::path(dir) / "build" / "bin";
+  testing::TempDir tmp;
+  SynthModelSpec f16;
+  SynthModelSpec f32_tied;
+  f32_tied.weight_type = GgmlType::kF32;
+  f32_tied.tied_embeddings = true;
+  f32_tied.n_layer = 1;
+  SynthModelSpec bf16_mha;
+  bf16_mha.weight_type = GgmlType::kBF16;
+  bf16_mha.n_head_kv = bf16_mha.n_head;
+  for (const auto& [name, spec] : {std::pair{"f16", f16}, {"f32-tied", f32_tied}, {"bf16", bf16_mha}}) {
+    const auto model = tmp / (std::string(name) + ".gguf");
+    ASSERT_TRUE(WriteSynthModel(spec, model.string()).ok());
+    const auto log = tmp / "log.txt";
+    const std::string read =
+        fmt::format("'{}' '{}' r n > '{}' 2>&1", (bin / "llama-gguf").string(), model.string(), log.string());
+    EXPECT_EQ(std::system(read.c_str()), 0) << name << ": llama-gguf rejected the file:\n" << ReadAll(log);
+    const std::string run = fmt::format("'{}' -m '{}' -n 4 'Hello world' > '{}' 2>&1",
+                                        (bin / "llama-simple").string(), model.string(), log.string());
+    EXPECT_EQ(std::system(run.c_str()), 0) << name << ": llama-simple failed:\n" << ReadAll(log);
   }
 }
 
