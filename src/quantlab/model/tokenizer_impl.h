@@ -1,9 +1,10 @@
-// Internal state shared by the tokenizer's source files (tokenizer.cc loads it, spm_tokenizer.cc and
-// bpe_tokenizer.cc encode with it). Not part of the public API.
+// Internal state shared by the tokenizer's source files (tokenizer_load.cc builds it, tokenizer.cc,
+// spm_tokenizer.cc and bpe_tokenizer.cc encode and decode with it). Not part of the public API.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -82,6 +83,9 @@ class TokenizerImpl {
   std::string TokenToPiece(int32_t id, bool special) const;
   std::string Decode(std::span<const int32_t> ids) const;
 };
+
+// Reads the tokenizer.ggml.* keys (tokenizer_load.cc).
+Result<std::shared_ptr<TokenizerImpl>> LoadTokenizerImpl(const GgufMetadata& metadata);
 
 // Appends the SentencePiece tokens of `text` (already with spaces escaped to U+2581).
 void EncodeSpm(const TokenizerImpl& vocab, std::string_view text, std::vector<int32_t>& out);
