@@ -1,0 +1,155 @@
+// Loading llama-family files: configuration from metadata, tied embeddings, and clear errors for files
+// quantlab cannot run.
+#include <gtest/gtest.h>
+
+#include "model/engine_test_models.h"
+#include "support/paths.h"
+
+namespace quantlab {
+namespace {
+
+using testing::EngineTestModel;
+using testing::TempDir;
+
+EngineTestModel SmallModel() {
+  EngineTestModel m;
+  m.synth.n_layer = 2;
+  m.synth.n_embd = 256;
+  m.synth.n_head = 4;
+  m.synth.n_head_kv = 2;
+  m.synth.n_ff = 512;
+  m.synth.n_vocab = 300;
+  m.synth.n_ctx_train = 64;
+  return m;
+}
+
+TEST(ModelLoadTest, ReadsConfiguration) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.rope_freq_base = 50000.0f;
+  spec.synth.rms_norm_eps = 1e-6f;
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kLlama);
+  EXPECT_EQ(c.n_layer, 2);
+  EXPECT_EQ(c.n_embd, 256);
+  EXPECT_EQ(c.n_head, 4);
+  EXPECT_EQ(c.n_head_kv, 2);
+  EXPECT_EQ(c.head_dim, 64);
+  EXPECT_EQ(c.n_rot, 64);
+  EXPECT_EQ(c.n_ff, 512);
+  EXPECT_EQ(c.n_vocab, 300);
+  EXPECT_EQ(c.n_ctx_train, 64);
+  EXPECT_FLOAT_EQ(c.rope_freq_base, 50000.0f);
+  EXPECT_FLOAT_EQ(c.rms_norm_eps, 1e-6f);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNormal);
+  EXPECT_FALSE(c.tied_embeddings);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_GT((*model)->weight_bytes(), 0u);
+  EXPECT_EQ((*model)->dominant_type_name(), "f32");
+}
+
+TEST(ModelLoadTest, Qwen2UsesNeoxRopeAndBiases) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.qwen2 = true;
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  EXPECT_EQ((*model)->config().arch, LlamaArch::kQwen2);
+  EXPECT_EQ((*model)->config().rope_style, RopeStyle::kNeox);
+  EXPECT_TRUE((*model)->config().qkv_bias);
+}
+
+TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.architecture = "falcon";
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("unsupported architecture 'falcon'"), std::string::npos)
+      << model.error().message;
+  EXPECT_NE(model.error().message.find("llama, mistral, qwen2"), std::string::npos) << model.error().message;
+  EXPECT_NE(model.error().message.find(path), std::string::npos);
+}
+
+TEST(ModelLoadTest, MissingTensorIsNamed) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.drop_tensor = "blk.1.ffn_up.weight";
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("missing tensor 'blk.1.ffn_up.weight'"), std::string::npos)
+      << model.error().message;
+}
+
+TEST(ModelLoadTest, MissingConfigurationKeyIsNamed) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.architecture = "qwen2";  // keys stay llama.*: the qwen2 configuration is missing
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("missing metadata key 'qwen2.context_length'"), std::string::npos)
+      << model.error().message;
+}
+
+TEST(ModelLoadTest, NotAGgufFile) {
+  TempDir dir;
+  const std::string path = (dir / "bad.gguf").string();
+  FILE* f = fopen(path.c_str(), "wb");
+  fputs("definitely not gguf", f);
+  fclose(f);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_FALSE(model.error().message.empty());
+}
+
+TEST(SessionTest, RejectsBadOptionsAndTokens) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  testing::WriteEngineTestModel(SmallModel(), path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+
+  auto too_long = Session::Create(**model, {.n_ctx = 65});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.error().message.find("larger than the model's training context 64"), std::string::npos)
+      << too_long.error().message;
+
+  auto session = Session::Create(**model, {.n_ctx = 8, .n_threads = 1});
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ((*session)->n_ctx(), 8);
+  const std::vector<int32_t> bad = {1, 300};
+  auto out = (*session)->Decode(bad);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("token id 300 at index 1 is outside the vocabulary"), std::string::npos);
+  EXPECT_EQ((*session)->n_past(), 0);
+
+  const std::vector<int32_t> nine(9, 1);
+  auto overflow = (*session)->Decode(nine);
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_NE(overflow.error().message.find("do not fit in the context"), std::string::npos);
+  EXPECT_FALSE((*session)->Decode({}).ok());
+
+  const std::vector<int32_t> ok_tokens = {1, 2, 3};
+  ASSERT_TRUE((*session)->Decode(ok_tokens).ok());
+  EXPECT_EQ((*session)->n_past(), 3);
+  (*session)->Truncate(1);
+  EXPECT_EQ((*session)->n_past(), 1);
+  (*session)->Reset();
+  EXPECT_EQ((*session)->n_past(), 0);
+  EXPECT_GT((*session)->kv_cache_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace quantlab
