@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -42,6 +43,31 @@ TEST(KernelTable, EveryDotTypeHasAllFunctionsAtEveryIsa) {
   EXPECT_EQ(KernelsFor(GgmlType::kQ5_1)->vec_dot_type, GgmlType::kQ8_1);
   EXPECT_EQ(KernelsFor(GgmlType::kF16)->vec_dot_type, GgmlType::kF16);
   EXPECT_EQ(KernelsFor(GgmlType::kIQ2_XS), nullptr);
+}
+
+// QUANTLAB_ISA caps the detected ISA (checked in a fresh process: DetectedIsa is computed once).
+TEST(IsaDispatchDeathTest, EnvironmentCapsTheIsa) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("QUANTLAB_ISA", "scalar", 1);
+        std::exit(DetectedIsa() == CpuIsa::kScalar ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  const CpuIsa best = SupportedIsas().back();
+  const CpuIsa avx2_cap = best == CpuIsa::kScalar ? CpuIsa::kScalar : CpuIsa::kAvx2;
+  EXPECT_EXIT(
+      {
+        setenv("QUANTLAB_ISA", "avx2", 1);
+        std::exit(DetectedIsa() == avx2_cap ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        unsetenv("QUANTLAB_ISA");
+        std::exit(DetectedIsa() == best ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // On a CPU with AVX2, every lab format has a vec_dot of its own there (so the SIMD tests below compare
