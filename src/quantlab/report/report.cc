@@ -63,9 +63,13 @@ Result<std::vector<std::string>> WriteReport(const analysis::LabResults& results
   }
   for (const auto& t : analysis.tables) {
     QL_RETURN_IF_ERROR(write(fs::path(dir) / "tables" / (t.id + ".csv"), TableToCsv(t)));
-    QL_RETURN_IF_ERROR(write(fs::path(dir) / "tables" / (t.id + ".json"), TableToJson(t).dump(2) + "\n"));
+    QL_RETURN_IF_ERROR(
+        write(fs::path(dir) / "tables" / (t.id + ".json"),
+              TableToJson(t).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
   }
-  QL_RETURN_IF_ERROR(write(fs::path(dir) / "analysis.json", AnalysisJson(results, analysis).dump(2) + "\n"));
+  QL_RETURN_IF_ERROR(write(
+      fs::path(dir) / "analysis.json",
+      AnalysisJson(results, analysis).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
   QL_RETURN_IF_ERROR(write(fs::path(dir) / "report.md", RenderMarkdown(results, analysis, rendered)));
   QL_RETURN_IF_ERROR(write(fs::path(dir) / "report.html", RenderHtml(results, analysis, rendered)));
   QL_ASSIGN_OR_RETURN(std::string pdf, RenderRecommendationPdf(results, analysis));

@@ -1,0 +1,148 @@
+// `quantlab run`: the whole quantization lab in one resumable command (see lab/lab.h).
+#include <fmt/core.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command_registry.h"
+#include "quantlab/lab/lab.h"
+#include "quantlab/report/text_formats.h"
+#include "quantlab/util/format.h"
+
+namespace quantlab::cli {
+namespace {
+
+struct RunArgs {
+  std::string base;
+  std::string formats;
+  std::vector<std::string> data;
+  std::string prompts;
+  std::string ram_budget;
+  std::string weights;
+  int n_ctx = 0;
+  int chunks = 0;
+  int threads = 0;
+  std::string out;
+  std::string config;
+  int n_predict = 0;
+  int bench_reps = 0;
+  bool skip_speed = false;
+  bool no_progress = false;
+  int64_t stop_after = -1;
+  CLI::App* app = nullptr;
+  bool Given(const char* name) const { return app->get_option(name)->count() > 0; }
+};
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t end = std::min(s.find(',', start), s.size());
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+void PrintTable(const analysis::Analysis& a, const char* id) {
+  if (const auto* t = a.FindTable(id)) fmt::print("\n{}\n{}", t->title, report::TableToMarkdown(*t));
+}
+
+int Run(const RunArgs& args) {
+  lab::LabConfig config;
+  if (!args.config.empty()) {
+    if (auto s = lab::ApplyLabToml(args.config, config); !s.ok()) {
+      fmt::print(stderr, "quantlab run: {}\n", s.error().message);
+      return 2;
+    }
+  }
+  // Command-line values win over the lab file.
+  if (!args.base.empty()) config.base_model = args.base;
+  if (args.Given("--formats")) config.formats = SplitList(args.formats);
+  if (args.Given("--data")) {
+    config.data.clear();
+    for (const auto& d : args.data) config.data.push_back(lab::ParseDataSet(d));
+  }
+  if (args.Given("--prompts")) {
+    config.prompts.clear();
+    config.prompts_file = args.prompts;
+  }
+  if (args.Given("--ram-budget")) {
+    auto bytes = lab::ParseByteSize(args.ram_budget);
+    if (!bytes.ok()) {
+      fmt::print(stderr, "quantlab run: --ram-budget: {}\n", bytes.error().message);
+      return 2;
+    }
+    config.ram_budget_bytes = *bytes;
+  }
+  if (args.Given("--weights")) {
+    auto w = lab::ParseWeights(args.weights, config.weights);
+    if (!w.ok()) {
+      fmt::print(stderr, "quantlab run: --weights: {}\n", w.error().message);
+      return 2;
+    }
+    config.weights = *w;
+  }
+  if (args.Given("-c")) config.n_ctx = args.n_ctx;
+  if (args.Given("--chunks")) config.chunks = args.chunks;
+  if (args.Given("-t")) config.threads = args.threads;
+  if (args.Given("--out")) config.out_dir = args.out;
+  if (args.Given("--n-predict")) config.n_predict = args.n_predict;
+  if (args.Given("--bench-reps")) config.bench_repetitions = args.bench_reps;
+  if (args.skip_speed) config.skip_speed = true;
+  if (args.no_progress) config.progress = false;
+  config.stop_after_units = args.stop_after;
+
+  auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  auto summary = lab::RunLab(config, log);
+  if (!summary.ok()) {
+    fmt::print(stderr, "quantlab run: {}\n", summary.error().message);
+    fmt::print(stderr, "(finished measurements are kept in {}/{}; rerun the same command to resume)\n",
+               config.out_dir, lab::kResultsFile);
+    return 1;
+  }
+  const auto& a = summary->analysis;
+  PrintTable(a, "size");
+  PrintTable(a, "perplexity");
+  PrintTable(a, "kld");
+  PrintTable(a, "speed");
+  PrintTable(a, "decision");
+  PrintTable(a, "score");
+  fmt::print("\nRecommendation: {}\n{}\n", a.recommendation, a.reasoning);
+  fmt::print("\n{} measurements made in this run, {} reused; {} in all. Lab time {}.\n", summary->measured,
+             summary->rows_before, summary->rows_after, HumanDuration(summary->seconds));
+  fmt::print("Report: {}/report.html, {}/report.md, {}/recommendation.pdf ({} files)\n", summary->out_dir,
+             summary->out_dir, summary->out_dir, summary->report_files.size());
+  return 0;
+}
+
+CommandRegistration reg{
+    "run", "Run the quantization lab: quantize, measure, analyse and report (resumable)", [](CLI::App& app) {
+      auto args = std::make_shared<RunArgs>();
+      args->app = &app;
+      app.add_option("base", args->base, "Base model (GGUF, F16/BF16/F32); default: the built-in demo model");
+      app.add_option("--formats", args->formats,
+                     "Comma-separated formats (default: base type,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_K_S,Q3_K_M)");
+      app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
+      app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
+      app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");
+      app.add_option("--weights", args->weights, "Score weights, e.g. size=0.3,quality=0.4,speed=0.3");
+      app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per perplexity chunk (default 512)");
+      app.add_option("--chunks", args->chunks, "Evaluate only the first N chunks of each text");
+      app.add_option("-t,--threads", args->threads, "Threads (default: all)");
+      app.add_option("--out", args->out, "Output folder (default quantlab-lab)");
+      app.add_option("--config", args->config, "TOML lab file with any of these settings");
+      app.add_option("--n-predict", args->n_predict, "Tokens per generation sample (default 100)");
+      app.add_option("--bench-reps", args->bench_reps, "Speed repetitions per format (default 3)");
+      app.add_flag("--skip-speed", args->skip_speed, "Do not run the speed benchmark");
+      app.add_flag("--no-progress", args->no_progress, "No progress bars");
+      app.add_option("--stop-after", args->stop_after,
+                     "Test hook: stop after N units of work, as a kill would")
+          ->group("");
+      return [args] { return Run(*args); };
+    }};
+
+}  // namespace
+}  // namespace quantlab::cli

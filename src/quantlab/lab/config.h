@@ -1,0 +1,69 @@
+// The lab's settings: every `quantlab run` option, settable from the command line or a TOML lab file
+// (command-line values win). Defaults follow the quantization lab this tool replaces.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quantlab/analysis/results.h"
+#include "quantlab/util/result.h"
+
+namespace quantlab::lab {
+
+struct DataSetSpec {
+  std::string name;  // shown in the report ("prose", "code"); default: the file's stem
+  std::string path;
+};
+
+struct LabConfig {
+  std::string base_model;            // empty: the built-in demo model
+  std::vector<std::string> formats;  // empty: the base's own type, Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_K_S, Q3_K_M
+  std::vector<DataSetSpec> data;     // empty: the demo's evaluation text
+  std::string prompts_file;          // one prompt per line; empty: the lab's five prompts (demo: its own)
+  std::vector<std::string> prompts;  // set directly (TOML `prompts = [...]`), overrides prompts_file
+  uint64_t ram_budget_bytes = 0;     // 0: none
+  analysis::ScoreWeights weights;
+  int n_ctx = 512;  // tokens per perplexity chunk (capped at the model's training context)
+  int chunks = -1;  // evaluate only the first N chunks of each text; -1 = all
+  int threads = 0;  // 0 = all hardware threads
+  std::string out_dir = "quantlab-lab";
+  // Generation samples.
+  int n_predict = 100;
+  float temperature = 0.7f;
+  float top_p = 0.9f;
+  int top_k = 40;
+  uint64_t seed = 42;
+  // Speed: llama-bench-style pp / tg runs.
+  int bench_prompt = 512;  // capped at n_ctx
+  int bench_gen = 64;
+  int bench_repetitions = 3;
+  bool skip_speed = false;
+  bool progress = true;  // progress bars on stderr
+  // Test hook: stop (with an error) after this many units of work (tensors quantized, chunks evaluated,
+  // samples generated, benches run), as a kill at that point would. -1 = never.
+  int64_t stop_after_units = -1;
+};
+
+// The lab's five prompts.
+std::vector<std::string> DefaultPrompts();
+// Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_K_S, Q3_K_M after `base_format`.
+std::vector<std::string> DefaultFormats(const std::string& base_format);
+
+// "8G", "512M", "1.5GiB", "123456" -> bytes (K/M/G/T are powers of 1024, as RAM sizes are quoted).
+Result<uint64_t> ParseByteSize(const std::string& text);
+// "size=0.3,quality=0.4,speed=0.3" (any subset; missing ones keep their value in `base`).
+Result<analysis::ScoreWeights> ParseWeights(const std::string& text, analysis::ScoreWeights base = {});
+// "prose=path.txt" or "path.txt" (name = stem).
+DataSetSpec ParseDataSet(const std::string& text);
+
+// Applies a TOML lab file on top of `config`. Errors name the file, the key and the line.
+Status ApplyLabToml(const std::string& path, LabConfig& config);
+
+// The folder of the built-in demo (models/demo): $QUANTLAB_DEMO_DIR, else the source tree's copy, else
+// models/demo next to the executable. Error when none has demo-f16.gguf.
+Result<std::string> FindDemoDir();
+// Fills the demo model, text and prompts into whatever the config leaves empty, when no base is given.
+Status ApplyDemoDefaults(LabConfig& config);
+
+}  // namespace quantlab::lab

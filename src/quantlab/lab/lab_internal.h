@@ -1,0 +1,114 @@
+// Shared state of one lab run: the plan (what is measured, under which keys) and the work budget.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "quantlab/eval/kld.h"
+#include "quantlab/lab/config.h"
+#include "quantlab/lab/lab.h"
+#include "quantlab/lab/store.h"
+#include "quantlab/recipes/recipe.h"
+
+namespace quantlab {
+class Model;
+class Session;
+class ThreadPool;
+}  // namespace quantlab
+
+namespace quantlab::lab::internal {
+
+struct PlannedFormat {
+  std::string name;  // recipe name, e.g. "Q4_K_M"
+  Recipe recipe = Recipe::kF16;
+  bool is_base = false;
+  std::string path;  // the GGUF file (the base's own path for the base)
+};
+
+struct PlannedData {
+  std::string name;
+  std::string path;
+  std::string hash;  // SHA-256 of the text
+  std::string text;
+};
+
+// Everything that identifies the lab's measurements; stored as meta "lab" so that report/score can
+// find the rows again without the command line.
+struct LabPlan {
+  std::string model_name;
+  std::string model_hash;
+  std::string base_path;
+  std::string base_format;
+  std::string tool_version;
+  std::vector<PlannedFormat> formats;
+  std::vector<PlannedData> data;
+  std::vector<std::string> prompts;
+  int n_ctx = 0;
+  int chunks = -1;
+  uint64_t ram_budget_bytes = 0;
+  analysis::ScoreWeights weights;
+  analysis::MachineSummary machine;
+  // Settings JSON of each kind of row (part of the key).
+  std::string quantize_settings(const PlannedFormat& f) const;
+  std::string eval_settings;
+  std::string sample_settings;
+  std::string speed_settings;
+  std::string ram_settings;
+  int n_predict = 0;
+  std::string sampling_text;
+
+  MeasurementKey Key(const std::string& format, const std::string& dataset_hash, const std::string& settings,
+                     const std::string& kind) const {
+    return {model_hash, format, dataset_hash, settings, tool_version, kind};
+  }
+  nlohmann::json ToJson() const;
+  static Result<LabPlan> FromJson(const nlohmann::json& j);
+};
+
+// Counts units of work for the stop-after test hook.
+class WorkBudget {
+ public:
+  explicit WorkBudget(int64_t limit) : limit_(limit) {}
+  // False when the budget is spent (the caller stops as a kill would).
+  bool Spend() { return limit_ < 0 || used_++ < limit_; }
+  Error StopError() const {
+    return MakeError("stopped after {} units of work (test hook --stop-after)", limit_);
+  }
+
+ private:
+  int64_t limit_;
+  int64_t used_ = 0;
+};
+
+// A rough overall ETA: seconds per chunk of one model (measured once the first chunk is done), scaled
+// by each remaining step's work in chunk equivalents.
+struct EtaModel {
+  double seconds_per_chunk = 0;  // one format, one chunk of n_ctx tokens (0 = not measured yet)
+  double remaining_chunk_equivalents = 0;
+  std::string Text() const;
+};
+
+struct RunContext {
+  const LabConfig& config;
+  LabPlan& plan;
+  ResultsStore& store;
+  WorkBudget& budget;
+  const LabLog& log;
+  int64_t measured = 0;
+  EtaModel eta;
+  std::FILE* progress_out = stderr;
+};
+
+Status QuantizeStep(RunContext& ctx);
+// Perplexity + KLD, then generation samples, sharing the loaded models.
+Status EvalAndSampleSteps(RunContext& ctx);
+Status SpeedStep(RunContext& ctx);
+
+// Serialisation of the engine's per-chunk sums.
+nlohmann::json KldSumsToJson(const quantlab::KldSums& s);
+quantlab::KldSums KldSumsFromJson(const nlohmann::json& j);
+
+}  // namespace quantlab::lab::internal

@@ -1,0 +1,184 @@
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "quantlab/kernels/kernels.h"
+#include "quantlab/lab/lab.h"
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/model/model.h"
+#include "quantlab/report/report.h"
+#include "quantlab/util/hash.h"
+#include "quantlab/util/system_info.h"
+#include "quantlab/util/thread_pool.h"
+
+namespace quantlab::lab {
+namespace fs = std::filesystem;
+using internal::LabPlan;
+
+namespace {
+
+Result<std::string> ReadText(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError("{}: cannot read the {}", path, what);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<std::vector<std::string>> ReadPrompts(const std::string& path) {
+  QL_ASSIGN_OR_RETURN(std::string text, ReadText(path, "prompts file"));
+  std::vector<std::string> prompts;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) prompts.push_back(line);
+  }
+  if (prompts.empty()) return MakeError("{}: no prompts (one per line expected)", path);
+  return prompts;
+}
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
+  LabPlan plan;
+  plan.tool_version = QUANTLAB_VERSION;
+  plan.base_path = config.base_model;
+  plan.model_name = fs::path(config.base_model).stem().string();
+  if (log) log(fmt::format("hashing {}", config.base_model));
+  QL_ASSIGN_OR_RETURN(plan.model_hash, Sha256FileHex(config.base_model));
+  QL_ASSIGN_OR_RETURN(auto model, Model::Load(config.base_model));
+  plan.base_format = Upper(model->dominant_type_name());
+  if (!FindRecipe(plan.base_format)) plan.base_format = "BASE";
+  if (config.formats.empty()) config.formats = DefaultFormats(plan.base_format);
+  for (const auto& name : config.formats) {
+    internal::PlannedFormat f;
+    const bool is_base = Upper(name) == plan.base_format || Upper(name) == "BASE";
+    if (is_base) {
+      f = {plan.base_format, FindRecipe(plan.base_format).value_or(Recipe::kF16), true, config.base_model};
+    } else {
+      const auto recipe = FindRecipe(name);
+      if (!recipe) return MakeError("--formats: unknown format '{}'", name);
+      f.recipe = *recipe;
+      f.name = std::string(RecipeName(*recipe));
+      f.path =
+          (fs::path(config.out_dir) / "models" / fmt::format("{}-{}.gguf", plan.model_name, f.name)).string();
+    }
+    for (const auto& g : plan.formats) {
+      if (g.name == f.name) return MakeError("--formats: '{}' is listed twice", f.name);
+    }
+    plan.formats.push_back(f);
+  }
+  if (std::none_of(plan.formats.begin(), plan.formats.end(), [](const auto& f) { return f.is_base; })) {
+    // The base is what every comparison is made against: it is always measured.
+    plan.formats.insert(plan.formats.begin(), {plan.base_format, Recipe::kF16, true, config.base_model});
+  }
+  if (config.data.empty()) return MakeError("no evaluation text given (--data FILE)");
+  for (const auto& d : config.data) {
+    internal::PlannedData pd{d.name, d.path, "", ""};
+    QL_ASSIGN_OR_RETURN(pd.text, ReadText(d.path, "evaluation text"));
+    pd.hash = Sha256Hex(pd.text);
+    plan.data.push_back(std::move(pd));
+  }
+  if (!config.prompts.empty()) {
+    plan.prompts = config.prompts;
+  } else if (!config.prompts_file.empty()) {
+    QL_ASSIGN_OR_RETURN(plan.prompts, ReadPrompts(config.prompts_file));
+  } else {
+    plan.prompts = DefaultPrompts();
+  }
+  plan.n_ctx = std::min(config.n_ctx, model->config().n_ctx_train);
+  plan.chunks = config.chunks;
+  plan.ram_budget_bytes = config.ram_budget_bytes;
+  plan.weights = config.weights;
+  const MachineInfo machine = ReadMachineInfo();
+  plan.machine.cpu_model = machine.cpu_model;
+  plan.machine.logical_cpus = machine.logical_cpus;
+  plan.machine.ram_bytes = machine.total_ram_bytes;
+  plan.machine.os = machine.os;
+  plan.machine.simd = IsaName(DetectedIsa());
+  plan.machine.threads = config.threads > 0 ? config.threads : ThreadPool::DefaultThreadCount();
+  plan.n_predict = config.n_predict;
+  plan.eval_settings = nlohmann::json{{"n_ctx", plan.n_ctx}}.dump();
+  plan.sample_settings = nlohmann::json{{"n_predict", config.n_predict}, {"temperature", config.temperature},
+                                        {"top_p", config.top_p},         {"top_k", config.top_k},
+                                        {"seed", config.seed},           {"greedy", true}}
+                             .dump();
+  plan.sampling_text = fmt::format("temp {:.2g}, top-p {:.2g}, top-k {}, seed {}", config.temperature,
+                                   config.top_p, config.top_k, config.seed);
+  // Speed belongs to the machine: its identity is part of the key.
+  plan.speed_settings = nlohmann::json{
+      {"n_prompt", std::min(config.bench_prompt, plan.n_ctx)},
+      {"n_gen", config.bench_gen},
+      {"repetitions", config.bench_repetitions},
+      {"threads", plan.machine.threads},
+      {"cpu", plan.machine.cpu_model},
+      {"isa",
+       plan.machine.simd}}.dump();
+  plan.ram_settings = nlohmann::json{{"n_ctx", plan.n_ctx}, {"threads", plan.machine.threads}}.dump();
+  return plan;
+}
+
+}  // namespace
+
+Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
+  const auto start = std::chrono::steady_clock::now();
+  QL_RETURN_IF_ERROR(ApplyDemoDefaults(config));
+  std::error_code ec;
+  fs::create_directories(fs::path(config.out_dir) / "models", ec);
+  if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
+  // Open (and integrity-check) the database before any work, so a damaged one stops the run at once.
+  QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open((fs::path(config.out_dir) / kResultsFile).string()));
+  QL_ASSIGN_OR_RETURN(LabPlan plan, MakePlan(config, log));
+  QL_RETURN_IF_ERROR(
+      store->SetMeta("lab", plan.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
+
+  LabRunSummary summary;
+  summary.out_dir = config.out_dir;
+  QL_ASSIGN_OR_RETURN(summary.rows_before, store->Count());
+  internal::WorkBudget budget(config.stop_after_units);
+  internal::RunContext ctx{config, plan, *store, budget, log};
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> devnull(nullptr, &std::fclose);
+  if (!config.progress) {
+    devnull.reset(std::fopen("/dev/null", "w"));
+    if (devnull) ctx.progress_out = devnull.get();
+  }
+  QL_RETURN_IF_ERROR(internal::QuantizeStep(ctx));
+  QL_RETURN_IF_ERROR(internal::EvalAndSampleSteps(ctx));
+  QL_RETURN_IF_ERROR(internal::SpeedStep(ctx));
+  QL_ASSIGN_OR_RETURN(summary.rows_after, store->Count());
+  summary.measured = ctx.measured;
+  if (log) log("[5/5] analysis and report");
+  QL_ASSIGN_OR_RETURN(summary.report_files,
+                      RenderLabReport(config.out_dir, std::nullopt, true, &summary.analysis));
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+Result<std::vector<std::string>> RenderLabReport(const std::string& dir,
+                                                 const std::optional<analysis::ScoreWeights>& weights,
+                                                 bool write_files, analysis::Analysis* out) {
+  const std::string path = (fs::path(dir) / kResultsFile).string();
+  if (!fs::exists(path))
+    return MakeError("{}: no results database here (run `quantlab run --out {}` first)", path, dir);
+  QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open(path));
+  QL_ASSIGN_OR_RETURN(analysis::LabResults results, LoadLabResults(*store));
+  if (weights) results.weights = *weights;
+  analysis::Analysis a = analysis::Analyze(results);
+  std::vector<std::string> files;
+  if (write_files) {
+    QL_ASSIGN_OR_RETURN(files, report::WriteReport(results, a, dir));
+  }
+  if (out) *out = std::move(a);
+  return files;
+}
+
+}  // namespace quantlab::lab

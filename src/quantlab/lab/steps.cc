@@ -1,0 +1,396 @@
+// The measuring steps. Each looks its rows up first and measures only what is missing; each finished
+// measurement is committed before the next one starts.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "quantlab/eval/bench.h"
+#include "quantlab/eval/generate.h"
+#include "quantlab/eval/kld.h"
+#include "quantlab/eval/memory_model.h"
+#include "quantlab/eval/perplexity.h"
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/model/model.h"
+#include "quantlab/recipes/quantize_model.h"
+#include "quantlab/util/format.h"
+#include "quantlab/util/hash.h"
+#include "quantlab/util/progress.h"
+#include "quantlab/util/thread_pool.h"
+
+namespace quantlab::lab::internal {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Thrown from inside a callback of a library step to stop it the way a kill would (the test hook).
+struct StopRequested {};
+
+bool FileHasSize(const std::string& path, uint64_t bytes) {
+  std::error_code ec;
+  return fs::exists(path, ec) && fs::file_size(path, ec) == bytes && !ec;
+}
+
+std::string FloatsBlob(const std::vector<float>& a, const std::vector<float>& b) {
+  std::string blob(sizeof(float) * (a.size() + b.size()), '\0');
+  if (!a.empty()) std::memcpy(blob.data(), a.data(), sizeof(float) * a.size());
+  if (!b.empty()) std::memcpy(blob.data() + sizeof(float) * a.size(), b.data(), sizeof(float) * b.size());
+  return blob;
+}
+
+// Models and sessions, loaded on first use and shared by the perplexity and sample steps.
+class LoadedModels {
+ public:
+  LoadedModels(const LabPlan& plan, int threads) : plan_(plan), pool_(threads) {}
+  Result<Session*> SessionFor(const PlannedFormat& f) {
+    auto it = sessions_.find(f.name);
+    if (it != sessions_.end()) return it->second.get();
+    QL_ASSIGN_OR_RETURN(auto model, Model::Load(f.path));
+    SessionOptions options;
+    options.n_ctx = std::min(model->config().n_ctx_train, std::max(plan_.n_ctx, plan_.n_predict + 256));
+    options.pool = &pool_;
+    QL_ASSIGN_OR_RETURN(auto session, Session::Create(*model, options));
+    Session* s = session.get();
+    models_[f.name] = std::move(model);
+    sessions_[f.name] = std::move(session);
+    return s;
+  }
+
+ private:
+  const LabPlan& plan_;
+  ThreadPool pool_;
+  std::map<std::string, std::unique_ptr<Model>> models_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;
+};
+
+const PlannedFormat& BaseOf(const LabPlan& plan) {
+  for (const auto& f : plan.formats) {
+    if (f.is_base) return f;
+  }
+  return plan.formats.front();
+}
+
+// Chunk-equivalents of work per sample / bench, for the overall ETA.
+double SampleCost(const LabPlan& plan) { return 3.0 * 2 * plan.n_predict / std::max(1, plan.n_ctx); }
+
+}  // namespace
+
+std::string EtaModel::Text() const {
+  if (seconds_per_chunk <= 0) return "overall ETA: after the first chunk";
+  return "overall ETA ~" + HumanDuration(seconds_per_chunk * remaining_chunk_equivalents);
+}
+
+nlohmann::json KldSumsToJson(const KldSums& s) {
+  return {{"count", s.count},
+          {"sum_nll", s.sum_nll},
+          {"sum_nll2", s.sum_nll2},
+          {"sum_nll_base", s.sum_nll_base},
+          {"sum_nll_base2", s.sum_nll_base2},
+          {"sum_nll_nll_base", s.sum_nll_nll_base},
+          {"sum_kld", s.sum_kld},
+          {"sum_kld2", s.sum_kld2},
+          {"sum_p_diff", s.sum_p_diff},
+          {"sum_p_diff2", s.sum_p_diff2},
+          {"sum_p_diff4", s.sum_p_diff4},
+          {"max_p_diff", s.max_p_diff},
+          {"n_same_top", s.n_same_top}};
+}
+
+KldSums KldSumsFromJson(const nlohmann::json& j) {
+  KldSums s;
+  s.count = j.value("count", int64_t{0});
+  s.sum_nll = j.value("sum_nll", 0.0);
+  s.sum_nll2 = j.value("sum_nll2", 0.0);
+  s.sum_nll_base = j.value("sum_nll_base", 0.0);
+  s.sum_nll_base2 = j.value("sum_nll_base2", 0.0);
+  s.sum_nll_nll_base = j.value("sum_nll_nll_base", 0.0);
+  s.sum_kld = j.value("sum_kld", 0.0);
+  s.sum_kld2 = j.value("sum_kld2", 0.0);
+  s.sum_p_diff = j.value("sum_p_diff", 0.0);
+  s.sum_p_diff2 = j.value("sum_p_diff2", 0.0);
+  s.sum_p_diff4 = j.value("sum_p_diff4", 0.0);
+  s.max_p_diff = j.value("max_p_diff", 0.0f);
+  s.n_same_top = j.value("n_same_top", int64_t{0});
+  return s;
+}
+
+Status QuantizeStep(RunContext& ctx) {
+  const LabPlan& plan = ctx.plan;
+  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(plan.base_path));
+  const uint64_t n_params = base_model->n_params();
+  const size_t n_tensors = base_model->file().tensors().size();
+  std::vector<const PlannedFormat*> todo;
+  for (const auto& f : plan.formats) {
+    const auto key = plan.Key(f.name, "", plan.quantize_settings(f), "quantize");
+    QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(key, 0));
+    if (f.is_base) {
+      if (!row) {
+        const uint64_t bytes = fs::file_size(f.path);
+        QL_RETURN_IF_ERROR(
+            ctx.store.Put(key, 0,
+                          {{"file", f.path},
+                           {"file_bytes", bytes},
+                           {"n_params", n_params},
+                           {"bits_per_weight", 8.0 * double(base_model->weight_bytes()) / double(n_params)},
+                           {"seconds", 0.0}}));
+      }
+      continue;
+    }
+    if (row && FileHasSize(f.path, row->value.value("file_bytes", uint64_t{0}))) continue;  // reuse
+    todo.push_back(&f);
+  }
+  base_model.reset();
+  if (ctx.log) {
+    ctx.log(fmt::format("[1/5] quantize: {} of {} formats to make ({} reused)", todo.size(),
+                        plan.formats.size() - 1, plan.formats.size() - 1 - todo.size()));
+  }
+  if (todo.empty()) return Ok();
+  ProgressBar bar("quantize", todo.size() * n_tensors, "tensors", ctx.progress_out);
+  for (const PlannedFormat* f : todo) {
+    QuantizeModelOptions options;
+    options.recipe = f->recipe;
+    options.threads = ctx.config.threads;
+    options.measure_distortion = false;
+    options.on_tensor = [&](const TensorReport&, size_t, size_t) {
+      bar.Add();
+      if (!ctx.budget.Spend()) throw StopRequested{};
+    };
+    Result<QuantizeReport> report = MakeError("not run");
+    try {
+      report = QuantizeModel(plan.base_path, f->path, options);
+    } catch (const StopRequested&) {
+      return ctx.budget.StopError();
+    }
+    if (!report.ok()) return report.error().Wrap("quantizing to " + f->name);
+    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, "", plan.quantize_settings(*f), "quantize"), 0,
+                                     {{"file", f->path},
+                                      {"file_bytes", report->output_file_bytes},
+                                      {"n_params", report->n_elements},
+                                      {"bits_per_weight", report->bits_per_weight()},
+                                      {"seconds", report->seconds}}));
+    ++ctx.measured;
+  }
+  bar.Finish();
+  return Ok();
+}
+
+namespace {
+
+Status EvalStep(RunContext& ctx, LoadedModels& models) {
+  const LabPlan& plan = ctx.plan;
+  const PlannedFormat& base = BaseOf(plan);
+  QL_ASSIGN_OR_RETURN(Session * base_session, models.SessionFor(base));
+  int data_index = 0;
+  for (const auto& data : plan.data) {
+    ++data_index;
+    QL_ASSIGN_OR_RETURN(auto tokens, TokenizeForPerplexity(base_session->model().tokenizer(), data.text,
+                                                           plan.n_ctx, plan.chunks));
+    // Which (format, chunk) rows exist already.
+    std::map<std::string, std::set<int64_t>> have;
+    for (const auto& f : plan.formats) {
+      QL_ASSIGN_OR_RETURN(auto rows,
+                          ctx.store.GetAll(plan.Key(f.name, data.hash, plan.eval_settings, "ppl_chunk")));
+      if (!f.is_base) {
+        QL_ASSIGN_OR_RETURN(auto kld_rows,
+                            ctx.store.GetAll(plan.Key(f.name, data.hash, plan.eval_settings, "kld_chunk")));
+        for (const auto& [i, m] : rows) {
+          if (kld_rows.count(i)) have[f.name].insert(i);
+        }
+      } else {
+        for (const auto& [i, m] : rows) have[f.name].insert(i);
+      }
+    }
+    std::vector<int> todo;
+    int missing_pairs = 0;
+    for (int i = 0; i < tokens.n_chunks; ++i) {
+      int missing = 0;
+      for (const auto& f : plan.formats) missing += have[f.name].count(i) ? 0 : 1;
+      if (missing) todo.push_back(i);
+      missing_pairs += missing;
+    }
+    ctx.eta.remaining_chunk_equivalents += missing_pairs;
+    if (ctx.log) {
+      ctx.log(fmt::format(
+          "[2/5] perplexity + KLD on '{}' ({}/{}): {} chunks of {} tokens x {} formats; {} chunks "
+          "to evaluate, {} done before; {}",
+          data.name, data_index, plan.data.size(), tokens.n_chunks, plan.n_ctx, plan.formats.size(),
+          todo.size(), tokens.n_chunks - todo.size(), ctx.eta.Text()));
+    }
+    ProgressBar bar("ppl+KLD " + data.name, tokens.n_chunks, "chunks", ctx.progress_out);
+    bar.Update(tokens.n_chunks - todo.size());
+    for (int i : todo) {
+      if (!ctx.budget.Spend()) return ctx.budget.StopError();
+      const auto t0 = std::chrono::steady_clock::now();
+      QL_ASSIGN_OR_RETURN(BaseChunkLogProbs base_chunk, EvaluateBaseChunk(*base_session, tokens, i));
+      std::vector<std::pair<const PlannedFormat*, KldChunk>> results;
+      for (const auto& f : plan.formats) {
+        if (f.is_base || have[f.name].count(i)) continue;
+        QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(f));
+        QL_ASSIGN_OR_RETURN(KldChunk chunk, EvaluateKldChunk(*s, tokens, base_chunk));
+        results.emplace_back(&f, std::move(chunk));
+      }
+      // One transaction per chunk: a kill loses at most this chunk.
+      QL_ASSIGN_OR_RETURN(auto tx, Transaction::Start(ctx.store));
+      int pairs = 0;
+      if (!have[base.name].count(i)) {
+        const NllStats& b = base_chunk.base_nll;
+        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(base.name, data.hash, plan.eval_settings, "ppl_chunk"), i,
+                                         {{"count", b.count}, {"sum", b.sum}, {"sum_sq", b.sum_sq}}));
+        ++pairs;
+      }
+      for (const auto& [f, chunk] : results) {
+        const KldSums& s = chunk.sums;
+        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, data.hash, plan.eval_settings, "ppl_chunk"), i,
+                                         {{"count", s.count}, {"sum", s.sum_nll}, {"sum_sq", s.sum_nll2}}));
+        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, data.hash, plan.eval_settings, "kld_chunk"), i,
+                                         {{"sums", KldSumsToJson(s)}, {"n_values", chunk.kld_values.size()}},
+                                         FloatsBlob(chunk.kld_values, chunk.p_diff_values)));
+        ++pairs;
+      }
+      QL_RETURN_IF_ERROR(tx.Commit());
+      ctx.measured += pairs;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ctx.eta.seconds_per_chunk = seconds / std::max(1, pairs);
+      ctx.eta.remaining_chunk_equivalents -= pairs;
+      bar.Add();
+    }
+    bar.Finish();
+  }
+  return Ok();
+}
+
+Status SampleStep(RunContext& ctx, LoadedModels& models) {
+  const LabPlan& plan = ctx.plan;
+  struct Todo {
+    const PlannedFormat* format;
+    int prompt;
+  };
+  std::vector<Todo> todo;
+  for (size_t p = 0; p < plan.prompts.size(); ++p) {
+    for (const auto& f : plan.formats) {
+      QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(plan.Key(f.name, Sha256Hex(plan.prompts[p]),
+                                                           plan.sample_settings, "sample"),
+                                                  static_cast<int64_t>(p)));
+      if (!row) todo.push_back({&f, static_cast<int>(p)});
+    }
+  }
+  ctx.eta.remaining_chunk_equivalents = todo.size() * SampleCost(plan);
+  if (ctx.log) {
+    ctx.log(fmt::format(
+        "[3/5] generation: {} prompts x {} formats, {} tokens each, sampled ({}) and greedy; {} to "
+        "generate; {}",
+        plan.prompts.size(), plan.formats.size(), plan.n_predict, plan.sampling_text, todo.size(),
+        ctx.eta.Text()));
+  }
+  if (todo.empty()) return Ok();
+  ProgressBar bar("samples", todo.size(), "samples", ctx.progress_out);
+  const nlohmann::json settings = nlohmann::json::parse(plan.sample_settings);
+  for (const auto& t : todo) {
+    if (!ctx.budget.Spend()) return ctx.budget.StopError();
+    QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(*t.format));
+    const std::string& prompt = plan.prompts[t.prompt];
+    GenerateOptions sampled;
+    sampled.n_predict = plan.n_predict;
+    sampled.sampling.temperature = settings["temperature"].get<float>();
+    sampled.sampling.top_p = settings["top_p"].get<float>();
+    sampled.sampling.top_k = settings["top_k"].get<int>();
+    sampled.sampling.seed = settings["seed"].get<uint64_t>();
+    QL_ASSIGN_OR_RETURN(GenerateResult a, Generate(*s, prompt, sampled));
+    GenerateOptions greedy = sampled;
+    greedy.sampling.temperature = 0;
+    // Greedy runs to the full length (no stop at end-of-text) so continuations compare token by token.
+    greedy.stop_at_eog = false;
+    QL_ASSIGN_OR_RETURN(GenerateResult g, Generate(*s, prompt, greedy));
+    QL_RETURN_IF_ERROR(
+        ctx.store.Put(plan.Key(t.format->name, Sha256Hex(prompt), plan.sample_settings, "sample"), t.prompt,
+                      {{"prompt", prompt},
+                       {"sampled_text", a.text},
+                       {"sampled_tokens", a.tokens},
+                       {"greedy_text", g.text},
+                       {"greedy_tokens", g.tokens},
+                       {"tg_tps", g.gen_tokens_per_second()}}));
+    ++ctx.measured;
+    ctx.eta.remaining_chunk_equivalents -= SampleCost(plan);
+    bar.Add();
+  }
+  bar.Finish();
+  return Ok();
+}
+
+// Resets the kernel's peak-RSS mark for this process, so that each bench reports its own peak.
+void ResetPeakRss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  if (clear) clear << "5";
+}
+
+}  // namespace
+
+Status EvalAndSampleSteps(RunContext& ctx) {
+  LoadedModels models(ctx.plan, ctx.config.threads);
+  QL_RETURN_IF_ERROR(EvalStep(ctx, models));
+  return SampleStep(ctx, models);
+}
+
+Status SpeedStep(RunContext& ctx) {
+  const LabPlan& plan = ctx.plan;
+  const nlohmann::json settings = nlohmann::json::parse(plan.speed_settings);
+  std::vector<const PlannedFormat*> todo;
+  for (const auto& f : plan.formats) {
+    QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(plan.Key(f.name, "", plan.speed_settings, "speed"), 0));
+    if (!row && !ctx.config.skip_speed) todo.push_back(&f);
+    // The RAM prediction is cheap and needs no measurement row to resume; it is stored for report/score.
+    MemoryModelOptions mo;
+    mo.n_ctx = plan.n_ctx;
+    mo.n_threads = plan.machine.threads;
+    QL_ASSIGN_OR_RETURN(MemoryEstimate m, EstimateMemoryForFile(f.path, mo));
+    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f.name, "", plan.ram_settings, "ram"), 0,
+                                     {{"total", m.total()},
+                                      {"weights", m.weights_bytes},
+                                      {"kv_cache", m.kv_cache_bytes},
+                                      {"scratch", m.scratch_bytes},
+                                      {"runtime", m.runtime_bytes}}));
+  }
+  const int n_prompt = settings["n_prompt"].get<int>(), n_gen = settings["n_gen"].get<int>();
+  const int reps = settings["repetitions"].get<int>();
+  ctx.eta.remaining_chunk_equivalents =
+      todo.size() * (reps + 1) * (n_prompt + 3.0 * n_gen) / std::max(1, plan.n_ctx);
+  if (ctx.log) {
+    ctx.log(
+        fmt::format("[4/5] speed: pp{} and tg{} x {} repetitions per format, {} threads; {} of {} formats to "
+                    "measure; {}",
+                    n_prompt, n_gen, reps, plan.machine.threads, todo.size(), plan.formats.size(),
+                    ctx.config.skip_speed ? "skipped (--skip-speed)" : ctx.eta.Text()));
+  }
+  if (todo.empty()) return Ok();
+  ProgressBar bar("speed", todo.size(), "formats", ctx.progress_out);
+  for (const PlannedFormat* f : todo) {
+    if (!ctx.budget.Spend()) return ctx.budget.StopError();
+    BenchOptions options;
+    options.n_prompt = n_prompt;
+    options.n_gen = n_gen;
+    options.n_batch = std::max(1, n_prompt);
+    options.n_threads = plan.machine.threads;
+    options.repetitions = reps;
+    ResetPeakRss();
+    QL_ASSIGN_OR_RETURN(BenchResult b, RunBench(f->path, options));
+    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, "", plan.speed_settings, "speed"), 0,
+                                     {{"pp_tps", b.pp.avg_ts},
+                                      {"pp_stddev", b.pp.stddev_ts},
+                                      {"tg_tps", b.tg.avg_ts},
+                                      {"tg_stddev", b.tg.stddev_ts},
+                                      {"peak_rss_bytes", b.peak_rss_bytes},
+                                      {"threads", b.n_threads},
+                                      {"isa", b.isa}}));
+    ++ctx.measured;
+    bar.Add();
+  }
+  bar.Finish();
+  return Ok();
+}
+
+}  // namespace quantlab::lab::internal

@@ -1,0 +1,90 @@
+// The results database (SQLite, `results.sqlite` in the lab's folder). Every measurement is one row,
+// keyed by what produced it: the base model's content hash, the format, the data set's hash, the
+// settings that affect the figure (JSON) and the tool version, plus the kind of measurement and an item
+// number (chunk or prompt index). A row is only ever written complete, inside a transaction, so a run
+// killed at any point leaves the rows of finished measurements and nothing of the one in flight.
+//
+// A damaged database is an error at Open (PRAGMA integrity_check), never silently recreated: it holds
+// hours of measurements, and the user decides whether to delete it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "quantlab/util/result.h"
+
+namespace quantlab::lab {
+
+struct MeasurementKey {
+  std::string model_hash;
+  std::string format;
+  std::string dataset_hash;  // "" where no data set is involved
+  std::string settings;      // canonical JSON (nlohmann dumps keys sorted)
+  std::string tool_version;
+  std::string kind;  // "quantize", "ppl_chunk", "kld_chunk", "sample", "speed", "ram"
+};
+
+struct Measurement {
+  nlohmann::json value;
+  std::string blob;       // raw bytes (per-token float arrays), may be empty
+  double created_at = 0;  // seconds since the epoch
+};
+
+class ResultsStore {
+ public:
+  // Opens or creates the database. Errors: cannot open, not a database, integrity check failed.
+  static Result<std::unique_ptr<ResultsStore>> Open(const std::string& path);
+  ~ResultsStore();
+  ResultsStore(const ResultsStore&) = delete;
+  ResultsStore& operator=(const ResultsStore&) = delete;
+
+  // Writes (or replaces) one row. Outside a transaction it is its own transaction.
+  Status Put(const MeasurementKey& key, int64_t item, const nlohmann::json& value,
+             const std::string& blob = "");
+  Result<std::optional<Measurement>> Get(const MeasurementKey& key, int64_t item) const;
+  // All items of a key.
+  Result<std::map<int64_t, Measurement>> GetAll(const MeasurementKey& key) const;
+  // Rows of a kind (all kinds when empty).
+  Result<int64_t> Count(const std::string& kind = "") const;
+
+  Status SetMeta(const std::string& key, const std::string& value);
+  Result<std::optional<std::string>> GetMeta(const std::string& key) const;
+
+  // Groups writes: all or none of them survive a crash.
+  Status Begin();
+  Status Commit();
+  Status Rollback();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  ResultsStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  Status Exec(const std::string& sql);
+  Error SqlError(const std::string& what) const;
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+// RAII transaction: commits on Commit(), rolls back when destroyed without.
+class Transaction {
+ public:
+  static Result<Transaction> Start(ResultsStore& store);
+  Transaction(Transaction&& other) noexcept : store_(other.store_) { other.store_ = nullptr; }
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(ResultsStore* store) : store_(store) {}
+  ResultsStore* store_;
+};
+
+}  // namespace quantlab::lab
