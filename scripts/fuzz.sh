@@ -16,9 +16,10 @@ if ! command -v clang++ >/dev/null; then
 fi
 generator=()
 if [[ ! -f $build/CMakeCache.txt ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+mkdir -p "$build"
 cmake -S . -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUANTLAB_FUZZ=ON -DQUANTLAB_BUILD_TESTS=OFF -DQUANTLAB_BUILD_BENCH=OFF \
-  >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 2; }
+  >"$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 2; }
 cmake --build "$build" --target gguf_reader_fuzz -j2
 
 findings=$build/fuzz-findings
