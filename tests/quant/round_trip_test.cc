@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "quant/golden_inputs.h"
@@ -209,6 +210,30 @@ TEST(QuantizeApi, RowsAreIndependentAndSizesReported) {
             << TypeName(t) << " row " << r;
       }
     }
+  }
+}
+
+TEST(QuantizeApi, ConcurrentCallsGiveTheSameBytes) {
+  // The quantize command splits a tensor's rows over threads: no hidden shared state may leak between
+  // concurrent calls.
+  const int64_t rows = 32, cols = 512;
+  const auto x = Gaussian(77, 0.03f, rows * cols);
+  std::vector<float> importance(cols);
+  for (int64_t i = 0; i < cols; ++i) importance[i] = 0.5f + static_cast<float>(i % 13);
+  for (GgmlType t : {GgmlType::kQ4_K, GgmlType::kQ3_K, GgmlType::kQ6_K, GgmlType::kQ4_1}) {
+    const size_t row_bytes = RowBytes(t, cols);
+    std::vector<uint8_t> serial(rows * row_bytes), parallel(rows * row_bytes);
+    QuantizeRows(t, x.data(), serial.data(), rows, cols, importance.data());
+    std::vector<std::thread> threads;
+    for (int part = 0; part < 4; ++part) {
+      threads.emplace_back([&, part] {
+        const int64_t first = part * rows / 4;
+        QuantizeRows(t, x.data() + first * cols, parallel.data() + first * row_bytes, rows / 4, cols,
+                     importance.data());
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(serial, parallel) << TypeName(t);
   }
 }
 

@@ -3,9 +3,16 @@
 // single-precision accumulators, the same association ((w * x) * l, not w * (x * l)), the same rounding
 // helper. Do not "simplify" an expression here without re-running the golden tests.
 //
-// Internal to the quant layer. The definitions are templates on the group length n, in this header: ggml's
-// versions are static functions that the compiler specialises for the constant group length
-// (vectorising the element-wise work), and with a run-time n the searches are up to 40% slower. Include
+// The searches (ggml's names in brackets):
+//   SearchSymmetricScale          [make_qx_quants]    x ~ d * (L - nmax), 18 candidate scales
+//   SearchSymmetricScaleIterative [make_q3_quants]    Q3_K's, with per-element level refinement
+//   SearchScaleMin                [make_qkx2_quants]  x ~ d * L - m, weighted least squares per step
+//   SearchScaleMinWeighted        [make_qkx3_quants]  the same, weights optional (x^2)
+//   SearchPositiveScale           [make_qp_quants]    sub-block scales/mins of the imatrix K-quants
+//
+// Internal to the quant layer. The definitions are templates on the group length n, in this header:
+// ggml's versions are static functions that the compiler specialises for the constant group length
+// (vectorising the element-wise work); with a run-time n the searches were up to 40% slower. Include
 // fp_contract.h before this header.
 #pragma once
 
@@ -42,27 +49,6 @@ inline int NearestInt(float value) {
 // Threshold below which a group's max |x| counts as all zero (ggml's GROUP_MAX_EPS).
 inline constexpr float kGroupMaxEps = 1e-15f;
 
-// Summary of the searches defined below:
-// Symmetric quantization of n values to levels L[i] in [0, 2*nmax) (stored with an offset of nmax),
-// x ~ scale * (L[i] - nmax). Returns the scale. ggml's make_qx_quants.
-//  rmse_type 0: plain rounding with iscale = -nmax / max, no refinement.
-//  rmse_type 1..4 (negative: stop after the first least-squares fit): weights are `weights` when given,
-//  else x^2 (1), 1 (2), |x| (3), sqrt|x| (4); then 18 nearby scales (nmax +- 0.1 * k) are tried and the
-//  one with the best weighted fit kept.
-// Q3_K's symmetric search (ggml's make_q3_quants): initial rounding, then up to 5 passes of
-// per-element level changes that improve the x^2-weighted fit when do_rmse. Levels offset by nmax.
-// Asymmetric (scale, min) search with x ~ scale * L - min, L in [0, nmax] (ggml's make_qkx2_quants when
-// weights are always given). Tries nstep + 1 scales (rmin + rdelta * k + nmax) / (max - min), each
-// followed by a weighted least-squares fit of scale and min; keeps the best by weighted absolute
-// (use_mad) or squared error. Writes -min (>= 0) to *neg_min. `scratch` holds n bytes.
-// As SearchScaleMin, but weights may be null (then x^2) and a group with max <= min yields zeros
-// (ggml's make_qkx3_quants).
-// Quantizes non-negative values (sub-block scales or mins) to L in [0, nmax] with one scale, searching
-// 8 nearby scales and then refining single levels with the weights (ggml's make_qp_quants).
-
-}  // namespace quantlab::quant_internal
-
-namespace quantlab::quant_internal {
 namespace search_detail {
 
 // Written with conditional expressions (as ggml's MIN/MAX macros) rather than std::min/max, whose
@@ -163,6 +149,12 @@ inline float SymmetricScaleWithWeights(const float* __restrict x, int8_t* __rest
 
 }  // namespace search_detail
 
+// Symmetric quantization of n values to levels L in [0, 2 nmax) (stored with an offset of nmax),
+// x ~ scale * (L - nmax); returns the scale.
+//  rmse_type 0: plain rounding with iscale = -nmax / max, no refinement.
+//  rmse_type 1..4 (negative: stop after the first least-squares fit): weights are `weights` when given,
+//  else x^2 (1), 1 (2), |x| (3), sqrt|x| (4); then the scales -(nmax +- 0.1 k) / max, k = 1..9, are
+//  tried and the best weighted fit kept.
 template <int n, int nmax>
 QL_SEARCH_FN float SearchSymmetricScale(const float* __restrict x, int8_t* __restrict levels, int rmse_type,
                                         const float* __restrict weights) {
@@ -204,6 +196,8 @@ QL_SEARCH_FN float SearchSymmetricScale(const float* __restrict x, int8_t* __res
   }
 }
 
+// Q3_K's symmetric search: initial rounding, then (do_rmse) up to 5 passes of single-level changes
+// that improve the x^2-weighted fit. Levels offset by nmax.
 template <int n>
 QL_SEARCH_FN float SearchSymmetricScaleIterative(int nmax, const float* __restrict x,
                                                  int8_t* __restrict levels, bool do_rmse) {
@@ -340,6 +334,10 @@ QL_SEARCH_FN float RefineScaleMin(bool use_mad, int nmax, const float* __restric
 
 }  // namespace search_detail
 
+// Asymmetric (scale, min) search, x ~ scale * L - min with L in [0, nmax] and weights required. Tries
+// the nstep + 1 scales (rmin + rdelta k + nmax) / (max - min), each followed by a weighted least-squares
+// fit of scale and min, and keeps the best by weighted absolute (use_mad) or squared error. Writes
+// -min (>= 0) to *neg_min; `scratch` holds n bytes.
 template <int n>
 QL_SEARCH_FN float SearchScaleMin(int nmax, const float* __restrict x, const float* __restrict weights,
                                   uint8_t* __restrict levels, float* __restrict neg_min,
@@ -366,6 +364,7 @@ QL_SEARCH_FN float SearchScaleMin(int nmax, const float* __restrict x, const flo
                                           nstep, min, max, sum_w, sum_x);
 }
 
+// As SearchScaleMin, but weights may be null (then x^2) and a group with max <= min gives zeros.
 template <int n>
 QL_SEARCH_FN float SearchScaleMinWeighted(int nmax, const float* __restrict x,
                                           const float* __restrict weights, uint8_t* __restrict levels,
@@ -400,6 +399,8 @@ QL_SEARCH_FN float SearchScaleMinWeighted(int nmax, const float* __restrict x,
                                           nstep, min, max, sum_w, sum_x);
 }
 
+// Quantizes n non-negative values (sub-block scales or mins) to L in [0, nmax] with one scale: the
+// best of 9 nearby scales, then up to 5 passes of weighted single-level refinement.
 template <int n>
 QL_SEARCH_FN float SearchPositiveScale(int nmax, const float* __restrict x, uint8_t* __restrict levels,
                                        const float* __restrict weights) {
