@@ -67,14 +67,17 @@ float DotQ3_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
     // activation's sums: isum starts at -4 * sum_s scale_s * bsums_s.
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), LoadBsums(y[b]));
     __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 2));
-    __m256i high_bits = LoadBytes32(x[b].hmask);  // shifted right by `chunk` as the loop goes
+    const __m256i hmask = LoadBytes32(x[b].hmask);
     for (int half = 0; half < 2; ++half) {
       const __m256i bits = LoadBytes32(x[b].qs + 32 * half);
       for (int group = 0; group < 4; ++group) {
         const int chunk = 4 * half + group;
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * group), mask2);
-        const __m256i high = _mm256_slli_epi16(_mm256_and_si256(high_bits, _mm256_set1_epi8(1)), 2);
-        high_bits = _mm256_srli_epi16(high_bits, 1);
+        // Bit `chunk` of each hmask byte moved to bit 2 (value 4): one shift (none for chunk 2) and a mask.
+        const __m256i moved = chunk < 2   ? _mm256_slli_epi16(hmask, 2 - chunk)
+                              : chunk > 2 ? _mm256_srli_epi16(hmask, chunk - 2)
+                                          : hmask;
+        const __m256i high = _mm256_and_si256(moved, _mm256_set1_epi8(4));
         const __m256i p = _mm256_maddubs_epi16(_mm256_or_si256(low, high), LoadBytes32(y[b].qs + 32 * chunk));
         isum = AddScaled(isum, p, ScalePair(scales_half[half], group));
       }

@@ -13,32 +13,26 @@
 namespace quantlab::kernels_internal {
 namespace {
 
-// Q4_0 / Q5_0 weights are signed after removing their offset; Q4_1 / Q5_1 stay unsigned.
-float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK4_0; ++b) {
-    const __m256i q = _mm256_sub_epi8(NibblesLowThenHigh(x[b].qs), _mm256_set1_epi8(8));
-    const __m256i isum = DotI8I8ToI32(q, LoadBytes32(y[b].qs));
-    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+// Runs `term(weight_block, activation_block, acc, min_acc)` over all blocks with two independent
+// accumulator pairs (one FMA per block would otherwise be a latency-bound chain), returns their sum.
+template <typename BW, typename BA, typename Term>
+float SumOverBlocks(int64_t n, const void* w, const void* a, Term term) {
+  const auto* x = static_cast<const BW*>(w);
+  const auto* y = static_cast<const BA*>(a);
+  const int64_t nb = n / 32;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float min0 = 0, min1 = 0;
+  int64_t b = 0;
+  for (; b + 1 < nb; b += 2) {
+    term(x[b], y[b], acc0, min0);
+    term(x[b + 1], y[b + 1], acc1, min1);
   }
-  return HsumFloat8(acc);
+  if (b < nb) term(x[b], y[b], acc0, min0);
+  return HsumFloat8(_mm256_add_ps(acc0, acc1)) + (min0 + min1);
 }
 
-float DotQ4_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float min_sum = 0;
-  for (int64_t b = 0; b < n / kQK4_1; ++b) {
-    const __m256i isum = DotU8I8ToI32(NibblesLowThenHigh(x[b].qs), LoadBytes32(y[b].qs));
-    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
-    min_sum += HalfToFloat(x[b].m) * HalfToFloat(y[b].s);
-  }
-  return HsumFloat8(acc) + min_sum;
+inline void AddScaledSum(__m256i isum, float d, __m256& acc) {
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
 }
 
 uint32_t LoadU32(const uint8_t* p) {
@@ -47,58 +41,51 @@ uint32_t LoadU32(const uint8_t* p) {
   return v;
 }
 
+// Q4_0 / Q5_0 weights are signed after removing their offset; Q4_1 / Q5_1 stay unsigned, and their
+// offset m contributes m * s (s = d_a * sum of the activation block, stored in Q8_1).
+float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+  return SumOverBlocks<BlockQ4_0, BlockQ8_0>(
+      n, w, a, [](const BlockQ4_0& x, const BlockQ8_0& y, __m256& acc, float&) {
+        const __m256i q = _mm256_sub_epi8(NibblesLowThenHigh(x.qs), _mm256_set1_epi8(8));
+        AddScaledSum(DotI8I8ToI32(q, LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d), acc);
+      });
+}
+
+float DotQ4_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
+  return SumOverBlocks<BlockQ4_1, BlockQ8_1>(
+      n, w, a, [](const BlockQ4_1& x, const BlockQ8_1& y, __m256& acc, float& min_acc) {
+        AddScaledSum(DotU8I8ToI32(NibblesLowThenHigh(x.qs), LoadBytes32(y.qs)),
+                     HalfToFloat(x.d) * HalfToFloat(y.d), acc);
+        min_acc += HalfToFloat(x.m) * HalfToFloat(y.s);
+      });
+}
+
 float DotQ5_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK5_0; ++b) {
-    // value = q + 16*bit - 16: where the fifth bit is clear, q - 16 is q with the top nibble 0xF0.
-    const __m256i clear = _mm256_andnot_si256(BitsToByteMask(LoadU32(x[b].qh)), _mm256_set1_epi8(-16));
-    const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x[b].qs), clear);
-    const __m256i isum = DotI8I8ToI32(q, LoadBytes32(y[b].qs));
-    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
-  }
-  return HsumFloat8(acc);
+  return SumOverBlocks<BlockQ5_0, BlockQ8_0>(
+      n, w, a, [](const BlockQ5_0& x, const BlockQ8_0& y, __m256& acc, float&) {
+        // value = q + 16*bit - 16: where the fifth bit is clear, q - 16 is q with the top nibble 0xF0.
+        const __m256i clear = _mm256_andnot_si256(BitsToByteMask(LoadU32(x.qh)), _mm256_set1_epi8(-16));
+        const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x.qs), clear);
+        AddScaledSum(DotI8I8ToI32(q, LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d), acc);
+      });
 }
 
 float DotQ5_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float min_sum = 0;
-  for (int64_t b = 0; b < n / kQK5_1; ++b) {
-    const __m256i high = _mm256_and_si256(BitsToByteMask(LoadU32(x[b].qh)), _mm256_set1_epi8(16));
-    const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x[b].qs), high);
-    const __m256i isum = DotU8I8ToI32(q, LoadBytes32(y[b].qs));
-    const float d = HalfToFloat(x[b].d) * HalfToFloat(y[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
-    min_sum += HalfToFloat(x[b].m) * HalfToFloat(y[b].s);
-  }
-  return HsumFloat8(acc) + min_sum;
+  return SumOverBlocks<BlockQ5_1, BlockQ8_1>(
+      n, w, a, [](const BlockQ5_1& x, const BlockQ8_1& y, __m256& acc, float& min_acc) {
+        const __m256i high = _mm256_and_si256(BitsToByteMask(LoadU32(x.qh)), _mm256_set1_epi8(16));
+        const __m256i q = _mm256_or_si256(NibblesLowThenHigh(x.qs), high);
+        AddScaledSum(DotU8I8ToI32(q, LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d), acc);
+        min_acc += HalfToFloat(x.m) * HalfToFloat(y.s);
+      });
 }
 
 float DotQ8_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const int64_t nb = n / kQK8_0;
-  int64_t b = 0;
-  // Two independent accumulators hide the FMA latency.
-  for (; b + 1 < nb; b += 2) {
-    const __m256i s0 = DotI8I8ToI32(LoadBytes32(x[b].qs), LoadBytes32(y[b].qs));
-    const __m256i s1 = DotI8I8ToI32(LoadBytes32(x[b + 1].qs), LoadBytes32(y[b + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * HalfToFloat(y[b].d)), _mm256_cvtepi32_ps(s0),
-                           acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b + 1].d) * HalfToFloat(y[b + 1].d)),
-                           _mm256_cvtepi32_ps(s1), acc1);
-  }
-  for (; b < nb; ++b) {
-    const __m256i s0 = DotI8I8ToI32(LoadBytes32(x[b].qs), LoadBytes32(y[b].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * HalfToFloat(y[b].d)), _mm256_cvtepi32_ps(s0),
-                           acc0);
-  }
-  return HsumFloat8(_mm256_add_ps(acc0, acc1));
+  return SumOverBlocks<BlockQ8_0, BlockQ8_0>(
+      n, w, a, [](const BlockQ8_0& x, const BlockQ8_0& y, __m256& acc, float&) {
+        AddScaledSum(DotI8I8ToI32(LoadBytes32(x.qs), LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d),
+                     acc);
+      });
 }
 
 // llama.cpp's x86 activation rule (see activation_quant.cc): scale 127/amax, round half to even.

@@ -39,12 +39,16 @@ inline __m256i NibblesLowThenHigh(const uint8_t* qs) {
 
 // 32 bits -> 32 bytes, byte i = 0xFF if bit i is set, else 0.
 inline __m256i BitsToByteMask(uint32_t bits) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  return _mm256_movm_epi8(static_cast<__mmask32>(bits));
+#else
   // Byte i takes source byte i / 8, then keeps its bit i % 8.
   const __m256i spread = _mm256_shuffle_epi8(
       _mm256_set1_epi32(static_cast<int>(bits)),
       _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
   const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+#endif
 }
 
 // Compiled into both the AVX2 and the AVX-512 files: with AVX-512 VNNI (+VL) flags the 256-bit VNNI
