@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "quantlab/gguf/reader.h"
 #include "quantlab/gguf/writer.h"
@@ -16,7 +17,6 @@
 #include "quantlab/recipes/model_facts.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
-#include "quantlab/util/thread_pool.h"
 
 namespace quantlab {
 namespace {
@@ -67,46 +67,41 @@ std::string DescribeBadValue(const std::string& tensor, int64_t index, int64_t n
                      index, index / n_per_row, index % n_per_row, std::isnan(value) ? "NaN" : "infinite");
 }
 
-// Finds the first non-finite value among `n` floats of any float type, or -1.
+// Finds the first NaN or infinity among `n` values of a float type (all exponent bits set), or -1.
 int64_t FirstNonFinite(GgmlType type, const std::byte* data, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    float value;
-    if (type == GgmlType::kF32) {
-      std::memcpy(&value, data + 4 * i, 4);
-    } else {
-      uint16_t bits;
-      std::memcpy(&bits, data + 2 * i, 2);
-      value = type == GgmlType::kF16 ? Fp16ToFp32(bits) : Bf16ToFp32(bits);
+  if (type == GgmlType::kF32) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, data + 4 * i, 4);
+      if ((bits & 0x7F800000u) == 0x7F800000u) return i;
     }
-    if (!std::isfinite(value)) return i;
+    return -1;
+  }
+  const uint16_t exponent = type == GgmlType::kF16 ? 0x7C00 : 0x7F80;
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, data + 2 * i, 2);
+    if ((bits & exponent) == exponent) return i;
   }
   return -1;
 }
 
-// Converts one tensor at a time with a pool of threads; holds the reusable float buffer.
+// Converts one tensor at a time with a pool of threads.
 class TensorConverter {
  public:
-  TensorConverter(int threads, bool measure) : pool_(threads), measure_(measure) {}
-  int threads() const { return pool_.size(); }
+  TensorConverter(int threads, bool measure)
+      : threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        measure_(measure) {}
+  int threads() const { return threads_; }
 
   // Checks a tensor that is copied unchanged for NaN/Inf (float types only), then copies it.
-  Status Copy(const GgufTensorInfo& tensor, std::span<const std::byte> source, std::span<std::byte> dst) {
+  static Status Copy(const GgufTensorInfo& tensor, std::span<const std::byte> source,
+                     std::span<std::byte> dst) {
     QL_CHECK(dst.size() == source.size());
     if (IsFloatType(tensor.type)) {
-      const int64_t n = tensor.n_elements();
-      const size_t elem = TypeInfo(tensor.type).block_bytes;
-      std::atomic<int64_t> first_bad{std::numeric_limits<int64_t>::max()};
-      pool_.ParallelFor(
-          n,
-          [&](int64_t begin, int64_t end) {
-            int64_t bad = FirstNonFinite(tensor.type, source.data() + begin * elem, end - begin);
-            if (bad >= 0) AtomicMin(first_bad, begin + bad);
-          },
-          kMinChunkValues);
-      if (first_bad.load() != std::numeric_limits<int64_t>::max()) {
-        const int64_t i = first_bad.load();
+      if (int64_t i = FirstNonFinite(tensor.type, source.data(), tensor.n_elements()); i >= 0) {
         float value = 0;
-        DequantizeRow(tensor.type, source.data() + i * elem, &value, 1);
+        DequantizeRow(tensor.type, source.data() + i * TypeInfo(tensor.type).block_bytes, &value, 1);
         return MakeError("{}", DescribeBadValue(tensor.name, i, tensor.row_length(), value));
       }
     }
@@ -114,100 +109,97 @@ class TensorConverter {
     return Ok();
   }
 
-  // Turns the source into float rows, checks them, quantizes them into `dst` and measures the error.
+  // Quantizes the tensor into `dst` chunk by chunk: each thread turns a chunk of source rows into floats
+  // (its own small buffer, so memory never holds a float copy of the whole tensor), checks them for
+  // NaN/Inf, quantizes them and measures the round-trip error. One dispatch per tensor.
   Status Convert(const GgufTensorInfo& tensor, std::span<const std::byte> source, GgmlType type,
                  const float* importance, std::span<std::byte> dst, Distortion& distortion) {
     const int64_t n_per_row = tensor.row_length();
     const int64_t n_rows = tensor.n_rows();
-    QL_CHECK(dst.size() == RowBytes(type, n_per_row) * static_cast<size_t>(n_rows));
-    QL_ASSIGN_OR_RETURN(const float* values, ToFloat(tensor, source));
+    const size_t row_bytes = RowBytes(type, n_per_row);
+    const size_t source_row_bytes = RowBytes(tensor.type, n_per_row);
+    QL_CHECK(dst.size() == row_bytes * static_cast<size_t>(n_rows));
+    const bool direct =
+        tensor.type == GgmlType::kF32 && reinterpret_cast<uintptr_t>(source.data()) % alignof(float) == 0;
 
     // Work items never straddle two matrices of a 3-D (expert) tensor: each has its own importance.
     const int64_t rows_per_matrix = tensor.shape.size() >= 2 ? tensor.shape[1] : 1;
     const int64_t chunk_rows = std::max<int64_t>(1, (kMinChunkValues + n_per_row - 1) / n_per_row);
     const int64_t chunks_per_matrix = (rows_per_matrix + chunk_rows - 1) / chunk_rows;
-    const int64_t n_matrices = n_rows / rows_per_matrix;
-    const int64_t n_items = n_matrices * chunks_per_matrix;
-    const size_t row_bytes = RowBytes(type, n_per_row);
+    const int64_t n_items = (n_rows / rows_per_matrix) * chunks_per_matrix;
 
     std::atomic<int64_t> next{0};
+    std::atomic<int64_t> first_bad{kNone};
     std::mutex merge_mutex;
     DistortionAccumulator total;
-    pool_.RunOnAll([&](int, int) {
+    auto work = [&] {
       DistortionAccumulator local;
+      std::vector<float> values;
       std::vector<float> roundtrip;
-      for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
+      for (int64_t item = next.fetch_add(1); item < n_items && first_bad.load() == kNone;
+           item = next.fetch_add(1)) {
         const int64_t matrix = item / chunks_per_matrix;
         const int64_t row_begin = matrix * rows_per_matrix + (item % chunks_per_matrix) * chunk_rows;
         const int64_t row_end = std::min(row_begin + chunk_rows, (matrix + 1) * rows_per_matrix);
-        const int64_t rows = row_end - row_begin;
-        const float* src = values + row_begin * n_per_row;
+        const int64_t n = (row_end - row_begin) * n_per_row;
+        const std::byte* in = source.data() + row_begin * source_row_bytes;
+        const float* src = reinterpret_cast<const float*>(in);
+        if (!direct) {
+          values.resize(static_cast<size_t>(n));
+          DequantizeRow(tensor.type, in, values.data(), n);
+          src = values.data();
+        }
+        if (int64_t bad = FirstNonFiniteFloat(std::span(src, n)); bad >= 0) {
+          AtomicMin(first_bad, row_begin * n_per_row + bad);
+          break;
+        }
         std::byte* out = dst.data() + row_begin * row_bytes;
         const float* weights = importance != nullptr ? importance + matrix * n_per_row : nullptr;
-        QuantizeRows(type, src, out, rows, n_per_row, weights);
+        QuantizeRows(type, src, out, row_end - row_begin, n_per_row, weights);
         if (measure_) {
-          roundtrip.resize(static_cast<size_t>(rows * n_per_row));
-          DequantizeRow(type, out, roundtrip.data(), rows * n_per_row);
-          local.Add(std::span(src, roundtrip.size()), roundtrip);
+          roundtrip.resize(static_cast<size_t>(n));
+          DequantizeRow(type, out, roundtrip.data(), n);
+          local.Add(std::span(src, n), roundtrip);
         }
       }
       std::lock_guard lock(merge_mutex);
       total.Merge(local);
-    });
+    };
+    // Like llama-quantize, helpers are started per tensor (a persistent pool's spinning workers would
+    // steal the CPU from the threads doing the work on a busy machine).
+    const int helpers = static_cast<int>(std::min<int64_t>(threads_, n_items)) - 1;
+    std::vector<std::thread> running;
+    running.reserve(helpers);
+    for (int t = 0; t < helpers; ++t) running.emplace_back(work);
+    work();
+    for (auto& thread : running) thread.join();
+    if (const int64_t i = first_bad.load(); i != kNone) {
+      std::vector<float> row(static_cast<size_t>(n_per_row));
+      DequantizeRow(tensor.type, source.data() + (i / n_per_row) * source_row_bytes, row.data(), n_per_row);
+      return MakeError("{}", DescribeBadValue(tensor.name, i, n_per_row, row[i % n_per_row]));
+    }
     distortion = total.Summary();
     return Ok();
   }
 
  private:
+  static constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+
+  static int64_t FirstNonFiniteFloat(std::span<const float> values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
+    }
+    return -1;
+  }
+
   static void AtomicMin(std::atomic<int64_t>& target, int64_t value) {
     int64_t current = target.load();
     while (value < current && !target.compare_exchange_weak(current, value)) {
     }
   }
 
-  // The tensor's values as floats: the mapping itself for aligned F32, else converted into buffer_.
-  // Fails on NaN or infinity.
-  Result<const float*> ToFloat(const GgufTensorInfo& tensor, std::span<const std::byte> source) {
-    const int64_t n = tensor.n_elements();
-    const float* values = nullptr;
-    if (tensor.type == GgmlType::kF32 && reinterpret_cast<uintptr_t>(source.data()) % alignof(float) == 0) {
-      values = reinterpret_cast<const float*>(source.data());
-    } else {
-      buffer_.resize(static_cast<size_t>(n));
-      const int64_t block = TypeInfo(tensor.type).block_size;
-      const size_t block_bytes = TypeInfo(tensor.type).block_bytes;
-      const int64_t n_blocks = n / block;
-      pool_.ParallelFor(
-          n_blocks,
-          [&](int64_t begin, int64_t end) {
-            DequantizeRow(tensor.type, source.data() + begin * block_bytes, buffer_.data() + begin * block,
-                          (end - begin) * block);
-          },
-          std::max<int64_t>(1, kMinChunkValues / block));
-      values = buffer_.data();
-    }
-    std::atomic<int64_t> first_bad{std::numeric_limits<int64_t>::max()};
-    pool_.ParallelFor(
-        n,
-        [&](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i) {
-            if (!std::isfinite(values[i])) {
-              AtomicMin(first_bad, i);
-              return;
-            }
-          }
-        },
-        kMinChunkValues);
-    if (first_bad.load() != std::numeric_limits<int64_t>::max()) {
-      const int64_t i = first_bad.load();
-      return MakeError("{}", DescribeBadValue(tensor.name, i, tensor.row_length(), values[i]));
-    }
-    return values;
-  }
-
-  ThreadPool pool_;
+  int threads_;
   bool measure_;
-  std::vector<float> buffer_;
 };
 
 // The importance weights for a tensor: llama-quantize uses an entry whose size is the row length times
