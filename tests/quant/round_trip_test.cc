@@ -78,7 +78,9 @@ TEST_P(RoundTripTest, GaussianErrorWithinBound) {
     std::printf("[round-trip] %-5s sigma %.2f rel-rmse %.5f cos %.6f snr %.1f dB\n",
                 std::string(TypeName(b.type)).c_str(), sigma, d.rmse / sigma, d.cosine, d.snr_db);
     EXPECT_LE(d.rmse / sigma, b.max_rel_rmse) << "sigma " << sigma;
-    if (b.max_rel_rmse > 0) EXPECT_GT(d.rmse, 0) << "a lossy format reproduced gaussian data exactly?";
+    if (b.max_rel_rmse > 0) {
+      EXPECT_GT(d.rmse, 0) << "a lossy format reproduced gaussian data exactly?";
+    }
     EXPECT_GE(d.cosine, 1 - b.max_rel_rmse * b.max_rel_rmse);
   }
 }
