@@ -6,25 +6,25 @@
 //                           bytes/s with ReadBandwidth to judge the memory-bandwidth fraction.
 //   MatMul/<type>/<isa>     4096 x 4096 weights times 128 tokens (prompt processing): items/s = tokens/s,
 //                           and the flop rate as a counter.
-//   ReadBandwidth           sums a 512 MiB buffer with AVX2 loads (or plain loads), one thread.
+//   ReadBandwidth           sums a 512 MiB buffer, one thread.
+//   MatVec2T/<type>, ReadBandwidth2T   the same with two threads (rows / buffer halves), wall time: the
+//                           figures for "fraction of the machine's bandwidth" at 2 threads.
 //
-// Single-threaded; run with --benchmark_filter to pick.
+// Single-threaded unless named *2T; rates use CPU time for 1 thread (robust on a shared machine) and wall
+// time for 2. Run with --benchmark_filter to pick.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "quantlab/kernels/kernels.h"
 #include "quantlab/kernels/matmul.h"
 #include "quantlab/quant/blocks.h"
 #include "quantlab/util/fp16.h"
-
-#if defined(QUANTLAB_X86)
-#include <immintrin.h>
-#endif
 
 namespace quantlab {
 namespace {
@@ -160,45 +160,64 @@ void BM_MatMul(benchmark::State& state, GgmlType type, CpuIsa isa) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kTokens);
-  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * kRows * kCols *
-                                                    kTokens * 1e-9,
-                                                benchmark::Counter::kIsRate);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * kRows * kCols * kTokens * 1e-9,
+                         benchmark::Counter::kIsRate);
 }
 
-void BM_ReadBandwidth(benchmark::State& state) {
-  const size_t bytes = size_t{512} << 20;
-  std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes]);
-  std::memset(buffer.get(), 1, bytes);
-  for (auto _ : state) {
-#if defined(QUANTLAB_X86) && defined(__AVX2__)
-    __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (size_t i = 0; i < bytes; i += 128) {
-      const auto* p = reinterpret_cast<const __m256i*>(buffer.get() + i);
-      acc0 = _mm256_add_epi64(acc0, _mm256_load_si256(p));
-      acc1 = _mm256_add_epi64(acc1, _mm256_load_si256(p + 1));
-      acc2 = _mm256_add_epi64(acc2, _mm256_load_si256(p + 2));
-      acc3 = _mm256_add_epi64(acc3, _mm256_load_si256(p + 3));
-    }
-    benchmark::DoNotOptimize(acc0);
-    benchmark::DoNotOptimize(acc1);
-    benchmark::DoNotOptimize(acc2);
-    benchmark::DoNotOptimize(acc3);
-#else
-    uint64_t acc[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < bytes; i += 32) {
-      uint64_t v[4];
-      std::memcpy(v, buffer.get() + i, 32);
-      for (int k = 0; k < 4; ++k) acc[k] += v[k];
-    }
-    benchmark::DoNotOptimize(acc);
-#endif
+// Sums `bytes` bytes (a multiple of 32) with four independent 64-bit lanes; the compiler vectorises it.
+uint64_t SumBytes(const uint8_t* data, size_t bytes) {
+  uint64_t acc[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < bytes; i += 32) {
+    uint64_t v[4];
+    std::memcpy(v, data + i, 32);
+    for (int k = 0; k < 4; ++k) acc[k] += v[k];
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+  return acc[0] + acc[1] + acc[2] + acc[3];
 }
 
-const GgmlType kTypes[] = {GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32,  GgmlType::kQ8_0, GgmlType::kQ4_0,
-                           GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ2_K, GgmlType::kQ3_K,
-                           GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+constexpr size_t kBandwidthBytes = size_t{512} << 20;
+
+void BM_ReadBandwidth(benchmark::State& state, int threads) {
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBandwidthBytes]);
+  std::memset(buffer.get(), 1, kBandwidthBytes);
+  const size_t part = kBandwidthBytes / threads;
+  for (auto _ : state) {
+    std::vector<uint64_t> sums(threads);
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) {
+      pool.emplace_back([&, t] { sums[t] = SumBytes(buffer.get() + t * part, part); });
+    }
+    sums[0] = SumBytes(buffer.get(), part);
+    for (auto& th : pool) th.join();
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(kBandwidthBytes));
+}
+
+void BM_MatVec2T(benchmark::State& state, GgmlType type) {
+  const size_t row_bytes = RowBytes(type, kCols);
+  const int64_t n_rows = std::max<int64_t>(4096, (96ll << 20) / static_cast<int64_t>(row_bytes)) / 32 * 32;
+  std::vector<uint8_t> weights;
+  FillWeights(type, n_rows, weights);
+  size_t act_stride;
+  const std::vector<uint8_t> act = Activations(type, 1, &act_stride);
+  std::vector<float> out(n_rows);
+  const WeightMatrix w{type, n_rows, kCols, row_bytes, weights.data()};
+  const ActivationBatch batch{act.data(), act_stride, 1};
+  for (auto _ : state) {
+    std::thread other([&] { MatMulRows(w, batch, n_rows / 2, n_rows, out.data(), n_rows); });
+    MatMulRows(w, batch, 0, n_rows / 2, out.data(), n_rows);
+    other.join();
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * n_rows * row_bytes);
+}
+
+const GgmlType kTypes[] = {GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32,  GgmlType::kQ8_0,
+                           GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                           GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K,
+                           GgmlType::kQ6_K};
 
 // The types the lab ships (matvec/matmul benches are heavier, so only these).
 const GgmlType kLabTypes[] = {GgmlType::kF16,  GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ5_K,
@@ -222,7 +241,15 @@ const GgmlType kLabTypes[] = {GgmlType::kF16,  GgmlType::kQ8_0, GgmlType::kQ6_K,
       }
     }
   }
-  benchmark::RegisterBenchmark("ReadBandwidth", BM_ReadBandwidth)->Unit(benchmark::kMillisecond);
+  for (GgmlType type : kLabTypes) {
+    benchmark::RegisterBenchmark(("MatVec2T/" + std::string(TypeName(type))).c_str(), BM_MatVec2T, type)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("ReadBandwidth", BM_ReadBandwidth, 1)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("ReadBandwidth2T", BM_ReadBandwidth, 2)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   return true;
 }();
 
