@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "gguf/gguf_builder.h"
+#include "quantlab/gguf/summary.h"
 #include "support/paths.h"
 
 namespace quantlab {
@@ -137,6 +138,19 @@ TEST(ReaderTest, ZeroSizedTensorsDoNotOverlap) {
   auto file = ParseGguf(b.span(), "z.gguf");
   ASSERT_TRUE(file.ok()) << file.error().message;
   EXPECT_EQ(file->FindTensor("empty")->n_bytes, 0u);
+}
+
+TEST(ReaderTest, TypesQuantlabCannotComputeAreReadAndReportedAsUnsupported) {
+  GgufBytes b;
+  b.Header(2, 0).TensorInfo("iq", {256, 2}, 16, 0).TensorInfo("tq", {256}, 35, 160).PadTo(32).Fill(256, 0);
+  auto file = ParseGguf(b.span(), "iq.gguf");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  EXPECT_EQ(file->FindTensor("iq")->type, GgmlType::kIQ2_XXS);
+  EXPECT_EQ(file->FindTensor("iq")->n_bytes, 2u * 66);
+  EXPECT_EQ(file->FindTensor("tq")->n_bytes, 66u);
+  const GgufSummary summary = SummarizeGguf(*file);
+  EXPECT_EQ(summary.unsupported_types, (std::vector<std::string>{"iq2_xxs", "tq2_0"}));
+  EXPECT_NE(RenderSummaryText(summary).find("unsupported     iq2_xxs, tq2_0"), std::string::npos);
 }
 
 TEST(ReaderTest, OpenMapsFileAndNamesPathInErrors) {

@@ -4,6 +4,10 @@
 // Every problem in a file is reported as an Error naming the file, the byte offset and what was wrong:
 // truncation, offsets or sizes past the end, misaligned or overlapping tensor data, absurd counts or
 // lengths, unknown value/tensor types, duplicate keys or tensor names, overflowing dimension products.
+// Counts and lengths are checked against the bytes left before anything is reserved, metadata values are
+// capped at 2^24 and array nesting at 8 levels, so memory stays proportional to the file's size.
+// Tensor types ggml defines but quantlab cannot compute with (IQ*, TQ*, ...) are read normally; callers
+// see them through TypeInfo(type).supported.
 #pragma once
 
 #include <cstddef>
