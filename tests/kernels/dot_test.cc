@@ -216,6 +216,12 @@ TEST(SimdFromFloat, ByteIdenticalToScalar) {
           std::vector<float> x = RandomFloats(n, rng, scale);
           x[5] = 0;  // a zero, and a whole zero block
           for (int i = 64; i < 96; ++i) x[i] = 0;
+          // The second super-block all zero; in the third, a tie in magnitude (the first one decides).
+          if (n >= 768) {
+            for (int i = 256; i < 512; ++i) x[i] = 0;
+            x[600] = 50 * scale;
+            x[700] = -50 * scale;
+          }
           Buffer want(RowBytes(ref->vec_dot_type, n), 0), got(RowBytes(ref->vec_dot_type, n), 5);
           ref->from_float(x.data(), want.data(), n);
           simd->from_float(x.data(), got.data(), n);

@@ -172,13 +172,72 @@ float DotQ6_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
   return HsumFloat8(acc);
 }
 
+// Q8_K activation quantizer, byte-identical to quant/'s reference (ggml's quantize_row_q8_K_ref): the
+// signed value of the first element of largest magnitude sets iscale = -127 / max; values are
+// iscale * x rounded to nearest even (the reference's magic-number rounding, exact in this range),
+// capped at 127; bsums are the sums of 16; d = 1 / iscale.
+void QuantizeActivationQ8_KSimd(const float* src, void* dst, int64_t n) {
+  auto* y = static_cast<BlockQ8_K*>(dst);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const float* x = src + b * kQK_K;
+    __m256 amax8 = _mm256_setzero_ps();
+    for (int i = 0; i < kQK_K; i += 8)
+      amax8 = _mm256_max_ps(amax8, _mm256_and_ps(_mm256_loadu_ps(x + i), abs_mask));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float amax = _mm_cvtss_f32(m);
+    BlockQ8_K& out = y[b];
+    if (amax == 0.0f) {
+      out.d = 0;
+      std::memset(out.qs, 0, sizeof(out.qs));
+      std::memset(out.bsums, 0, sizeof(out.bsums));
+      continue;
+    }
+    // The first element whose magnitude is amax decides the sign.
+    float max = 0;
+    const __m256 target = _mm256_set1_ps(amax);
+    for (int i = 0; i < kQK_K; i += 8) {
+      const int hits = _mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), abs_mask), target, _CMP_EQ_OQ));
+      if (hits != 0) {
+        max = x[i + __builtin_ctz(static_cast<unsigned>(hits))];
+        break;
+      }
+    }
+    const float iscale = -127.f / max;
+    const __m256 scale = _mm256_set1_ps(iscale);
+    const __m256i cap = _mm256_set1_epi32(127);
+    for (int i = 0; i < kQK_K; i += 32) {
+      __m256i v[4];
+      for (int k = 0; k < 4; ++k) {
+        v[k] =
+            _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(x + i + 8 * k))), cap);
+      }
+      const __m256i words =
+          _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+      const __m256i bytes = _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + i), bytes);
+      // Sums of 16: widen to int16 and add adjacent pairs down.
+      const __m256i ones = _mm256_set1_epi16(1);
+      const __m256i lo = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(bytes)), ones);
+      const __m256i hi = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(bytes, 1)), ones);
+      // lo holds 8 pair sums of elements i..i+15, hi of i+16..i+31.
+      out.bsums[i / 16] = static_cast<int16_t>(HsumInt8(lo));
+      out.bsums[i / 16 + 1] = static_cast<int16_t>(HsumInt8(hi));
+    }
+    out.d = 1 / iscale;
+  }
+}
+
 std::span<const KernelOverride> KQuantKernelsHere() {
   static const KernelOverride kernels[] = {
-      {GgmlType::kQ2_K, nullptr, nullptr, DotQ2_KQ8_KAvx2, {}},
-      {GgmlType::kQ3_K, nullptr, nullptr, DotQ3_KQ8_KAvx2, {}},
-      {GgmlType::kQ4_K, nullptr, nullptr, DotQ4_KQ8_KAvx2, {}},
-      {GgmlType::kQ5_K, nullptr, nullptr, DotQ5_KQ8_KAvx2, {}},
-      {GgmlType::kQ6_K, nullptr, nullptr, DotQ6_KQ8_KAvx2, {}},
+      {GgmlType::kQ2_K, nullptr, QuantizeActivationQ8_KSimd, DotQ2_KQ8_KAvx2, {}},
+      {GgmlType::kQ3_K, nullptr, QuantizeActivationQ8_KSimd, DotQ3_KQ8_KAvx2, {}},
+      {GgmlType::kQ4_K, nullptr, QuantizeActivationQ8_KSimd, DotQ4_KQ8_KAvx2, {}},
+      {GgmlType::kQ5_K, nullptr, QuantizeActivationQ8_KSimd, DotQ5_KQ8_KAvx2, {}},
+      {GgmlType::kQ6_K, nullptr, QuantizeActivationQ8_KSimd, DotQ6_KQ8_KAvx2, {}},
   };
   return kernels;
 }
