@@ -156,7 +156,7 @@ void QuantizeQ8_0Ref(const float* x, void* y, int64_t n) {
     // roundf (ties away from zero), not nearest_int, as ggml does for this format. Rounded into a local
     // array first: stores through `blocks` may alias `x` as far as the compiler knows.
     int8_t q[kQK8_0];
-    for (int j = 0; j < kQK8_0; ++j) q[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
+    for (int j = 0; j < kQK8_0; ++j) q[j] = static_cast<int8_t>(RoundHalfAwayFromZero(x[j] * id));
     std::memcpy(blocks[i].qs, q, sizeof(q));
   }
 }
@@ -170,7 +170,7 @@ void QuantizeQ8_1Ref(const float* x, void* y, int64_t n) {
     int8_t q[kQK8_1];
     int sum = 0;
     for (int j = 0; j < kQK8_1; ++j) {
-      q[j] = static_cast<int8_t>(TruncToInt8(std::round(x[j] * id)));
+      q[j] = static_cast<int8_t>(RoundHalfAwayFromZero(x[j] * id));
       sum += q[j];
     }
     std::memcpy(blocks[i].qs, q, sizeof(q));

@@ -36,6 +36,17 @@ inline int NearestInt(float value) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
+// (int32_t) roundf(value) without the libm call (which keeps the Q8 loops from vectorising): rounds half
+// away from zero. Exact for every float: below 2^23 in magnitude the fraction value - trunc(value) is
+// representable, so the comparison with 0.5 decides as roundf does; from 2^23 on (and for inf/NaN)
+// roundf returns its argument, which is converted as is.
+inline int32_t RoundHalfAwayFromZero(float value) {
+  if (!(std::fabs(value) < 8388608.0f)) return static_cast<int32_t>(value);
+  const int32_t t = static_cast<int32_t>(value);  // toward zero
+  const float fraction = value - static_cast<float>(t);
+  return t + (fraction >= 0.5f) - (fraction <= -0.5f);
+}
+
 // The searches are kept out of line, one instance per group length: inlined into the block loops they
 // run markedly slower (register pressure), as out-of-line functions with a run-time length they lose the
 // vectorised element-wise work. (ggml gets the same effect from its compiler's constant-propagated
