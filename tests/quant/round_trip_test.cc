@@ -3,8 +3,10 @@
 // edge of the fp16 range) give finite, sensible results.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "quantlab/gguf/types.h"
 #include "quantlab/quant/distortion.h"
 #include "quantlab/quant/quantize.h"
+#include "quantlab/util/fp16.h"
 
 namespace quantlab {
 namespace {
@@ -236,6 +239,23 @@ TEST(QuantizeApi, ConcurrentCallsGiveTheSameBytes) {
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(serial, parallel) << TypeName(t);
+  }
+}
+
+TEST(QuantizeApi, F16RowsMatchScalarConversionIncludingNaN) {
+  // The F16 path may use F16C; it must give util/fp16.h's (ggml's) bits, NaNs included, at every length.
+  golden::Rng rng(4);
+  for (int64_t n : {1, 7, 8, 9, 31, 100, 1000}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = rng.Gaussian() * 1000.0f;
+    x[0] = std::numeric_limits<float>::quiet_NaN();
+    if (n > 3) x[3] = -std::numeric_limits<float>::quiet_NaN();
+    if (n > 5) x[5] = std::numeric_limits<float>::infinity();
+    if (n > 6) x[6] = 1e-8f;
+    if (n > 8) x[8] = std::bit_cast<float>(0x7f800001u);  // signalling NaN with payload
+    std::vector<uint16_t> out(n);
+    QuantizeRows(GgmlType::kF16, x.data(), out.data(), 1, n, nullptr);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], Fp32ToFp16(x[i])) << "n " << n << " element " << i;
   }
 }
 
