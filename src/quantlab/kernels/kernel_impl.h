@@ -97,6 +97,7 @@ std::span<const KernelOverride> GemmFloatAvx2Kernels();     // gemm_float_avx2.c
 std::span<const KernelOverride> LegacyAvx512Kernels();      // dot_legacy_avx512.cc
 std::span<const KernelOverride> KQuantAvx512Kernels();      // dot_kquants_avx512.cc
 std::span<const KernelOverride> GemmKQuantAvx512Kernels();  // gemm_kquants_avx512.cc
+std::span<const KernelOverride> GemmQ8Avx2Kernels();        // gemm_q8_avx2.cc
 std::span<const KernelOverride> GemmQ8Avx512Kernels();      // gemm_q8_avx512.cc
 
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.

@@ -174,7 +174,7 @@ namespace kernels_internal {
 std::span<const KernelOverride> Avx2Overrides() {
   static const std::vector<KernelOverride> all =
       Concat({LegacyAvx2Kernels(), KQuantAvx2Kernels(), FloatAvx2Kernels(), GemmAvx2Kernels(),
-              GemmFloatAvx2Kernels()});
+              GemmFloatAvx2Kernels(), GemmQ8Avx2Kernels()});
   return all;
 }
 
