@@ -4,7 +4,16 @@
 // to quantize an activation row into that format, and the dot product itself.
 //
 // Each function exists as a scalar reference (the definition) and SIMD versions chosen at start-up from
-// cpuid; SIMD versions are tested against the reference.
+// cpuid; SIMD versions are tested against the reference: from_float / to_float byte-identical, vec_dot
+// equal up to the order of float additions (integer block sums are exact).
+//
+// Activation formats: Q8_K comes from quant/'s reference quantizer (as on ggml's x86 build); Q8_0 and
+// Q8_1 follow the rule of ggml's x86 build (scale 127/amax, round half to even), which differs in rare
+// ties from quantize_row_q8_0_ref: the bytes are those llama.cpp feeds its dot products on x86.
+//
+// Files: dot_scalar.cc (reference dots), activation_quant.cc (Q8_0/Q8_1 rule, float conversions),
+// dot_*.inc.h / gemm_*.inc.h (SIMD bodies compiled once per ISA by the *_avx2.cc / *_avx512.cc files),
+// type_kernels.cc (tables, dispatch), matmul.h (the engine's entry point, batched kernels).
 #pragma once
 
 #include <cstddef>
