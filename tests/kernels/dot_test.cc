@@ -204,6 +204,26 @@ TEST(SimdDot, MatchesScalarReference) {
   }
 }
 
+// The float formats take any length, not only multiples of the SIMD width.
+TEST(SimdDot, FloatFormatsAtOddLengths) {
+  std::mt19937 rng(3);
+  for (CpuIsa isa : SupportedIsas()) {
+    for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+      const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+      for (int64_t n : {1, 7, 9, 31, 33, 100, 257}) {
+        Buffer w(RowBytes(type, n), 2), a(RowBytes(type, n), 6);
+        RandomWeightRow(type, n, rng, w.data());
+        const std::vector<float> af = RandomFloats(n, rng);
+        ref->from_float(af.data(), a.data(), n);
+        const double mag = AbsDotMagnitude(type, w.data(), a.data(), n);
+        EXPECT_NEAR(KernelsFor(type, isa)->vec_dot(n, w.data(), a.data()),
+                    ref->vec_dot(n, w.data(), a.data()), 2e-6 * mag + 1e-6)
+            << Name(type) << " " << IsaName(isa) << " n=" << n;
+      }
+    }
+  }
+}
+
 // from_float (activation quantization) is byte-identical at every ISA.
 TEST(SimdFromFloat, ByteIdenticalToScalar) {
   std::mt19937 rng(7);

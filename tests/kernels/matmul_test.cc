@@ -26,11 +26,13 @@ struct Problem {
   std::vector<uint8_t> weights, act;
 };
 
-Problem MakeProblem(GgmlType type, int64_t n_rows, int64_t n_blocks, int64_t n_tokens, std::mt19937& rng) {
+// n_cols = n_blocks blocks (of 32 elements for the float types), or exactly `n_cols` if given.
+Problem MakeProblem(GgmlType type, int64_t n_rows, int64_t n_blocks, int64_t n_tokens, std::mt19937& rng,
+                    int64_t n_cols = 0) {
   Problem p;
   p.type = type;
   p.n_rows = n_rows;
-  p.n_cols = n_blocks * std::max<int64_t>(TypeInfo(type).block_size, 32);
+  p.n_cols = n_cols > 0 ? n_cols : n_blocks * std::max<int64_t>(TypeInfo(type).block_size, 32);
   p.n_tokens = n_tokens;
   // Padding between rows so strides are not equal to the row size (as in a strided view).
   p.weight_stride = RowBytes(type, p.n_cols) + 6;
@@ -73,6 +75,30 @@ TEST(MatMul, MatchesNaiveScalarDots) {
                                                         << " tokens=" << n_tokens << " r=" << r << " t=" << t;
             }
           }
+        }
+      }
+    }
+  }
+}
+
+// F16 rows of a length that is not a multiple of the SIMD width (the batched kernel's tail).
+TEST(MatMul, F16OddWidth) {
+  std::mt19937 rng(8);
+  const TypeKernels* ref = KernelsFor(GgmlType::kF16, CpuIsa::kScalar);
+  for (int64_t n_cols : {5, 100, 259}) {
+    Problem p = MakeProblem(GgmlType::kF16, 9, 0, 7, rng, n_cols);
+    const WeightMatrix w{p.type, p.n_rows, p.n_cols, p.weight_stride, p.weights.data()};
+    const ActivationBatch act{p.act.data(), p.act_stride, p.n_tokens};
+    for (CpuIsa isa : SupportedIsas()) {
+      std::vector<float> out(p.n_rows * p.n_tokens);
+      MatMulRows(w, act, 0, p.n_rows, out.data(), p.n_rows, isa);
+      for (int64_t t = 0; t < p.n_tokens; ++t) {
+        for (int64_t r = 0; r < p.n_rows; ++r) {
+          const void* wr = p.weights.data() + r * p.weight_stride;
+          const void* ar = p.act.data() + t * p.act_stride;
+          EXPECT_NEAR(out[t * p.n_rows + r], ref->vec_dot(p.n_cols, wr, ar),
+                      2e-6 * AbsDotMagnitude(p.type, wr, ar, p.n_cols) + 1e-6)
+              << IsaName(isa) << " n_cols=" << n_cols;
         }
       }
     }
