@@ -37,11 +37,12 @@ Problem MakeProblem(GgmlType type, int64_t n_rows, int64_t n_blocks, int64_t n_t
   // Padding between rows so strides are not equal to the row size (as in a strided view).
   p.weight_stride = RowBytes(type, p.n_cols) + 6;
   p.act_stride = ActivationRowBytes(type, p.n_cols) + 10;
-  p.weights.resize(p.weight_stride * n_rows);
+  // The last row ends exactly at the end of the allocation (a sanitizer build catches over-reads).
+  p.weights.resize(p.weight_stride * (n_rows - 1) + RowBytes(type, p.n_cols));
   for (int64_t r = 0; r < n_rows; ++r)
     RandomWeightRow(type, p.n_cols, rng, p.weights.data() + r * p.weight_stride);
   const std::vector<float> x = RandomFloats(p.n_cols * n_tokens, rng);
-  p.act.resize(p.act_stride * n_tokens);
+  p.act.resize(p.act_stride * (n_tokens - 1) + ActivationRowBytes(type, p.n_cols));
   QuantizeActivations(type, x.data(), p.n_cols, n_tokens, p.n_cols, p.act.data(), p.act_stride);
   return p;
 }
