@@ -12,8 +12,10 @@ namespace {
 
 using kernels_internal::GemmKernel;
 
-// Cache blocking: a block of kTokenBlock activation rows (a few hundred KB for typical widths, so L2)
-// passes over each weight row block (unpacked once per token block, kept in L1) before the next.
+// Cache blocking. Batched kernels: per block of kTokenBlock activation rows (~300 KB at 4096 columns of
+// Q8_K, so it stays in L2), each small group of weight rows is unpacked once into an L1-sized buffer and
+// multiplied with every token of the block. Without a batched kernel: a block of weight rows of about
+// kRowBlockBytes (L1/L2) is reused by every token of the block.
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
 
