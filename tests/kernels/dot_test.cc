@@ -187,17 +187,21 @@ TEST(SimdDot, MatchesScalarReference) {
       const TypeKernels* simd = KernelsFor(type, isa);
       const int64_t block = std::max<int64_t>(TypeInfo(type).block_size, 32);
       for (int64_t n_blocks : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33}) {
-        for (size_t misalign : {0, 1, 3, 18}) {
+        for (size_t step : {0, 1, 3, 9}) {
+          // Off 64-byte alignment by multiples of the rows' natural alignment.
+          const size_t misalign = step * testing::RowAlignment(type);
+          const size_t act_misalign = (step * 7 % 16) * testing::RowAlignment(ref->vec_dot_type);
           const int64_t n = n_blocks * block;
-          Buffer w(RowBytes(type, n), misalign), a(RowBytes(ref->vec_dot_type, n), (misalign * 7) % 64);
+          Buffer w(RowBytes(type, n), misalign), a(RowBytes(ref->vec_dot_type, n), act_misalign);
           RandomWeightRow(type, n, rng, w.data());
           const std::vector<float> af = RandomFloats(n, rng);
           ref->from_float(af.data(), a.data(), n);
           const float want = ref->vec_dot(n, w.data(), a.data());
+          const float got = simd->vec_dot(n, w.data(), a.data());
           // Exact-size heap copies: a sanitizer build catches any read past the rows.
           const std::vector<uint8_t> w_exact(w.data(), w.data() + w.size()),
               a_exact(a.data(), a.data() + a.size());
-          const float got = simd->vec_dot(n, w_exact.data(), a_exact.data());
+          EXPECT_EQ(simd->vec_dot(n, w_exact.data(), a_exact.data()), got);
           const double mag = AbsDotMagnitude(type, w.data(), a.data(), n);
           EXPECT_NEAR(got, want, 2e-6 * mag + 1e-6)
               << Name(type) << " " << IsaName(isa) << " n=" << n << " misalign=" << misalign;
@@ -214,7 +218,7 @@ TEST(SimdDot, FloatFormatsAtOddLengths) {
     for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
       const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
       for (int64_t n : {1, 7, 9, 31, 33, 100, 257}) {
-        Buffer w(RowBytes(type, n), 2), a(RowBytes(type, n), 6);
+        Buffer w(RowBytes(type, n), 2 * testing::RowAlignment(type)), a(RowBytes(type, n), 12);
         RandomWeightRow(type, n, rng, w.data());
         const std::vector<float> af = RandomFloats(n, rng);
         ref->from_float(af.data(), a.data(), n);
@@ -245,7 +249,8 @@ TEST(SimdFromFloat, ByteIdenticalToScalar) {
             x[600] = 50 * scale;
             x[700] = -50 * scale;
           }
-          Buffer want(RowBytes(ref->vec_dot_type, n), 0), got(RowBytes(ref->vec_dot_type, n), 5);
+          Buffer want(RowBytes(ref->vec_dot_type, n), 0),
+              got(RowBytes(ref->vec_dot_type, n), 5 * testing::RowAlignment(ref->vec_dot_type));
           ref->from_float(x.data(), want.data(), n);
           simd->from_float(x.data(), got.data(), n);
           EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size()), 0)
@@ -280,7 +285,7 @@ TEST(SimdToFloat, IdenticalToScalar) {
   for (CpuIsa isa : SupportedIsas()) {
     for (GgmlType type : DotTypes()) {
       const int64_t n = 7 * std::max<int64_t>(TypeInfo(type).block_size, 32);
-      Buffer w(RowBytes(type, n), 3);
+      Buffer w(RowBytes(type, n), 3 * testing::RowAlignment(type));
       RandomWeightRow(type, n, rng, w.data());
       std::vector<float> want(n), got(n);
       KernelsFor(type, CpuIsa::kScalar)->to_float(w.data(), want.data(), n);

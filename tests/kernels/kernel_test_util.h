@@ -41,6 +41,13 @@ class Buffer {
   size_t offset_;
 };
 
+// The alignment rows of `type` are guaranteed in memory: GGUF tensor data is 32-byte aligned and every
+// row is a whole number of blocks, so a row keeps its block struct's alignment (2 for the fp16-scaled
+// blocks, 4 for F32 and Q8_K). Tests misalign buffers by multiples of this, never below it.
+inline size_t RowAlignment(GgmlType type) {
+  return (type == GgmlType::kF32 || type == GgmlType::kQ8_K) ? 4 : 2;
+}
+
 inline std::vector<float> RandomFloats(int64_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> dist(0.0f, scale);
   std::vector<float> x(static_cast<size_t>(n));

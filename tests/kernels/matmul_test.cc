@@ -34,9 +34,10 @@ Problem MakeProblem(GgmlType type, int64_t n_rows, int64_t n_blocks, int64_t n_t
   p.n_rows = n_rows;
   p.n_cols = n_cols > 0 ? n_cols : n_blocks * std::max<int64_t>(TypeInfo(type).block_size, 32);
   p.n_tokens = n_tokens;
-  // Padding between rows so strides are not equal to the row size (as in a strided view).
-  p.weight_stride = RowBytes(type, p.n_cols) + 6;
-  p.act_stride = ActivationRowBytes(type, p.n_cols) + 10;
+  // Padding between rows so strides are not equal to the row size (as in a strided view); a multiple of
+  // 4 keeps every row at its natural alignment.
+  p.weight_stride = RowBytes(type, p.n_cols) + 8;
+  p.act_stride = ActivationRowBytes(type, p.n_cols) + 12;
   // The last row ends exactly at the end of the allocation (a sanitizer build catches over-reads).
   p.weights.resize(p.weight_stride * (n_rows - 1) + RowBytes(type, p.n_cols));
   for (int64_t r = 0; r < n_rows; ++r)
