@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -128,10 +130,12 @@ int Run(const BenchArgs& args) {
   }
   std::vector<BenchResult> results;
   for (const auto& path : args.models) {
+    // Status lines redraw in place on a terminal; logs and pipes get none.
+    const bool interactive = isatty(STDERR_FILENO) != 0;
     auto result = RunBench(path, args.options, [&](const std::string& status) {
-      fmt::print(stderr, "\r{}: {}\033[K", path, status);
+      if (interactive) fmt::print(stderr, "\r{}: {}\033[K", path, status);
     });
-    fmt::print(stderr, "\r\033[K");
+    if (interactive) fmt::print(stderr, "\r\033[K");
     if (!result.ok()) {
       fmt::print(stderr, "quantlab bench: {}\n", result.error().message);
       return 1;

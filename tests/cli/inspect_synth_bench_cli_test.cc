@@ -1,0 +1,85 @@
+// `quantlab synth`, `inspect` and `bench` end to end, as a user runs them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/paths.h"
+#include "support/run_quantlab.h"
+
+namespace quantlab {
+namespace {
+
+using testing::RunQuantlab;
+using testing::TempDir;
+
+// The JSON document that starts at the first '[' or '{' of `output` (progress lines may precede it).
+nlohmann::json ParseJsonTail(const std::string& output) {
+  const auto start = output.find_first_of("[{");
+  EXPECT_NE(start, std::string::npos) << output;
+  return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start));
+}
+
+TEST(SynthInspectCli, InspectReportsWhatSynthWrote) {
+  TempDir dir;
+  const auto model = (dir / "m.gguf").string();
+  auto synth =
+      RunQuantlab("synth " + model + " --layers 3 --embd 256 --heads 8 --heads-kv 2 --ff 512 --vocab 600");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+
+  auto inspect = RunQuantlab("inspect " + model + " --json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  const auto json = ParseJsonTail(inspect.output);
+  EXPECT_EQ(json["architecture"], "llama");
+  EXPECT_EQ(json["file_type_name"], "F16");
+  EXPECT_EQ(json["hyperparameters"]["block_count"], "3");
+  EXPECT_EQ(json["hyperparameters"]["attention.head_count_kv"], "2");
+  // 3 blocks x 9 tensors + token_embd + output_norm + output.
+  EXPECT_EQ(json["tensors"].size(), 30u);
+  EXPECT_EQ(json["file_size"].get<uint64_t>(), std::filesystem::file_size(model));
+}
+
+TEST(SynthInspectCli, InspectOfATruncatedFileSaysWhereItEnds) {
+  TempDir dir;
+  const auto model = (dir / "m.gguf").string();
+  ASSERT_EQ(RunQuantlab("synth " + model + " --layers 1 --vocab 300").exit_code, 0);
+  std::filesystem::resize_file(model, 100);
+  auto inspect = RunQuantlab("inspect " + model);
+  EXPECT_NE(inspect.exit_code, 0);
+  EXPECT_NE(inspect.output.find("m.gguf"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("byte"), std::string::npos) << inspect.output;
+}
+
+TEST(BenchCli, JsonRowsUseLlamaBenchFieldNames) {
+  TempDir dir;
+  const auto model = (dir / "m.gguf").string();
+  ASSERT_EQ(RunQuantlab("synth " + model + " --layers 1 --vocab 300").exit_code, 0);
+  auto bench = RunQuantlab("bench -m " + model + " -p 8 -n 4 -r 2 -t 1 -o json");
+  ASSERT_EQ(bench.exit_code, 0) << bench.output;
+  const auto rows = ParseJsonTail(bench.output);
+  ASSERT_EQ(rows.size(), 2u);  // a pp row and a tg row, as llama-bench prints them
+  EXPECT_EQ(rows[0]["n_prompt"], 8);
+  EXPECT_EQ(rows[0]["n_gen"], 0);
+  EXPECT_EQ(rows[1]["n_prompt"], 0);
+  EXPECT_EQ(rows[1]["n_gen"], 4);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["model_filename"], model);
+    EXPECT_EQ(row["n_threads"], 1);
+    EXPECT_GT(row["avg_ts"].get<double>(), 0);
+    EXPECT_EQ(row["samples_ts"].size(), 2u);
+    EXPECT_GT(row["peak_rss_bytes"].get<uint64_t>(), 0u);
+  }
+}
+
+TEST(BenchCli, UnknownOutputFormatIsAnError) {
+  TempDir dir;
+  const auto model = (dir / "m.gguf").string();
+  ASSERT_EQ(RunQuantlab("synth " + model + " --layers 1 --vocab 300").exit_code, 0);
+  auto bench = RunQuantlab("bench -m " + model + " -o xml");
+  EXPECT_NE(bench.exit_code, 0);
+  EXPECT_NE(bench.output.find("md, csv or json"), std::string::npos) << bench.output;
+}
+
+}  // namespace
+}  // namespace quantlab
