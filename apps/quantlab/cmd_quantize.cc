@@ -123,7 +123,8 @@ int Run(const QuantizeArgs& args) {
     fmt::print(stderr, "imatrix: {} entries from {}\n", imatrix.entries.size(), args.imatrix);
   }
 
-  fmt::print(stderr, "quantizing {} to {} as {}\n", args.input, args.output, RecipeName(*recipe));
+  fmt::print(stderr, "quantizing {} to {} as {} ({})\n", args.input, args.output, RecipeName(*recipe),
+             LlamaFileTypeName(FileTypeValue(*recipe)));
   TensorLines lines(args.quiet);
   uint64_t total_source_bytes = 0;
   // The first callback carries no total yet; the report's total is known only after planning, so the
@@ -151,8 +152,9 @@ int Run(const QuantizeArgs& args) {
   fmt::print("{}: {} -> {} ({} tensors, {} threads, {:.1f}s)\n", RecipeName(report->recipe),
              HumanBytes(report->source_tensor_bytes), HumanBytes(report->output_tensor_bytes),
              report->tensors.size(), report->threads, report->seconds);
-  fmt::print("compression {:.2f}x, {:.3f} bits per weight, file {}\n", report->compression_ratio(),
-             report->bits_per_weight(), HumanBytes(report->output_file_bytes));
+  fmt::print("compression {:.2f}x, {:.3f} bits per weight, file {}, peak memory {}\n",
+             report->compression_ratio(), report->bits_per_weight(), HumanBytes(report->output_file_bytes),
+             HumanBytes(report->peak_rss_bytes));
 
   if (!args.json.empty()) {
     const std::string text = QuantizeReportToJson(*report).dump(1) + "\n";

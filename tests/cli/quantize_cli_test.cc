@@ -91,6 +91,31 @@ TEST_F(QuantizeCliTest, WritesModelAndJsonReport) {
   EXPECT_GT(measured, 10);
 }
 
+// Streaming: the model is mapped, converted tensor by tensor and written through a buffer, so the
+// process's peak memory stays well below the model's size.
+TEST(QuantizeCliMemory, PeakResidentMemoryFarBelowModelSize) {
+  TempDir dir;
+  SynthModelSpec spec;
+  spec.n_layer = 6;
+  spec.n_embd = 768;
+  spec.n_head = 12;
+  spec.n_head_kv = 4;
+  spec.n_ff = 2048;
+  spec.n_vocab = 4000;
+  const std::string model = (dir / "big.gguf").string();
+  ASSERT_TRUE(WriteSynthModel(spec, model).ok());
+  const uint64_t model_bytes = std::filesystem::file_size(model);
+  ASSERT_GT(model_bytes, 60u << 20);
+  const Outcome r = Quantlab("quantize " + model + " " + (dir / "q.gguf").string() +
+                             " Q4_K_M -t 2 -q --json " + (dir / "r.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir / "r.json");
+  const auto report = nlohmann::json::parse(in);
+  const uint64_t peak = report["peak_rss_bytes"].get<uint64_t>();
+  ASSERT_GT(peak, 0u);
+  EXPECT_LT(peak, model_bytes / 2) << "peak RSS " << peak << " for a model of " << model_bytes << " bytes";
+}
+
 TEST_F(QuantizeCliTest, PureAndForcedTypes) {
   const Outcome r = Quantlab("quantize " + model_ + " " + Path("p.gguf") +
                              " q4_k_m --pure --output-tensor-type q8_0 --token-embedding-type f16 -q");

@@ -40,7 +40,7 @@ TEST_P(RecipeMatchesLlamaQuantize, EveryCaseEveryTensor) {
       EXPECT_EQ(TypeName(decision.type), TypeName(c.types[i])) << decision.name;
     }
     EXPECT_EQ(plan->n_fallback, c.n_fallback);
-    EXPECT_EQ(LlamaFileType(c.recipe), c.file_type);
+    EXPECT_EQ(FileTypeValue(c.recipe), c.file_type);
     EXPECT_EQ(!plan->warnings.empty(), c.source_recipe.has_value());
   }
 }
@@ -62,7 +62,13 @@ TEST(RecipeTable, NamesAliasesAndNumbers) {
   EXPECT_EQ(AllRecipes().size(), 17u);
   for (const auto& info : AllRecipes()) EXPECT_EQ(FindRecipe(info.name), info.recipe);
   EXPECT_EQ(RecipeInfoFor(Recipe::kQ3_K_L).default_type, GgmlType::kQ3_K);
-  EXPECT_EQ(LlamaFileType(Recipe::kQ6_K), 18u);
+  EXPECT_EQ(FileTypeValue(Recipe::kQ6_K), 18u);
+  for (const auto& info : AllRecipes()) {
+    // The file-type table knows every recipe under the same name (its short name).
+    auto file_type = FindLlamaFileType(FileTypeValue(info.recipe));
+    ASSERT_TRUE(file_type.has_value()) << info.name;
+    EXPECT_EQ(file_type->short_name, info.name);
+  }
 }
 
 TEST(TensorRules, UseMoreBitsPattern) {

@@ -9,6 +9,9 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
 #include <thread>
 
 #include "quantlab/gguf/reader.h"
@@ -17,6 +20,7 @@
 #include "quantlab/recipes/model_facts.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
+#include "quantlab/util/system_info.h"
 
 namespace quantlab {
 namespace {
@@ -42,7 +46,7 @@ GgufMetadata OutputMetadata(const GgufMetadata& source, Recipe recipe, const Qua
   out.Remove("general.quantization_version");
   out.Set("general.quantization_version", GgufValue::U32(kQuantizationVersion));
   out.Remove("general.file_type");
-  out.Set("general.file_type", GgufValue::U32(LlamaFileType(recipe)));
+  out.Set("general.file_type", GgufValue::U32(FileTypeValue(recipe)));
   for (const char* key : {"split.no", "split.count", "split.tensors.count"}) out.Remove(key);
   if (options.imatrix != nullptr && !options.imatrix->entries.empty()) {
     auto set_last = [&out](const std::string& key, GgufValue value) {
@@ -65,6 +69,16 @@ GgufMetadata OutputMetadata(const GgufMetadata& source, Recipe recipe, const Qua
 std::string DescribeBadValue(const std::string& tensor, int64_t index, int64_t n_per_row, float value) {
   return fmt::format("tensor {}: value {} at row {}, column {} is {}; the source model is corrupt", tensor,
                      index, index / n_per_row, index % n_per_row, std::isnan(value) ? "NaN" : "infinite");
+}
+
+// Drops the pages of a source tensor that has been converted from this process's resident set (they stay
+// in the page cache): without it every page of the mapped model counts towards the process's RSS by the
+// end of the run, although each is needed only while its tensor is converted.
+void ReleaseSourcePages(std::span<const std::byte> bytes) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 // Finds the first NaN or infinity among `n` values of a float type (all exponent bits set), or -1.
@@ -315,6 +329,7 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
                                                                 entry.distortion)
                                             : converter.Copy(tensor, data, dst);
                         entry.seconds = SecondsSince(tensor_start);
+                        ReleaseSourcePages(data);
                         return status;
                       }});
   }
@@ -330,6 +345,7 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
   std::error_code ec;
   report.output_file_bytes = std::filesystem::file_size(output_path, ec);
   report.seconds = SecondsSince(start);
+  report.peak_rss_bytes = PeakRssBytes();
   return report;
 }
 
@@ -361,7 +377,7 @@ nlohmann::json QuantizeReportToJson(const QuantizeReport& report) {
       {"input", report.input_path},
       {"output", report.output_path},
       {"recipe", RecipeName(report.recipe)},
-      {"file_type", LlamaFileType(report.recipe)},
+      {"file_type", FileTypeValue(report.recipe)},
       {"threads", report.threads},
       {"seconds", report.seconds},
       {"source_tensor_bytes", report.source_tensor_bytes},
@@ -372,6 +388,7 @@ nlohmann::json QuantizeReportToJson(const QuantizeReport& report) {
       {"compression_ratio", report.compression_ratio()},
       {"bits_per_weight", report.bits_per_weight()},
       {"n_fallback", report.n_fallback},
+      {"peak_rss_bytes", report.peak_rss_bytes},
       {"warnings", report.warnings},
       {"tensors", std::move(tensors)},
   };

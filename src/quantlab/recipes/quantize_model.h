@@ -54,6 +54,7 @@ struct QuantizeReport {
   int n_k_quantized = 0;
   std::vector<std::string> warnings;
   double seconds = 0;
+  uint64_t peak_rss_bytes = 0;  // of the whole process, at the end of the run (0 if unknown)
 
   double compression_ratio() const;  // source tensor bytes / output tensor bytes
   double bits_per_weight() const;    // output tensor bits / elements

@@ -11,6 +11,25 @@
 namespace quantlab {
 namespace {
 
+// Recipe values are llama_ftype values, as the file-type table has them.
+static_assert(static_cast<uint32_t>(Recipe::kF32) == static_cast<uint32_t>(LlamaFileType::kAllF32));
+static_assert(static_cast<uint32_t>(Recipe::kF16) == static_cast<uint32_t>(LlamaFileType::kMostlyF16));
+static_assert(static_cast<uint32_t>(Recipe::kBF16) == static_cast<uint32_t>(LlamaFileType::kMostlyBF16));
+static_assert(static_cast<uint32_t>(Recipe::kQ4_0) == static_cast<uint32_t>(LlamaFileType::kMostlyQ4_0));
+static_assert(static_cast<uint32_t>(Recipe::kQ4_1) == static_cast<uint32_t>(LlamaFileType::kMostlyQ4_1));
+static_assert(static_cast<uint32_t>(Recipe::kQ5_0) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_0));
+static_assert(static_cast<uint32_t>(Recipe::kQ5_1) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_1));
+static_assert(static_cast<uint32_t>(Recipe::kQ8_0) == static_cast<uint32_t>(LlamaFileType::kMostlyQ8_0));
+static_assert(static_cast<uint32_t>(Recipe::kQ2_K) == static_cast<uint32_t>(LlamaFileType::kMostlyQ2_K));
+static_assert(static_cast<uint32_t>(Recipe::kQ3_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ3_K_S));
+static_assert(static_cast<uint32_t>(Recipe::kQ3_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ3_K_M));
+static_assert(static_cast<uint32_t>(Recipe::kQ3_K_L) == static_cast<uint32_t>(LlamaFileType::kMostlyQ3_K_L));
+static_assert(static_cast<uint32_t>(Recipe::kQ4_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ4_K_S));
+static_assert(static_cast<uint32_t>(Recipe::kQ4_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ4_K_M));
+static_assert(static_cast<uint32_t>(Recipe::kQ5_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_S));
+static_assert(static_cast<uint32_t>(Recipe::kQ5_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_M));
+static_assert(static_cast<uint32_t>(Recipe::kQ6_K) == static_cast<uint32_t>(LlamaFileType::kMostlyQ6_K));
+
 constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ4_0, "Q4_0", GgmlType::kQ4_0, "4-bit blocks of 32, one scale"},
     RecipeInfo{Recipe::kQ4_1, "Q4_1", GgmlType::kQ4_1, "4-bit blocks of 32, scale and minimum"},
@@ -70,7 +89,7 @@ std::optional<Recipe> FindRecipe(std::string_view name) {
   auto [ptr, ec] = std::from_chars(name.data(), end, number);
   if (!name.empty() && ec == std::errc() && ptr == end) {
     for (const auto& info : kRecipes) {
-      if (LlamaFileType(info.recipe) == number) return info.recipe;
+      if (FileTypeValue(info.recipe) == number) return info.recipe;
     }
   }
   return std::nullopt;

@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "quantlab/gguf/file_type.h"
 #include "quantlab/gguf/types.h"
 
 namespace quantlab {
@@ -48,7 +49,8 @@ const RecipeInfo& RecipeInfoFor(Recipe recipe);
 // Q4_K = Q4_K_M, Q5_K = Q5_K_M) and the llama_ftype number ("15").
 std::optional<Recipe> FindRecipe(std::string_view name);
 
-inline uint32_t LlamaFileType(Recipe recipe) { return static_cast<uint32_t>(recipe); }
+inline uint32_t FileTypeValue(Recipe recipe) { return static_cast<uint32_t>(recipe); }
+inline LlamaFileType FileTypeOf(Recipe recipe) { return static_cast<LlamaFileType>(recipe); }
 inline std::string_view RecipeName(Recipe recipe) { return RecipeInfoFor(recipe).name; }
 
 // llama.cpp's GGML_QNT_VERSION, written as `general.quantization_version`.
