@@ -116,8 +116,8 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
                                    config.top_p, config.top_k, config.seed);
   // Speed belongs to the machine: its identity is part of the key.
   plan.speed_settings = nlohmann::json{
-      {"n_prompt", std::min(config.bench_prompt, plan.n_ctx)},
-      {"n_gen", config.bench_gen},
+      {"n_prompt", std::min(config.bench_prompt, plan.n_ctx - 1)},
+      {"n_gen", std::min(config.bench_gen, plan.n_ctx - 1)},
       {"repetitions", config.bench_repetitions},
       {"threads", plan.machine.threads},
       {"cpu", plan.machine.cpu_model},

@@ -343,7 +343,9 @@ Status SpeedStep(RunContext& ctx) {
   for (const auto& f : plan.formats) {
     QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(plan.Key(f.name, "", plan.speed_settings, "speed"), 0));
     if (!row && !ctx.config.skip_speed) todo.push_back(&f);
-    // The RAM prediction is cheap and needs no measurement row to resume; it is stored for report/score.
+    // The RAM prediction is cheap; it is stored so that report/score need no model files.
+    QL_ASSIGN_OR_RETURN(auto ram_row, ctx.store.Get(plan.Key(f.name, "", plan.ram_settings, "ram"), 0));
+    if (ram_row) continue;
     MemoryModelOptions mo;
     mo.n_ctx = plan.n_ctx;
     mo.n_threads = plan.machine.threads;

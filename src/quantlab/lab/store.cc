@@ -185,6 +185,21 @@ Result<int64_t> ResultsStore::Count(const std::string& kind) const {
   return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
 }
 
+Result<std::vector<ResultsStore::RowSummary>> ResultsStore::ListRows() const {
+  Statement s(
+      db_,
+      "SELECT kind, format, dataset_hash, item, created_at FROM measurements ORDER BY kind, format, item");
+  if (!s.ok()) return SqlError("preparing a listing");
+  std::vector<RowSummary> rows;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    rows.push_back({ColumnText(s.get(), 0), ColumnText(s.get(), 1), ColumnText(s.get(), 2),
+                    sqlite3_column_int64(s.get(), 3), sqlite3_column_double(s.get(), 4)});
+  }
+  if (rc != SQLITE_DONE) return SqlError("listing measurements");
+  return rows;
+}
+
 Status ResultsStore::SetMeta(const std::string& key, const std::string& value) {
   Statement s(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
   if (!s.ok()) return SqlError("preparing a write");

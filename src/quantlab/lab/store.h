@@ -55,6 +55,14 @@ class ResultsStore {
   // Rows of a kind (all kinds when empty).
   Result<int64_t> Count(const std::string& kind = "") const;
 
+  // Every row's identity and time, for tests and inspection.
+  struct RowSummary {
+    std::string kind, format, dataset_hash;
+    int64_t item = 0;
+    double created_at = 0;
+  };
+  Result<std::vector<RowSummary>> ListRows() const;
+
   Status SetMeta(const std::string& key, const std::string& value);
   Result<std::optional<std::string>> GetMeta(const std::string& key) const;
 

@@ -1,0 +1,145 @@
+// `quantlab run / report / score` end to end on a tiny synthetic model, including real kills (SIGKILL at
+// several moments) followed by a rerun that completes the lab without measuring finished rows again.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "quantlab/lab/store.h"
+#include "quantlab/synth/synth_model.h"
+#include "report/report_checks.h"
+#include "support/paths.h"
+
+namespace quantlab {
+namespace {
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;
+};
+
+Outcome Quantlab(const std::string& args) {
+  const std::string command = testing::QuantlabBinary().string() + " " + args + " 2>&1";
+  Outcome outcome;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return outcome;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+// Starts `quantlab run ...` and SIGKILLs it after `delay`; returns true when it was still running.
+bool RunAndKill(const std::string& args, std::chrono::milliseconds delay) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string command = testing::QuantlabBinary().string() + " " + args + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(delay);
+  const bool running = waitpid(pid, nullptr, WNOHANG) == 0;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return running;
+}
+
+std::map<std::string, double> RowTimes(const fs::path& out) {
+  std::map<std::string, double> times;
+  auto store = lab::ResultsStore::Open((out / "results.sqlite").string());
+  if (!store.ok()) return times;
+  auto rows = (*store)->ListRows();
+  if (!rows.ok()) return times;
+  for (const auto& r : *rows)
+    times[r.kind + "/" + r.format + "/" + r.dataset_hash + "/" + std::to_string(r.item)] = r.created_at;
+  return times;
+}
+
+class RunCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SynthModelSpec spec;
+    spec.n_layer = 2;
+    spec.n_ctx_train = 256;
+    ASSERT_TRUE(WriteSynthModel(spec, (dir_ / "tiny.gguf").string()).ok());
+    std::string text;
+    for (int i = 0; i < 120; ++i) text += "the small cat sat on a warm mat and looked at the rain. ";
+    std::ofstream(dir_ / "prose.txt") << text;
+  }
+  std::string Args(const std::string& out) const {
+    return (dir_ / "tiny.gguf").string() +
+           " --formats F16,Q8_0,Q4_K_M --data prose=" + (dir_ / "prose.txt").string() +
+           " -c 64 --chunks 3 -t 2 --n-predict 8 --bench-reps 1 --no-progress --out " + (dir_ / out).string();
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(RunCliTest, KilledRunsResumeAndReportAndScoreReadTheDatabase) {
+  // Kill at growing moments; each run continues the previous one's database.
+  std::map<std::string, double> before;
+  for (int ms : {150, 400, 900, 1500}) {
+    RunAndKill("run " + Args("lab"), std::chrono::milliseconds(ms));
+    const auto now = RowTimes(dir_ / "lab");
+    for (const auto& [key, t] : before) {
+      ASSERT_TRUE(now.count(key)) << key;
+      EXPECT_EQ(now.at(key), t) << key << " measured again after a kill at " << ms << " ms";
+    }
+    before = now;
+  }
+  const Outcome done = Quantlab("run " + Args("lab"));
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("Recommendation:"), std::string::npos);
+  const auto rows = RowTimes(dir_ / "lab");
+  EXPECT_EQ(rows.size(), 30u);
+  for (const auto& [key, t] : before) EXPECT_EQ(rows.at(key), t) << key;
+
+  // Same perplexity table as an uninterrupted lab.
+  const Outcome clean = Quantlab("run " + Args("clean"));
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_EQ(testing::ReadAll(dir_ / "lab" / "tables" / "perplexity.csv"),
+            testing::ReadAll(dir_ / "clean" / "tables" / "perplexity.csv"));
+  EXPECT_EQ(testing::ReadAll(dir_ / "lab" / "tables" / "kld.csv"),
+            testing::ReadAll(dir_ / "clean" / "tables" / "kld.csv"));
+
+  // report and score measure nothing.
+  fs::remove(dir_ / "lab" / "report.html");
+  const Outcome report = Quantlab("report " + (dir_ / "lab").string());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_EQ(testing::HtmlBalanceError(testing::ReadAll(dir_ / "lab" / "report.html")), "");
+  const Outcome score = Quantlab("score " + (dir_ / "lab").string() + " --weights size=1,quality=0,speed=0");
+  ASSERT_EQ(score.exit_code, 0) << score.output;
+  EXPECT_NE(score.output.find("Winner: Q4_K_M"), std::string::npos) << score.output;
+  EXPECT_EQ(RowTimes(dir_ / "lab"), rows);
+}
+
+TEST_F(RunCliTest, DamagedDatabaseAndBadArguments) {
+  fs::create_directories(dir_ / "bad");
+  std::ofstream(dir_ / "bad" / "results.sqlite") << "SQLite format 3" << std::string(5000, '#');
+  const Outcome r = Quantlab("run " + Args("bad"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("damaged"), std::string::npos) << r.output;
+  EXPECT_NE(Quantlab("run " + Args("x") + " --weights size=abc").exit_code, 0);
+  EXPECT_NE(Quantlab("run " + Args("x") + " --ram-budget 8Q").exit_code, 0);
+  const Outcome unknown = Quantlab("run " + Args("y") + " --formats F16,Q9_Z");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("unknown format 'Q9_Z'"), std::string::npos) << unknown.output;
+  const Outcome missing = Quantlab("report " + (dir_ / "nothing").string());
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("no results database"), std::string::npos) << missing.output;
+}
+
+}  // namespace
+}  // namespace quantlab
