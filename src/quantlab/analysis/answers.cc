@@ -414,21 +414,23 @@ void Findings(const LabResults& r, Analysis& a) {
                                   : ""));
     }
   }
+  // Speed should rise as size falls; a format slower than larger ones beyond the repetitions' spread is
+  // news. One finding per format, naming every larger format that beats it.
   for (const auto& p : a.points) {
+    std::vector<std::string> faster;
     for (const auto& q : a.points) {
-      // Speed should rise as size falls; a smaller format that is slower beyond the repetitions' spread is
-      // news.
       if (!Finite(p.tg_tps) || !Finite(q.tg_tps) || !(p.bytes < q.bytes)) continue;
       const SpeedResult* sp = r.Speed(p.format);
       const SpeedResult* sq = r.Speed(q.format);
       const double spread =
           (Finite(sp->tg_stddev) ? sp->tg_stddev : 0) + (Finite(sq->tg_stddev) ? sq->tg_stddev : 0);
-      if (p.tg_tps + spread < q.tg_tps) {
-        f.push_back(
-            fmt::format("Speed does not follow size: {} is smaller than {} ({} vs {}) but generates slower "
-                        "({:.1f} vs {:.1f} tok/s).",
-                        p.format, q.format, FormatBytes(p.bytes), FormatBytes(q.bytes), p.tg_tps, q.tg_tps));
-      }
+      if (p.tg_tps + spread < q.tg_tps)
+        faster.push_back(fmt::format("{} ({}, {:.1f} tok/s)", q.format, FormatBytes(q.bytes), q.tg_tps));
+    }
+    if (!faster.empty()) {
+      f.push_back(fmt::format(
+          "Speed does not follow size: {} ({}) generates at {:.1f} tok/s, slower than the larger {}.",
+          p.format, FormatBytes(p.bytes), p.tg_tps, Join(faster)));
     }
   }
   for (const auto& p : a.points) {
