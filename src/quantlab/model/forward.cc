@@ -8,6 +8,7 @@
 #include "quantlab/model/forward.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -146,7 +147,7 @@ void StoreKv(const Pass& p, int il) {
 // Causal multi-head attention with grouped KV heads: for each token t and query head h,
 //   scores_j = (q_th . k_j) / sqrt(head_dim) for cached positions j <= pos0 + t,
 //   attn_th  = sum_j softmax(scores)_j v_j.
-// Work is split over (token, head) pairs; each thread has its own score buffers.
+// Work is shared out by (token, head) pairs; each thread has its own score buffers.
 void Attention(const Pass& p, int il) {
   const int hd = p.c.head_dim;
   const int n_head = p.c.n_head;
@@ -155,14 +156,17 @@ void Attention(const Pass& p, int il) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const TypeKernels& f16 = *KernelsFor(GgmlType::kF16);
   const int64_t n_pairs = static_cast<int64_t>(p.n_tokens) * n_head;
+  std::atomic<int64_t> next_pair{0};
 
   p.pool.RunOnAll([&](int thread, int n_threads) {
     float* scores = p.s.scores.data() + static_cast<size_t>(thread) * n_ctx;
     fp16_t* probs16 = p.s.probs16.data() + static_cast<size_t>(thread) * n_ctx;
     fp16_t* q16 = p.s.q16.data() + static_cast<size_t>(thread) * hd;
-    const int64_t per = (n_pairs + n_threads - 1) / n_threads;
-    const int64_t end = std::min(n_pairs, (thread + 1) * per);
-    for (int64_t pair = thread * per; pair < end; ++pair) {
+    // Pairs are taken one at a time from a shared counter: under the causal mask later tokens cost
+    // more, and a thread the OS has descheduled must not keep the others waiting.
+    (void)n_threads;
+    for (int64_t pair = next_pair.fetch_add(1, std::memory_order_relaxed); pair < n_pairs;
+         pair = next_pair.fetch_add(1, std::memory_order_relaxed)) {
       const int t = static_cast<int>(pair / n_head);
       const int h = static_cast<int>(pair % n_head);
       const int kv_head = h / n_gqa;
@@ -192,9 +196,12 @@ void Attention(const Pass& p, int il) {
 void AttentionBlock(const Pass& p, int il) {
   const LayerWeights& l = p.w.layers[il];
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.attn_norm, p.n_tokens);
-  Linear(p, l.wq, l.bq, p.s.xn.data(), p.s.q.data(), p.n_tokens);  // (n_tokens, n_head * head_dim)
-  Linear(p, l.wk, l.bk, p.s.xn.data(), p.s.k.data(), p.n_tokens);  // (n_tokens, n_embd_kv)
-  Linear(p, l.wv, l.bv, p.s.xn.data(), p.s.v.data(), p.n_tokens);  // (n_tokens, n_embd_kv)
+  // q: (n_tokens, n_head * head_dim), k and v: (n_tokens, n_embd_kv), in one pass over the pool.
+  const MatMulTarget qkv[] = {{&l.wq, p.s.q.data()}, {&l.wk, p.s.k.data()}, {&l.wv, p.s.v.data()}};
+  MatMulShared(p.pool, qkv, p.s.xn.data(), p.n_tokens, p.s.act);
+  AddBias(p.s.q.data(), l.bq, p.n_tokens);
+  AddBias(p.s.k.data(), l.bk, p.n_tokens);
+  AddBias(p.s.v.data(), l.bv, p.n_tokens);
   ApplyRope(p, p.s.q.data(), p.c.n_head);
   ApplyRope(p, p.s.k.data(), p.c.n_head_kv);
   StoreKv(p, il);
@@ -208,8 +215,11 @@ void AttentionBlock(const Pass& p, int il) {
 void FeedForwardBlock(const Pass& p, int il) {
   const LayerWeights& l = p.w.layers[il];
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.ffn_norm, p.n_tokens);
-  Linear(p, l.ffn_gate, l.ffn_gate_b, p.s.xn.data(), p.s.gate.data(), p.n_tokens);  // (n_tokens, n_ff)
-  Linear(p, l.ffn_up, l.ffn_up_b, p.s.xn.data(), p.s.up.data(), p.n_tokens);        // (n_tokens, n_ff)
+  // gate and up: (n_tokens, n_ff), in one pass over the pool.
+  const MatMulTarget gate_up[] = {{&l.ffn_gate, p.s.gate.data()}, {&l.ffn_up, p.s.up.data()}};
+  MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act);
+  AddBias(p.s.gate.data(), l.ffn_gate_b, p.n_tokens);
+  AddBias(p.s.up.data(), l.ffn_up_b, p.n_tokens);
   const size_t n_ff = static_cast<size_t>(p.n_tokens) * p.c.n_ff;
   for (size_t i = 0; i < n_ff; ++i) {
     const float g = p.s.gate[i];

@@ -1,22 +1,33 @@
 #include "quantlab/model/matmul.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 
 #include "quantlab/kernels/matmul.h"
 #include "quantlab/util/check.h"
 
 namespace quantlab {
 namespace {
-// Threads get whole multiples of this many weight rows (a multiple of every tile kernel's row count).
+
+// Chunks are whole multiples of this many weight rows (a multiple of every tile kernel's row count).
 constexpr int64_t kRowGrain = 16;
+// About this many chunks per thread: enough for a late thread's share to be taken over by the others,
+// few enough that a chunk (>= kRowGrain rows) amortises its counter update and, for batches, the
+// batched kernel's set-up.
+constexpr int64_t kChunksPerThread = 4;
+constexpr size_t kMaxTargets = 4;
+
+int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
 }  // namespace
 
 size_t ConvertActivations(ThreadPool& pool, const TypeKernels& kernels, const float* x, int64_t n,
-                          int n_tokens, std::vector<std::byte>& out) {
+                          int n_tokens, std::vector<std::byte>& out, size_t offset) {
   const size_t stride = RowBytes(kernels.vec_dot_type, n);
-  const size_t needed = stride * n_tokens;
+  const size_t needed = offset + stride * n_tokens;
   if (out.size() < needed) out.resize(needed);
-  std::byte* dst = out.data();
+  std::byte* dst = out.data() + offset;
   const auto convert = [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) kernels.from_float(x + t * n, dst + t * stride, n);
   };
@@ -28,16 +39,74 @@ size_t ConvertActivations(ThreadPool& pool, const TypeKernels& kernels, const fl
   return stride;
 }
 
+void MatMulShared(ThreadPool& pool, std::span<const MatMulTarget> targets, const float* x, int n_tokens,
+                  std::vector<std::byte>& act_scratch) {
+  QL_CHECK(!targets.empty() && targets.size() <= kMaxTargets && n_tokens >= 1);
+  const int64_t n_in = targets[0].w->n_in;
+
+  // Convert x once per distinct vec_dot_type. Offsets are computed first so that resizing the scratch
+  // for a later type cannot move rows converted earlier out from under their pointers.
+  std::array<size_t, kMaxTargets> offset{};  // of each target's activation rows in act_scratch
+  std::array<size_t, kMaxTargets> stride{};
+  size_t total = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const LinearWeight& w = *targets[i].w;
+    QL_CHECK(w.kernels != nullptr && w.n_in == n_in);
+    stride[i] = RowBytes(w.kernels->vec_dot_type, n_in);
+    offset[i] = total;
+    for (size_t j = 0; j < i; ++j) {
+      if (targets[j].w->kernels->vec_dot_type == w.kernels->vec_dot_type) {
+        offset[i] = offset[j];
+        break;
+      }
+    }
+    if (offset[i] == total) total += stride[i] * n_tokens;
+  }
+  if (act_scratch.size() < total) act_scratch.resize(total);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    bool done = false;
+    for (size_t j = 0; j < i; ++j) done = done || offset[j] == offset[i];
+    if (!done) ConvertActivations(pool, *targets[i].w->kernels, x, n_in, n_tokens, act_scratch, offset[i]);
+  }
+
+  std::array<WeightMatrix, kMaxTargets> matrix{};
+  std::array<ActivationBatch, kMaxTargets> act{};
+  std::array<int64_t, kMaxTargets + 1> first_row{};  // rows of all targets, end to end
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const LinearWeight& w = *targets[i].w;
+    matrix[i] = WeightMatrix{w.type, w.n_out, w.n_in, w.row_bytes, w.data};
+    act[i] = ActivationBatch{act_scratch.data() + offset[i], stride[i], n_tokens};
+    first_row[i + 1] = first_row[i] + RoundUp(w.n_out, kRowGrain);
+  }
+  const int64_t all_rows = first_row[targets.size()];
+  // Runs the rows [begin, end) of the concatenation; a chunk may span two targets.
+  const auto run_rows = [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < targets.size() && begin < end; ++i) {
+      const int64_t lo = std::max(begin, first_row[i]), hi = std::min(end, first_row[i + 1]);
+      if (lo >= hi) continue;
+      const int64_t n_out = matrix[i].n_rows;
+      const int64_t r0 = std::min(lo - first_row[i], n_out), r1 = std::min(hi - first_row[i], n_out);
+      if (r0 < r1) MatMulRows(matrix[i], act[i], r0, r1, targets[i].y, static_cast<size_t>(n_out));
+    }
+  };
+  if (pool.size() == 1) {
+    run_rows(0, all_rows);
+    return;
+  }
+  const int64_t chunk = std::max(kRowGrain, RoundUp(all_rows / (pool.size() * kChunksPerThread), kRowGrain));
+  std::atomic<int64_t> next{0};
+  pool.RunOnAll([&](int, int) {
+    for (int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed); begin < all_rows;
+         begin = next.fetch_add(chunk, std::memory_order_relaxed)) {
+      run_rows(begin, std::min(all_rows, begin + chunk));
+    }
+  });
+}
+
 void MatMul(ThreadPool& pool, const LinearWeight& w, const float* x, int n_tokens, float* y,
             std::vector<std::byte>& act_scratch) {
-  QL_CHECK(w.kernels != nullptr && n_tokens >= 1);
-  const size_t stride = ConvertActivations(pool, *w.kernels, x, w.n_in, n_tokens, act_scratch);
-  const WeightMatrix matrix{w.type, w.n_out, w.n_in, w.row_bytes, w.data};
-  const ActivationBatch act{act_scratch.data(), stride, n_tokens};
-  pool.ParallelFor(
-      w.n_out,
-      [&](int64_t row_begin, int64_t row_end) { MatMulRows(matrix, act, row_begin, row_end, y, w.n_out); },
-      kRowGrain);
+  const MatMulTarget target{&w, y};
+  MatMulShared(pool, std::span<const MatMulTarget>(&target, 1), x, n_tokens, act_scratch);
 }
 
 }  // namespace quantlab

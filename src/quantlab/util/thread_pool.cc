@@ -19,6 +19,10 @@ namespace {
 // call cheap; a pool idle for longer sleeps and leaves the cores to others.
 constexpr int kSpinIterations = 2048;
 
+// How long the calling thread spins for the workers to finish a job before it sleeps: longer than the
+// usual imbalance between threads (work is shared out in small chunks), shorter than a scheduler tick.
+constexpr std::chrono::microseconds kWaitSpinTime{50};
+
 }  // namespace
 
 int ThreadPool::DefaultThreadCount() {
@@ -58,12 +62,17 @@ void ThreadPool::Dispatch(Task task, void* ctx) {
 
   task(ctx, 0, n_threads_);
 
-  // Workers may be descheduled on a busy machine: spin briefly, then yield the core to them.
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-    if (spin < 256) {
-      QL_CPU_RELAX();
-    } else {
-      std::this_thread::yield();
+  // Wait for the workers. On a quiet machine they finish within microseconds of this thread, so spin
+  // for a bounded time; then sleep on the counter (a futex) so that on a busy machine this thread gives
+  // its core to the workers it is waiting for instead of competing with them.
+  const auto spin_until = std::chrono::steady_clock::now() + kWaitSpinTime;
+  for (int spin = 1; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    QL_CPU_RELAX();
+    if (spin % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+      for (int left; (left = pending_.load(std::memory_order_acquire)) != 0;) {
+        pending_.wait(left, std::memory_order_acquire);
+      }
+      return;
     }
   }
 }
@@ -87,7 +96,8 @@ void ThreadPool::WorkerLoop(int index) {
     seen = current;
     if (stop_.load(std::memory_order_acquire)) return;
     task_(task_ctx_, index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // The last worker wakes a caller asleep in Dispatch (cheap when nobody waits: no system call).
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 
