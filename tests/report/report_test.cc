@@ -71,7 +71,9 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
   EXPECT_EQ(html.find("<img"), std::string::npos);              // self-contained: plots inline
   EXPECT_GE(std::count(html.begin(), html.end(), '\n'), 50);
   for (const auto& ans : a.answers) {
-    if (ans.id != "summary") EXPECT_NE(html.find(HtmlEscape(ans.question)), std::string::npos) << ans.id;
+    if (ans.id != "summary") {
+      EXPECT_NE(html.find(HtmlEscape(ans.question)), std::string::npos) << ans.id;
+    }
   }
 
   for (const auto& t : a.tables) {
@@ -88,7 +90,9 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
   // For looking at the output by eye: QUANTLAB_TEST_REPORT_DIR=/tmp/x quantlab_report_tests
-  if (const char* keep = std::getenv("QUANTLAB_TEST_REPORT_DIR")) ASSERT_TRUE(WriteReport(lab, a, keep).ok());
+  if (const char* keep = std::getenv("QUANTLAB_TEST_REPORT_DIR")) {
+    ASSERT_TRUE(WriteReport(lab, a, keep).ok());
+  }
   // Rendering again gives the same HTML (a pure function of the results).
   EXPECT_EQ(RenderHtml(lab, analysis::Analyze(lab), {}), RenderHtml(lab, a, {}));
 }
