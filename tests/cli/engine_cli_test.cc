@@ -1,8 +1,6 @@
 // `quantlab perplexity` and `quantlab generate` end to end on a small synthetic model.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,28 +8,16 @@
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/synth/synth_model.h"
 #include "support/paths.h"
+#include "support/run_quantlab.h"
 
 namespace quantlab {
 namespace {
 
 using testing::TempDir;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout
-};
-
-CommandResult RunQuantlab(const std::string& args) {
-  const std::string command = testing::QuantlabBinary().string() + " " + args + " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  CommandResult result{-1, ""};
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+// The JSON these tests parse is on stdout; progress goes to stderr.
+testing::CommandOutcome RunQuantlab(const std::string& args) {
+  return testing::RunQuantlab(args, testing::Stderr::kDiscard);
 }
 
 class EngineCliTest : public ::testing::Test {
@@ -57,7 +43,7 @@ class EngineCliTest : public ::testing::Test {
 };
 
 TEST_F(EngineCliTest, PerplexityJsonMatchesLibrary) {
-  const CommandResult r =
+  const testing::CommandOutcome r =
       RunQuantlab("perplexity -m " + model_ + " -f " + text_ + " -c 16 --chunks 3 -t 2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
@@ -79,8 +65,8 @@ TEST_F(EngineCliTest, PerplexityJsonMatchesLibrary) {
 }
 
 TEST_F(EngineCliTest, KlDivergenceAgainstItself) {
-  const CommandResult r = RunQuantlab("perplexity -m " + model_ + " -f " + text_ +
-                                      " -c 16 --chunks 2 --json --kl-base " + model_);
+  const testing::CommandOutcome r = RunQuantlab("perplexity -m " + model_ + " -f " + text_ +
+                                                " -c 16 --chunks 2 --json --kl-base " + model_);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
   EXPECT_NEAR(j["kld"]["value"].get<double>(), 0.0, 1e-6);
@@ -95,8 +81,8 @@ TEST_F(EngineCliTest, PerplexityErrorsAreReported) {
 
 TEST_F(EngineCliTest, GreedyGenerationIsRepeatable) {
   const std::string args = "generate -m " + model_ + " -p \"The quick brown fox\" -n 8 --temp 0 -t 2";
-  const CommandResult a = RunQuantlab(args);
-  const CommandResult b = RunQuantlab(args);
+  const testing::CommandOutcome a = RunQuantlab(args);
+  const testing::CommandOutcome b = RunQuantlab(args);
   ASSERT_EQ(a.exit_code, 0);
   EXPECT_EQ(a.output.rfind("The quick brown fox", 0), 0u) << a.output;
   EXPECT_GT(a.output.size(), std::string("The quick brown fox\n").size());

@@ -2,7 +2,6 @@
 // the errors a user meets (unknown recipe or type, requantization without permission).
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,29 +11,15 @@
 #include "quantlab/gguf/reader.h"
 #include "quantlab/synth/synth_model.h"
 #include "support/paths.h"
+#include "support/run_quantlab.h"
 
 namespace quantlab {
 namespace {
 
 using testing::TempDir;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome Quantlab(const std::string& args) {
-  const std::string command = testing::QuantlabBinary().string() + " " + args + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using Outcome = testing::CommandOutcome;
+Outcome Quantlab(const std::string& args) { return testing::RunQuantlab(args); }
 
 class QuantizeCliTest : public ::testing::Test {
  protected:

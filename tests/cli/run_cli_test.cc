@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,28 +18,14 @@
 #include "quantlab/synth/synth_model.h"
 #include "report/report_checks.h"
 #include "support/paths.h"
+#include "support/run_quantlab.h"
 
 namespace quantlab {
 namespace {
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-Outcome Quantlab(const std::string& args) {
-  const std::string command = testing::QuantlabBinary().string() + " " + args + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using Outcome = testing::CommandOutcome;
+Outcome Quantlab(const std::string& args) { return testing::RunQuantlab(args); }
 
 // Starts `quantlab run ...` and SIGKILLs it after `delay`; returns true when it was still running.
 bool RunAndKill(const std::string& args, std::chrono::milliseconds delay) {

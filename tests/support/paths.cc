@@ -11,14 +11,16 @@ namespace quantlab::testing {
 std::filesystem::path TestDataPath(const std::string& name) {
   return std::filesystem::path(QUANTLAB_TEST_DATA_DIR) / name;
 }
-std::filesystem::path DemoPath(const std::string& name) { return std::filesystem::path(QUANTLAB_DEMO_DIR) / name; }
+std::filesystem::path DemoPath(const std::string& name) {
+  return std::filesystem::path(QUANTLAB_DEMO_DIR) / name;
+}
 std::filesystem::path QuantlabBinary() { return std::filesystem::path(QUANTLAB_BINARY); }
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
   std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("quantlab-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rd()));
+  path_ = std::filesystem::temp_directory_path() / ("quantlab-test-" + std::to_string(getpid()) + "-" +
+                                                    std::to_string(counter++) + "-" + std::to_string(rd()));
   std::filesystem::create_directories(path_);
 }
 

@@ -9,8 +9,9 @@
 
 namespace quantlab::testing {
 
-CommandOutcome RunQuantlab(const std::string& args) {
-  const std::string command = QuantlabBinary().string() + " " + args + " 2>&1";
+CommandOutcome RunQuantlab(const std::string& args, Stderr stderr_mode) {
+  const std::string command =
+      QuantlabBinary().string() + " " + args + (stderr_mode == Stderr::kCapture ? " 2>&1" : " 2>/dev/null");
   CommandOutcome outcome;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return outcome;
