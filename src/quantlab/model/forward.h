@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "quantlab/model/kv_cache.h"
@@ -14,6 +16,30 @@
 
 namespace quantlab {
 
+// std::vector's allocator with default- instead of value-initialisation: scratch is always written before
+// it is read, and leaving it unzeroed leaves its pages untouched until a batch that large needs them, so
+// short prompts and generation do not pay resident memory for the largest batch.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <typename T>
+using ScratchVector = std::vector<T, UninitializedAllocator<T>>;
+
 // Activation buffers for up to n_batch tokens, allocated once per Session. Shapes are (rows, columns),
 // one row per token of the batch.
 struct ForwardScratch {
@@ -21,20 +47,20 @@ struct ForwardScratch {
   uint64_t bytes() const;
 
   int n_batch;
-  std::vector<float> x;         // (n_batch, n_embd) residual stream
-  std::vector<float> xn;        // (n_batch, n_embd) normalized input of a sub-block
-  std::vector<float> q;         // (n_batch, n_head * head_dim)
-  std::vector<float> k;         // (n_batch, n_embd_kv)
-  std::vector<float> v;         // (n_batch, n_embd_kv)
-  std::vector<float> attn;      // (n_batch, n_head * head_dim) attention output, head after head
-  std::vector<float> proj;      // (n_batch, n_embd) output of wo / ffn_down before the residual add
-  std::vector<float> gate;      // (n_batch, n_ff)
-  std::vector<float> up;        // (n_batch, n_ff)
-  std::vector<float> rope;      // (n_batch, n_rot) cos, sin pairs per position
-  std::vector<float> scores;    // (n_threads, n_ctx) attention scores, then probabilities
-  std::vector<fp16_t> probs16;  // (n_threads, n_ctx) probabilities in F16 (as ggml multiplies V)
-  std::vector<fp16_t> q16;      // (n_threads, head_dim) query head in F16 (as ggml multiplies K)
-  std::vector<std::byte> act;   // activation rows converted to a weight's vec_dot_type
+  ScratchVector<float> x;         // (n_batch, n_embd) residual stream
+  ScratchVector<float> xn;        // (n_batch, n_embd) normalized input of a sub-block
+  ScratchVector<float> q;         // (n_batch, n_head * head_dim)
+  ScratchVector<float> k;         // (n_batch, n_embd_kv)
+  ScratchVector<float> v;         // (n_batch, n_embd_kv)
+  ScratchVector<float> attn;      // (n_batch, n_head * head_dim) attention output, head after head
+  ScratchVector<float> proj;      // (n_batch, n_embd) output of wo / ffn_down before the residual add
+  ScratchVector<float> gate;      // (n_batch, n_ff)
+  ScratchVector<float> up;        // (n_batch, n_ff)
+  ScratchVector<float> rope;      // (n_batch, n_rot) cos, sin pairs per position
+  ScratchVector<float> scores;    // (n_threads, n_ctx) attention scores, then probabilities
+  ScratchVector<fp16_t> probs16;  // (n_threads, n_ctx) probabilities in F16 (as ggml multiplies V)
+  ScratchVector<fp16_t> q16;      // (n_threads, head_dim) query head in F16 (as ggml multiplies K)
+  std::vector<std::byte> act;     // activation rows converted to a weight's vec_dot_type
 };
 
 // Runs `tokens` (at most scratch.n_batch) at positions kv.n_past().. through the model, appends their
