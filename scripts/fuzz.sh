@@ -30,8 +30,10 @@ echo "fuzz.sh: running gguf_reader_fuzz for ${seconds}s"
 # -malloc_limit_mb: no input of a few KB may make the reader allocate anywhere near this much.
 if ! "$build/fuzz/gguf_reader_fuzz" "$scratch" fuzz/corpus/gguf \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
-  -dict=fuzz/gguf.dict -artifact_prefix="$findings/" -print_final_stats=1; then
+  -dict=fuzz/gguf.dict -artifact_prefix="$findings/" -print_final_stats=1 >"$build/fuzz.log" 2>&1; then
+  tail -n 60 "$build/fuzz.log" >&2
   echo "fuzz.sh: FINDING: the reproducer is in $findings/ (replay: $build/fuzz/gguf_reader_fuzz FILE)" >&2
   exit 1
 fi
-echo "fuzz.sh: no findings in ${seconds}s"
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz.log")
+echo "fuzz.sh: no findings in ${seconds}s (${runs:-?} inputs; log: $build/fuzz.log)"
