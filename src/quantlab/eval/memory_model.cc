@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "quantlab/gguf/reader.h"
+#include "quantlab/model/forward.h"
 
 namespace quantlab {
 namespace {
@@ -27,9 +28,11 @@ MemoryEstimate EstimateMemory(const LlamaConfig& c, uint64_t file_bytes, const M
   const uint64_t q_width = static_cast<uint64_t>(c.n_head) * c.head_dim;
   const uint64_t row_floats = 3ull * c.n_embd + 2 * q_width + 2ull * c.n_embd_kv() + 2ull * c.n_ff + c.n_rot;
   const uint64_t threads = static_cast<uint64_t>(std::max(o.n_threads, 1));
-  // Attention scores (F32) and probabilities (F16) per thread and position; a query head in F16.
-  const uint64_t attention =
-      threads * (n_ctx * (sizeof(float) + sizeof(uint16_t)) + c.head_dim * sizeof(uint16_t));
+  // Per thread, for a group of up to 4 query vectors: scores and F16-rounded probabilities (F32) per
+  // position, the rounded queries, and an F16 staging row.
+  constexpr uint64_t kGroup = ForwardScratch::kAttentionGroup;
+  const uint64_t attention = threads * (kGroup * (2 * n_ctx + c.head_dim) * sizeof(float) +
+                                        std::max<uint64_t>(n_ctx, c.head_dim) * sizeof(uint16_t));
   // Activations converted to the widest vec_dot type (Q8_K: 292 bytes per 256 values).
   const uint64_t widest = static_cast<uint64_t>(std::max(c.n_embd, c.n_ff));
   const uint64_t converted = n_batch * (widest * 292 / 256 + 292);

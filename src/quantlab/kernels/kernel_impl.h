@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+#include "quantlab/kernels/attention_kernels.h"
 #include "quantlab/kernels/kernels.h"
 
 namespace quantlab::kernels_internal {
@@ -22,6 +23,10 @@ using VecDotFn = float (*)(int64_t n, const void* weight_row, const void* activa
 // rows with up to max_tokens activation rows at a time:
 //   out[t * out_stride + r] = dot(weight row r, activation row t), r < n_rows, t < n_tokens.
 // The unpacking cost is shared by all tokens of the block, the activation loads by all rows of a tile.
+//
+// Panel kernels (unpack_panel set, unpack null) instead unpack max_rows rows together into one
+// interleaved panel of unpacked_row_bytes(n) bytes (padding rows past n_rows contribute nothing), and
+// the tile gets that panel as unpacked_rows[0].
 struct GemmKernel {
   size_t (*unpacked_row_bytes)(int64_t n) = nullptr;  // a multiple of 64
   void (*unpack)(const void* row, int64_t n, void* dst) = nullptr;
@@ -29,6 +34,7 @@ struct GemmKernel {
                size_t activation_stride, int n_tokens, float* out, size_t out_stride) = nullptr;
   int max_rows = 0;
   int max_tokens = 0;
+  void (*unpack_panel)(const void* const* rows, int n_rows, int64_t n, void* dst) = nullptr;
 };
 
 // One ISA's replacement for some of a type's functions; null members keep the lower ISA's function.
@@ -99,6 +105,8 @@ std::span<const KernelOverride> KQuantAvx512Kernels();      // dot_kquants_avx51
 std::span<const KernelOverride> GemmKQuantAvx512Kernels();  // gemm_kquants_avx512.cc
 std::span<const KernelOverride> GemmQ8Avx2Kernels();        // gemm_q8_avx2.cc
 std::span<const KernelOverride> GemmQ8Avx512Kernels();      // gemm_q8_avx512.cc
+AttentionKernels AttentionAvx2Kernels();                    // attention_f16_avx2.cc
+AttentionKernels AttentionAvx512Kernels();                  // attention_f16_avx512.cc
 
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);

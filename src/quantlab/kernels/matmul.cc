@@ -18,6 +18,7 @@ using kernels_internal::GemmKernel;
 // kRowBlockBytes (L1/L2) is reused by every token of the block.
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
+constexpr int kMaxGemmRows = 16;
 
 struct Operands {
   const char* weights;
@@ -42,17 +43,25 @@ void DotPairs(const Operands& op, const TypeKernels& k, int64_t r0, int64_t r1, 
 void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int64_t row_end,
               int64_t n_tokens) {
   const size_t unpacked_bytes = gemm.unpacked_row_bytes(op.n_cols);
-  std::vector<uint8_t> storage(unpacked_bytes * gemm.max_rows + 64);
+  // A panel kernel unpacks all its rows into one buffer of unpacked_bytes.
+  const int buffers = gemm.unpack_panel != nullptr ? 1 : gemm.max_rows;
+  std::vector<uint8_t> storage(unpacked_bytes * buffers + 64);
   uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
-  const void* rows[8];
-  QL_CHECK(gemm.max_rows <= 8);
-  for (int i = 0; i < gemm.max_rows; ++i) rows[i] = base + i * unpacked_bytes;
+  const void* rows[kMaxGemmRows];
+  QL_CHECK(gemm.max_rows <= kMaxGemmRows);
+  for (int i = 0; i < buffers; ++i) rows[i] = base + i * unpacked_bytes;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
     const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
     for (int64_t r = row_begin; r < row_end; r += gemm.max_rows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(gemm.max_rows, row_end - r));
-      for (int i = 0; i < n_rows; ++i) {
-        gemm.unpack(op.weights + (r + i) * op.weight_stride, op.n_cols, base + i * unpacked_bytes);
+      if (gemm.unpack_panel != nullptr) {
+        const void* sources[kMaxGemmRows];
+        for (int i = 0; i < n_rows; ++i) sources[i] = op.weights + (r + i) * op.weight_stride;
+        gemm.unpack_panel(sources, n_rows, op.n_cols, base);
+      } else {
+        for (int i = 0; i < n_rows; ++i) {
+          gemm.unpack(op.weights + (r + i) * op.weight_stride, op.n_cols, base + i * unpacked_bytes);
+        }
       }
       for (int64_t t = t0; t < t1; t += gemm.max_tokens) {
         const int n_tok = static_cast<int>(std::min<int64_t>(gemm.max_tokens, t1 - t));

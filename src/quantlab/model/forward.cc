@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "quantlab/kernels/attention_kernels.h"
 #include "quantlab/model/matmul.h"
 #include "quantlab/util/check.h"
 
@@ -29,14 +30,15 @@ ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, in
       gate(static_cast<size_t>(n_batch_) * c.n_ff),
       up(gate.size()),
       rope(static_cast<size_t>(n_batch_) * c.n_rot),
-      scores(static_cast<size_t>(n_threads) * n_ctx),
-      probs16(scores.size()),
-      q16(static_cast<size_t>(n_threads) * c.head_dim) {}
+      scores(static_cast<size_t>(n_threads) * kAttentionGroup * n_ctx),
+      probs(scores.size()),
+      queries(static_cast<size_t>(n_threads) * kAttentionGroup * c.head_dim),
+      half(static_cast<size_t>(n_threads) * std::max(n_ctx, c.head_dim)) {}
 
 uint64_t ForwardScratch::bytes() const {
   const size_t floats = x.size() + xn.size() + q.size() + k.size() + v.size() + attn.size() + proj.size() +
-                        gate.size() + up.size() + rope.size() + scores.size();
-  return floats * sizeof(float) + (probs16.size() + q16.size()) * sizeof(fp16_t) + act.capacity();
+                        gate.size() + up.size() + rope.size() + scores.size() + probs.size() + queries.size();
+  return floats * sizeof(float) + half.size() * sizeof(fp16_t) + act.capacity();
 }
 
 namespace {
@@ -147,47 +149,100 @@ void StoreKv(const Pass& p, int il) {
 // Causal multi-head attention with grouped KV heads: for each token t and query head h,
 //   scores_j = (q_th . k_j) / sqrt(head_dim) for cached positions j <= pos0 + t,
 //   attn_th  = sum_j softmax(scores)_j v_j.
-// Work is shared out by (token, head) pairs; each thread has its own score buffers.
+// Work is shared out in units of up to kAttentionGroup (token, head) pairs that read the same KV head:
+// the heads of a GQA group, or (when groups are small) consecutive tokens of a head, so each cache row
+// is loaded once per unit. Each pair's arithmetic is that of one F16 vec_dot per score and per output
+// element, as before grouping (attention_kernels.h).
+struct AttentionUnits {
+  int heads_per_unit;  // query heads of one KV head in a unit
+  int head_groups;     // units across one KV head's query heads
+  int tokens_per_unit;
+  int64_t count;
+};
+
+AttentionUnits PlanAttentionUnits(const LlamaConfig& c, int n_tokens) {
+  constexpr int kGroup = ForwardScratch::kAttentionGroup;
+  AttentionUnits u{};
+  const int n_gqa = c.n_gqa();
+  u.heads_per_unit = std::min(n_gqa, kGroup);
+  u.head_groups = (n_gqa + u.heads_per_unit - 1) / u.heads_per_unit;
+  u.tokens_per_unit = std::max(1, kGroup / u.heads_per_unit);
+  const int64_t token_blocks = (n_tokens + u.tokens_per_unit - 1) / u.tokens_per_unit;
+  u.count = token_blocks * c.n_head_kv * u.head_groups;
+  return u;
+}
+
 void Attention(const Pass& p, int il) {
+  constexpr int kGroup = ForwardScratch::kAttentionGroup;
   const int hd = p.c.head_dim;
   const int n_head = p.c.n_head;
   const int n_gqa = p.c.n_gqa();
+  const int n_embd_kv = p.c.n_embd_kv();
   const int n_ctx = p.kv.n_ctx();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const TypeKernels& f16 = *KernelsFor(GgmlType::kF16);
-  const int64_t n_pairs = static_cast<int64_t>(p.n_tokens) * n_head;
-  std::atomic<int64_t> next_pair{0};
+  const AttentionKernels& dots = AttentionKernelsFor();
+  const AttentionUnits units = PlanAttentionUnits(p.c, p.n_tokens);
+  std::atomic<int64_t> next_unit{0};
 
-  p.pool.RunOnAll([&](int thread, int n_threads) {
-    float* scores = p.s.scores.data() + static_cast<size_t>(thread) * n_ctx;
-    fp16_t* probs16 = p.s.probs16.data() + static_cast<size_t>(thread) * n_ctx;
-    fp16_t* q16 = p.s.q16.data() + static_cast<size_t>(thread) * hd;
-    // Pairs are taken one at a time from a shared counter: under the causal mask later tokens cost
+  p.pool.RunOnAll([&](int thread, int /*n_threads*/) {
+    float* scores = p.s.scores.data() + static_cast<size_t>(thread) * kGroup * n_ctx;
+    float* probs = p.s.probs.data() + static_cast<size_t>(thread) * kGroup * n_ctx;
+    float* queries = p.s.queries.data() + static_cast<size_t>(thread) * kGroup * hd;
+    fp16_t* half = p.s.half.data() + static_cast<size_t>(thread) * std::max(n_ctx, hd);
+    // Units are taken one at a time from a shared counter: under the causal mask later tokens cost
     // more, and a thread the OS has descheduled must not keep the others waiting.
-    (void)n_threads;
-    for (int64_t pair = next_pair.fetch_add(1, std::memory_order_relaxed); pair < n_pairs;
-         pair = next_pair.fetch_add(1, std::memory_order_relaxed)) {
-      const int t = static_cast<int>(pair / n_head);
-      const int h = static_cast<int>(pair % n_head);
-      const int kv_head = h / n_gqa;
-      const int n_seen = p.pos0 + t + 1;  // causal mask: positions after this token are excluded
-      f16.from_float(p.s.q.data() + (static_cast<size_t>(t) * n_head + h) * hd, q16, hd);
+    for (int64_t unit = next_unit.fetch_add(1, std::memory_order_relaxed); unit < units.count;
+         unit = next_unit.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t per_block = static_cast<int64_t>(p.c.n_head_kv) * units.head_groups;
+      const int t0 = static_cast<int>(unit / per_block) * units.tokens_per_unit;
+      const int kv_head = static_cast<int>(unit % per_block) / units.head_groups;
+      const int h0 = kv_head * n_gqa + static_cast<int>(unit % units.head_groups) * units.heads_per_unit;
+      const int h1 = std::min(h0 + units.heads_per_unit, (kv_head + 1) * n_gqa);
 
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int j = 0; j < n_seen; ++j) {
-        scores[j] = f16.vec_dot(hd, p.kv.K(il, j) + kv_head * hd, q16) * scale;
-        max_score = std::max(max_score, scores[j]);
+      // The unit's (token, head) pairs: query rounded to F16, causal window, output row.
+      const float* query[kGroup];
+      const float* prob[kGroup];
+      int64_t n_seen[kGroup];
+      float* out[kGroup];
+      int m = 0;
+      for (int t = t0; t < std::min(p.n_tokens, t0 + units.tokens_per_unit); ++t) {
+        for (int h = h0; h < h1; ++h, ++m) {
+          const size_t row = static_cast<size_t>(t) * n_head + h;
+          f16.from_float(p.s.q.data() + row * hd, half, hd);
+          f16.to_float(half, queries + m * hd, hd);
+          query[m] = queries + m * hd;
+          prob[m] = probs + static_cast<size_t>(m) * n_ctx;
+          n_seen[m] = p.pos0 + t + 1;  // causal mask: positions after this token are excluded
+          out[m] = p.s.attn.data() + row * hd;
+        }
       }
-      double sum = 0;
-      for (int j = 0; j < n_seen; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-      }
-      const float inv_sum = static_cast<float>(1.0 / sum);
-      for (int j = 0; j < n_seen; ++j) probs16[j] = Fp32ToFp16(scores[j] * inv_sum);
+      const int64_t n_rows = *std::max_element(n_seen, n_seen + m);
+      dots.dot_rows(hd, p.kv.K(il, 0) + kv_head * hd, n_embd_kv, n_rows, query, m, scores, n_ctx);
 
-      float* out = p.s.attn.data() + (static_cast<size_t>(t) * n_head + h) * hd;
-      for (int d = 0; d < hd; ++d) out[d] = f16.vec_dot(n_seen, p.kv.Vt(il, kv_head * hd + d), probs16);
+      for (int i = 0; i < m; ++i) {
+        float* s = scores + static_cast<size_t>(i) * n_ctx;
+        float max_score = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n_seen[i]; ++j) {
+          s[j] *= scale;
+          max_score = std::max(max_score, s[j]);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < n_seen[i]; ++j) {
+          s[j] = std::exp(s[j] - max_score);
+          sum += s[j];
+        }
+        const float inv_sum = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < n_seen[i]; ++j) s[j] *= inv_sum;
+        f16.from_float(s, half, n_seen[i]);
+        f16.to_float(half, probs + static_cast<size_t>(i) * n_ctx, n_seen[i]);
+      }
+
+      float values[kGroup];
+      for (int d = 0; d < hd; ++d) {
+        dots.dot_row_multi(p.kv.Vt(il, kv_head * hd + d), prob, n_seen, m, values);
+        for (int i = 0; i < m; ++i) out[i][d] = values[i];
+      }
     }
   });
 }

@@ -47,20 +47,26 @@ struct ForwardScratch {
   uint64_t bytes() const;
 
   int n_batch;
-  ScratchVector<float> x;         // (n_batch, n_embd) residual stream
-  ScratchVector<float> xn;        // (n_batch, n_embd) normalized input of a sub-block
-  ScratchVector<float> q;         // (n_batch, n_head * head_dim)
-  ScratchVector<float> k;         // (n_batch, n_embd_kv)
-  ScratchVector<float> v;         // (n_batch, n_embd_kv)
-  ScratchVector<float> attn;      // (n_batch, n_head * head_dim) attention output, head after head
-  ScratchVector<float> proj;      // (n_batch, n_embd) output of wo / ffn_down before the residual add
-  ScratchVector<float> gate;      // (n_batch, n_ff)
-  ScratchVector<float> up;        // (n_batch, n_ff)
-  ScratchVector<float> rope;      // (n_batch, n_rot) cos, sin pairs per position
-  ScratchVector<float> scores;    // (n_threads, n_ctx) attention scores, then probabilities
-  ScratchVector<fp16_t> probs16;  // (n_threads, n_ctx) probabilities in F16 (as ggml multiplies V)
-  ScratchVector<fp16_t> q16;      // (n_threads, head_dim) query head in F16 (as ggml multiplies K)
-  std::vector<std::byte> act;     // activation rows converted to a weight's vec_dot_type
+  ScratchVector<float> x;     // (n_batch, n_embd) residual stream
+  ScratchVector<float> xn;    // (n_batch, n_embd) normalized input of a sub-block
+  ScratchVector<float> q;     // (n_batch, n_head * head_dim)
+  ScratchVector<float> k;     // (n_batch, n_embd_kv)
+  ScratchVector<float> v;     // (n_batch, n_embd_kv)
+  ScratchVector<float> attn;  // (n_batch, n_head * head_dim) attention output, head after head
+  ScratchVector<float> proj;  // (n_batch, n_embd) output of wo / ffn_down before the residual add
+  ScratchVector<float> gate;  // (n_batch, n_ff)
+  ScratchVector<float> up;    // (n_batch, n_ff)
+  ScratchVector<float> rope;  // (n_batch, n_rot) cos, sin pairs per position
+  // Attention works on groups of up to kAttentionGroup query vectors (heads of one GQA group, or
+  // consecutive tokens of one head) that read the same cache rows.
+  static constexpr int kAttentionGroup = 4;
+  ScratchVector<float> scores;  // (n_threads, group, n_ctx) attention scores, then probabilities
+  ScratchVector<float>
+      probs;  // (n_threads, group, n_ctx) probabilities rounded to F16 (as ggml multiplies V)
+  ScratchVector<float>
+      queries;  // (n_threads, group, head_dim) query heads rounded to F16 (as ggml multiplies K)
+  ScratchVector<fp16_t> half;  // (n_threads, max(n_ctx, head_dim)) F16 staging for those roundings
+  std::vector<std::byte> act;  // activation rows converted to a weight's vec_dot_type
 };
 
 // Runs `tokens` (at most scratch.n_batch) at positions kv.n_past().. through the model, appends their

@@ -1,0 +1,8 @@
+// The attention kernels compiled with AVX2 (see attention_f16.inc.h).
+#include "quantlab/kernels/attention_f16.inc.h"
+
+namespace quantlab::kernels_internal {
+
+AttentionKernels AttentionAvx2Kernels() { return {DotRowsHere, DotRowMultiHere}; }
+
+}  // namespace quantlab::kernels_internal

@@ -1,0 +1,9 @@
+// The attention kernels compiled with AVX-512 VL: the same AVX2 arithmetic with 32 registers, so four
+// query vectors share each cache load (see attention_f16.inc.h).
+#include "quantlab/kernels/attention_f16.inc.h"
+
+namespace quantlab::kernels_internal {
+
+AttentionKernels AttentionAvx512Kernels() { return {DotRowsHere, DotRowMultiHere}; }
+
+}  // namespace quantlab::kernels_internal
