@@ -49,21 +49,22 @@ struct Bound {
 // comments), so a
 // regression in a search shows up while the test stays robust to the data.
 const Bound kBounds[] = {
-    {GgmlType::kF32, 0.0},      // exact
-    {GgmlType::kF16, 2.4e-4},   // 2.0e-4
-    {GgmlType::kBF16, 2.0e-3},  // 1.68e-3
-    {GgmlType::kQ8_0, 0.0062},  // 0.00515
-    {GgmlType::kQ8_1, 0.0062},  // 0.00515
-    {GgmlType::kQ8_K, 0.0081},  // 0.00672
-    {GgmlType::kQ6_K, 0.0215},  // 0.0178
-    {GgmlType::kQ5_0, 0.049},   // 0.0409
-    {GgmlType::kQ5_1, 0.043},   // 0.0356
-    {GgmlType::kQ5_K, 0.041},   // 0.0342
-    {GgmlType::kQ4_0, 0.100},   // 0.0830
-    {GgmlType::kQ4_1, 0.091},   // 0.0755
-    {GgmlType::kQ4_K, 0.083},   // 0.0690
-    {GgmlType::kQ3_K, 0.183},   // 0.1524
-    {GgmlType::kQ2_K, 0.346},   // 0.2884
+    {GgmlType::kF32, 0.0},       // exact
+    {GgmlType::kF16, 2.4e-4},    // 2.0e-4
+    {GgmlType::kBF16, 2.0e-3},   // 1.68e-3
+    {GgmlType::kQ8_0, 0.0062},   // 0.00515
+    {GgmlType::kQ8_1, 0.0062},   // 0.00515
+    {GgmlType::kQ8_K, 0.0081},   // 0.00672
+    {GgmlType::kQ6_K, 0.0215},   // 0.0178
+    {GgmlType::kQ5_0, 0.049},    // 0.0409
+    {GgmlType::kQ5_1, 0.043},    // 0.0356
+    {GgmlType::kQ5_K, 0.041},    // 0.0342
+    {GgmlType::kQ4_0, 0.100},    // 0.0830
+    {GgmlType::kIQ4_NL, 0.087},  // 0.0727
+    {GgmlType::kQ4_1, 0.091},    // 0.0755
+    {GgmlType::kQ4_K, 0.083},    // 0.0690
+    {GgmlType::kQ3_K, 0.183},    // 0.1524
+    {GgmlType::kQ2_K, 0.346},    // 0.2884
 };
 
 class RoundTripTest : public ::testing::TestWithParam<Bound> {};
@@ -180,7 +181,7 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), 
 TEST(QuantizeApi, TypeSupport) {
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
                      GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                     GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+                     GgmlType::kIQ4_NL, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -190,7 +191,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ4_NL, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ4_XS, GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
   }

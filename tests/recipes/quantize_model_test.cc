@@ -65,7 +65,8 @@ TEST_P(QuantizeModelMatchesLlamaQuantize, TypesMetadataAndBytes) {
                                 << (c.error ? c.llama_message : "wrote a type quantlab lacks");
       EXPECT_FALSE(std::filesystem::exists(output));
       if (!producible) {
-        EXPECT_NE(report.error().message.find("iq4_nl"), std::string::npos) << report.error().message;
+        EXPECT_NE(report.error().message.find("a type quantlab cannot produce"), std::string::npos)
+            << report.error().message;
       }
       continue;
     }

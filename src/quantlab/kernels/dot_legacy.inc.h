@@ -1,4 +1,4 @@
-// AVX2 dot products of the 32-element formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) with Q8_0/Q8_1
+// AVX2 dot products of the 32-element formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) with Q8_0/Q8_1
 // activations, and the Q8_0/Q8_1 activation quantizers. One block per step: 32 weights expanded to bytes,
 // an exact int32 block sum from maddubs/madd (or VNNI), then one FMA with the block's float scale.
 //
@@ -47,6 +47,17 @@ float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ4_0, BlockQ8_0>(
       n, w, a, [](const BlockQ4_0& x, const BlockQ8_0& y, __m256& acc, float&) {
         const __m256i q = _mm256_sub_epi8(NibblesLowThenHigh(x.qs), _mm256_set1_epi8(8));
+        AddScaledSum(DotI8I8ToI32(q, LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d), acc);
+      });
+}
+
+// IQ4_NL: each nibble indexes the 16-level table, one byte shuffle per block.
+float DotIQ4_NLQ8_0Avx2(int64_t n, const void* w, const void* a) {
+  const __m256i table =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
+  return SumOverBlocks<BlockIQ4_NL, BlockQ8_0>(
+      n, w, a, [table](const BlockIQ4_NL& x, const BlockQ8_0& y, __m256& acc, float&) {
+        const __m256i q = _mm256_shuffle_epi8(table, NibblesLowThenHigh(x.qs));
         AddScaledSum(DotI8I8ToI32(q, LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d), acc);
       });
 }
@@ -143,6 +154,7 @@ void QuantizeActivationQ8_1Avx2(const float* src, void* dst, int64_t n) {
 std::span<const KernelOverride> LegacyKernelsHere() {
   static const KernelOverride kernels[] = {
       {GgmlType::kQ4_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ4_0Q8_0Avx2, {}},
+      {GgmlType::kIQ4_NL, nullptr, QuantizeActivationQ8_0Avx2, DotIQ4_NLQ8_0Avx2, {}},
       {GgmlType::kQ4_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ4_1Q8_1Avx2, {}},
       {GgmlType::kQ5_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ5_0Q8_0Avx2, {}},
       {GgmlType::kQ5_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ5_1Q8_1Avx2, {}},

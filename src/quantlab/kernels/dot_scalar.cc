@@ -45,6 +45,22 @@ float DotQ4_0Q8_0Scalar(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+float DotIQ4_NLQ8_0Scalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK4_NL == 0);
+  const auto* x = static_cast<const BlockIQ4_NL*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK4_NL; ++b) {
+    const uint8_t* qs = x[b].qs;
+    // Nibbles as Q4_0's, each an index into the non-linear table.
+    const int isum = DotBlock32(
+        [qs](int i) { return static_cast<int>(kIq4nlValues[i < 16 ? (qs[i] & 0xF) : (qs[i - 16] >> 4)]); },
+        y[b].qs);
+    sum += isum * Fp16ToFp32(x[b].d) * Fp16ToFp32(y[b].d);
+  }
+  return sum;
+}
+
 float DotQ4_1Q8_1Scalar(int64_t n, const void* w, const void* a) {
   QL_CHECK(n % kQK4_1 == 0);
   const auto* x = static_cast<const BlockQ4_1*>(w);

@@ -49,6 +49,7 @@ struct KernelOverride {
 // --- Scalar reference (dot_scalar.cc, activation_quant.cc) -------------------------------------------
 float DotQ4_0Q8_0Scalar(int64_t n, const void* w, const void* a);
 float DotQ4_1Q8_1Scalar(int64_t n, const void* w, const void* a);
+float DotIQ4_NLQ8_0Scalar(int64_t n, const void* w, const void* a);
 float DotQ5_0Q8_0Scalar(int64_t n, const void* w, const void* a);
 float DotQ5_1Q8_1Scalar(int64_t n, const void* w, const void* a);
 float DotQ8_0Q8_0Scalar(int64_t n, const void* w, const void* a);

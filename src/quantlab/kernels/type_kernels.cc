@@ -49,6 +49,7 @@ IsaTable BuildScalarTable() {
   AddScalar(t, GgmlType::kBF16, GgmlType::kBF16, FloatToBF16Scalar, DotBF16BF16Scalar);
   AddScalar(t, GgmlType::kQ4_0, GgmlType::kQ8_0, QuantizeActivationQ8_0Scalar, DotQ4_0Q8_0Scalar);
   AddScalar(t, GgmlType::kQ4_1, GgmlType::kQ8_1, QuantizeActivationQ8_1Scalar, DotQ4_1Q8_1Scalar);
+  AddScalar(t, GgmlType::kIQ4_NL, GgmlType::kQ8_0, QuantizeActivationQ8_0Scalar, DotIQ4_NLQ8_0Scalar);
   AddScalar(t, GgmlType::kQ5_0, GgmlType::kQ8_0, QuantizeActivationQ8_0Scalar, DotQ5_0Q8_0Scalar);
   AddScalar(t, GgmlType::kQ5_1, GgmlType::kQ8_1, QuantizeActivationQ8_1Scalar, DotQ5_1Q8_1Scalar);
   AddScalar(t, GgmlType::kQ8_0, GgmlType::kQ8_0, QuantizeActivationQ8_0Scalar, DotQ8_0Q8_0Scalar);

@@ -56,6 +56,17 @@ struct BlockQ8_0 {
 };
 static_assert(sizeof(BlockQ8_0) == 34);
 
+// 4.5 bits/weight, non-linear: x = d * kIq4nlValues[q], q in [0, 15]; nibbles laid out as Q4_0's. The
+// fallback llama-quantize writes for Q2_K/Q3_K tensors whose rows are not a multiple of 256.
+inline constexpr int kQK4_NL = 32;
+inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+struct BlockIQ4_NL {
+  fp16_t d;
+  uint8_t qs[kQK4_NL / 2];
+};
+static_assert(sizeof(BlockIQ4_NL) == 18);
+
 // Activation format for Q4_1/Q5_1 dots: as Q8_0 plus s = d * sum(qs).
 struct BlockQ8_1 {
   fp16_t d;

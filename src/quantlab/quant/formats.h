@@ -25,6 +25,11 @@ void QuantizeQ4_1Weighted(const float* x, void* y, int64_t n_per_row, const floa
 void QuantizeQ5_0Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
 void QuantizeQ5_1Weighted(const float* x, void* y, int64_t n_per_row, const float* weights);
 
+// Non-linear 4-bit, 32-element blocks (quantize_iq4_nl.cc).
+void QuantizeIQ4_NLRef(const float* x, void* y, int64_t n);
+void QuantizeIQ4_NLWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ4_NL(const void* x, float* y, int64_t n);
+
 // K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
 void QuantizeQ2_KRef(const float* x, void* y, int64_t n);
 void QuantizeQ3_KRef(const float* x, void* y, int64_t n);

@@ -22,7 +22,7 @@
 namespace quantlab {
 
 // Types with a reference quantizer and a dequantizer here: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K.
+// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL.
 bool CanQuantize(GgmlType type);
 
 // True where QuantizeRows accepts the type (CanQuantize minus the activation-only formats Q8_1 and Q8_K,

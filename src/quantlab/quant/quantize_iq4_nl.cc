@@ -1,0 +1,114 @@
+#include "quantlab/quant/fp_contract.h"
+// (fp_contract.h first: it must govern every function of this file.)
+
+// IQ4_NL: 32-element blocks of 4-bit indices into a fixed non-linear table of 16 levels, one F16 scale
+// per block. ggml's quantizer (quantize_row_iq4_nl_impl with one 32-element block per super-block):
+// start from the scale that maps the extreme element onto the table's end, try 15 nearby inverse scales,
+// keep the weighted least-squares scale with the best fit, then re-assign each element the level nearest
+// to it under that scale. Weights are x^2 without an importance matrix, importance * sqrt(sigma^2 + x^2)
+// with one (sigma^2 = twice the block's mean square).
+
+#include <cmath>
+#include <cstring>
+
+#include "quantlab/quant/blocks.h"
+#include "quantlab/quant/formats.h"
+#include "quantlab/util/fp16.h"
+
+namespace quantlab::quant_internal {
+namespace {
+
+constexpr int kTries = 7;               // inverse scales tried on each side of the start
+constexpr float kGroupMaxEps = 1e-15f;  // blocks with max |x| below this are all zero
+
+// Index of the table level nearest to v (the lower one on an exact tie, by ggml's comparison order).
+int NearestLevel(float v) {
+  const int8_t* values = kIq4nlValues;
+  if (v <= values[0]) return 0;
+  if (v >= values[15]) return 15;
+  int lo = 0, hi = 15;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (v < values[mid]) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return v - values[hi - 1] < values[hi] - v ? hi - 1 : hi;
+}
+
+void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
+  float weight[kQK4_NL];
+  uint8_t levels[kQK4_NL];
+  float sigma2 = 0;
+  for (int j = 0; j < kQK4_NL; ++j) sigma2 += x[j] * x[j];
+  sigma2 *= 2.f / kQK4_NL;
+  for (int j = 0; j < kQK4_NL; ++j) {
+    weight[j] = importance != nullptr ? importance[j] * std::sqrt(sigma2 + x[j] * x[j]) : x[j] * x[j];
+  }
+
+  float amax = 0, max = 0;
+  for (int j = 0; j < kQK4_NL; ++j) {
+    const float ax = std::fabs(x[j]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[j];
+    }
+  }
+  float scale = 0;
+  if (amax >= kGroupMaxEps) {
+    // Fit of sum w q x / sum w q^2 for the levels chosen at inverse scale `id`.
+    auto fit = [&](float id, float* sumqx, float* sumq2) {
+      *sumqx = *sumq2 = 0;
+      for (int j = 0; j < kQK4_NL; ++j) {
+        const float q = kIq4nlValues[NearestLevel(id * x[j])];
+        *sumqx += weight[j] * q * x[j];
+        *sumq2 += weight[j] * q * q;
+      }
+    };
+    float sumqx, sumq2;
+    fit(1 / (-max / kIq4nlValues[0]), &sumqx, &sumq2);
+    float d = sumqx / sumq2;
+    float best = d * sumqx;
+    for (int itry = -kTries; itry <= kTries; ++itry) {
+      fit((itry + kIq4nlValues[0]) / max, &sumqx, &sumq2);
+      if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+        d = sumqx / sumq2;
+        best = d * sumqx;
+      }
+    }
+    scale = d;
+  }
+  out->d = Fp32ToFp16(scale);
+  const float id = scale ? 1 / scale : 0.f;
+  for (int j = 0; j < kQK4_NL; ++j) levels[j] = static_cast<uint8_t>(NearestLevel(id * x[j]));
+  for (int j = 0; j < kQK4_NL / 2; ++j) out->qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
+}
+
+}  // namespace
+
+void QuantizeIQ4_NLRef(const float* x, void* y, int64_t n) {
+  auto* blocks = static_cast<BlockIQ4_NL*>(y);
+  for (int64_t i = 0; i < n / kQK4_NL; ++i) QuantizeBlock(x + i * kQK4_NL, nullptr, &blocks[i]);
+}
+
+void QuantizeIQ4_NLWeighted(const float* x, void* y, int64_t n_per_row, const float* importance) {
+  auto* blocks = static_cast<BlockIQ4_NL*>(y);
+  for (int64_t i = 0; i < n_per_row / kQK4_NL; ++i) {
+    QuantizeBlock(x + i * kQK4_NL, importance != nullptr ? importance + i * kQK4_NL : nullptr, &blocks[i]);
+  }
+}
+
+void DequantizeIQ4_NL(const void* x, float* y, int64_t n) {
+  const auto* blocks = static_cast<const BlockIQ4_NL*>(x);
+  for (int64_t i = 0; i < n / kQK4_NL; ++i, y += kQK4_NL) {
+    const float d = Fp16ToFp32(blocks[i].d);
+    for (int j = 0; j < kQK4_NL / 2; ++j) {
+      y[j] = d * kIq4nlValues[blocks[i].qs[j] & 0xF];
+      y[j + 16] = d * kIq4nlValues[blocks[i].qs[j] >> 4];
+    }
+  }
+}
+
+}  // namespace quantlab::quant_internal
