@@ -106,6 +106,7 @@ std::span<const KernelOverride> KQuantAvx512Kernels();      // dot_kquants_avx51
 std::span<const KernelOverride> GemmKQuantAvx512Kernels();  // gemm_kquants_avx512.cc
 std::span<const KernelOverride> GemmQ8Avx2Kernels();        // gemm_q8_avx2.cc
 std::span<const KernelOverride> GemmQ8Avx512Kernels();      // gemm_q8_avx512.cc
+std::span<const KernelOverride> GemmFloatAvx512Kernels();   // gemm_float_avx512.cc
 AttentionKernels AttentionAvx2Kernels();                    // attention_f16_avx2.cc
 AttentionKernels AttentionAvx512Kernels();                  // attention_f16_avx512.cc
 

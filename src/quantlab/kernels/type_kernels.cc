@@ -180,8 +180,9 @@ std::span<const KernelOverride> Avx2Overrides() {
 }
 
 std::span<const KernelOverride> Avx512Overrides() {
-  static const std::vector<KernelOverride> all = Concat(
-      {LegacyAvx512Kernels(), KQuantAvx512Kernels(), GemmKQuantAvx512Kernels(), GemmQ8Avx512Kernels()});
+  static const std::vector<KernelOverride> all =
+      Concat({LegacyAvx512Kernels(), KQuantAvx512Kernels(), GemmKQuantAvx512Kernels(), GemmQ8Avx512Kernels(),
+              GemmFloatAvx512Kernels()});
   return all;
 }
 #endif

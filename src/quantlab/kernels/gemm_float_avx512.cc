@@ -1,0 +1,8 @@
+// The batched F16 kernel compiled with AVX-512 VL: a wider tile in 32 registers (see gemm_float.inc.h).
+#include "quantlab/kernels/gemm_float.inc.h"
+
+namespace quantlab::kernels_internal {
+
+std::span<const KernelOverride> GemmFloatAvx512Kernels() { return GemmFloatKernelsHere(); }
+
+}  // namespace quantlab::kernels_internal
