@@ -53,9 +53,10 @@ TEST(Distortion, MergeEqualsSinglePass) {
   const Distortion merged = first.Summary();
   const Distortion whole = MeasureDistortion(a, b);
   EXPECT_EQ(merged.count, whole.count);
-  EXPECT_NEAR(merged.rmse, whole.rmse, 1e-12);
+  // Equal up to where the short float partial sums start (see DistortionAccumulator::Add).
+  EXPECT_NEAR(merged.rmse, whole.rmse, 1e-8 * whole.rmse);
   EXPECT_EQ(merged.max_abs_error, whole.max_abs_error);
-  EXPECT_NEAR(merged.cosine, whole.cosine, 1e-12);
+  EXPECT_NEAR(merged.cosine, whole.cosine, 1e-8);
 }
 
 TEST(Distortion, RoundTripOrdersFormatsByBits) {

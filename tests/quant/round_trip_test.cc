@@ -197,6 +197,17 @@ TEST(QuantizeApi, TypeSupport) {
   }
 }
 
+TEST(QuantizeApi, F16ToFloatMatchesScalarConversionForEveryValue) {
+  // All 65536 fp16 bit patterns (NaNs and infinities included), at an odd length so the tail runs too.
+  std::vector<uint16_t> all(65536 + 3);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  std::vector<float> out(all.size());
+  DequantizeRow(GgmlType::kF16, all.data(), out.data(), static_cast<int64_t>(all.size()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(out[i]), std::bit_cast<uint32_t>(Fp16ToFp32(all[i]))) << "fp16 " << i;
+  }
+}
+
 TEST(QuantizeApi, RowsAreIndependentAndSizesReported) {
   // Quantizing 3 rows at once equals quantizing each row alone, with and without importance.
   const int64_t cols = 512;

@@ -15,7 +15,8 @@ namespace quantlab::quant_internal {
 void QuantizeF32(const float* x, void* y, int64_t n) { std::memcpy(y, x, n * sizeof(float)); }
 
 #if defined(QUANTLAB_X86)
-void QuantizeF16Avx2(const float* x, uint16_t* y, int64_t n);  // f16_avx2.cc
+void QuantizeF16Avx2(const float* x, uint16_t* y, int64_t n);    // f16_avx2.cc
+void DequantizeF16Avx2(const uint16_t* x, float* y, int64_t n);  // f16_avx2.cc
 
 namespace {
 bool HaveAvx2F16c() {
@@ -43,6 +44,10 @@ void DequantizeF32(const void* x, float* y, int64_t n) { std::memcpy(y, x, n * s
 
 void DequantizeF16(const void* x, float* y, int64_t n) {
   const auto* in = static_cast<const fp16_t*>(x);
+#if defined(QUANTLAB_X86)
+  // Same bits as the scalar loop (every fp16 value is exact in float).
+  if (HaveAvx2F16c()) return DequantizeF16Avx2(in, y, n);
+#endif
   for (int64_t i = 0; i < n; ++i) y[i] = Fp16ToFp32(in[i]);
 }
 
