@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -76,6 +77,23 @@ TEST(ProgressBarTest, TerminalModeRedrawsInPlace) {
   EXPECT_NE(text.find('\r'), std::string::npos);
   EXPECT_NE(text.find("10/10 chunks"), std::string::npos);
   EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(ProgressBarTest, ResumedWorkCountsButDoesNotInflateTheRate) {
+  ProgressBar bar("eval", 100, "chunks", nullptr);
+  bar.SetAlreadyDone(90);
+  // Nothing done in this run yet: no rate, no ETA.
+  EXPECT_NE(bar.StatusLine().find("eval  90/100 chunks (90%)"), std::string::npos) << bar.StatusLine();
+  EXPECT_EQ(bar.StatusLine().find("/s"), std::string::npos) << bar.StatusLine();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bar.Add();
+  // One chunk in >= 50 ms is at most 20 chunks/s; counting the 90 resumed ones would give >= 91/s.
+  const std::string line = bar.StatusLine();
+  const size_t unit = line.find(" chunks/s");
+  ASSERT_NE(unit, std::string::npos) << line;
+  const size_t start = line.rfind(' ', unit - 1) + 1;
+  EXPECT_LE(std::stod(line.substr(start, unit - start)), 20.0) << line;
+  EXPECT_NE(line.find("ETA"), std::string::npos) << line;
 }
 
 TEST(ProgressBarTest, ConcurrentAddsAreCounted) {

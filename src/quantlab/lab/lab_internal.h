@@ -83,8 +83,8 @@ class WorkBudget {
   int64_t used_ = 0;
 };
 
-// A rough overall ETA: seconds per chunk of one model (measured once the first chunk is done), scaled
-// by each remaining step's work in chunk equivalents.
+// A rough ETA for the step about to start: seconds per chunk of one model (measured once the first chunk
+// is done), scaled by the step's work in chunk equivalents.
 struct EtaModel {
   double seconds_per_chunk = 0;  // one format, one chunk of n_ctx tokens (0 = not measured yet)
   double remaining_chunk_equivalents = 0;

@@ -1,6 +1,7 @@
 // The measuring steps. Each looks its rows up first and measures only what is missing; each finished
 // measurement is committed before the next one starts.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -75,14 +76,16 @@ const PlannedFormat& BaseOf(const LabPlan& plan) {
   return plan.formats.front();
 }
 
-// Chunk-equivalents of work per sample / bench, for the overall ETA.
-double SampleCost(const LabPlan& plan) { return 3.0 * 2 * plan.n_predict / std::max(1, plan.n_ctx); }
+// Chunk-equivalents of work per sample (a sampled and a greedy run of n_predict tokens), for the ETA: a
+// decoded token costs about 6 tokens of a chunk evaluation on the demo model (one token per forward pass,
+// against a batch of n_ctx); SampleStep revises the estimate after the first sample.
+double SampleCost(const LabPlan& plan) { return 6.0 * 2 * plan.n_predict / std::max(1, plan.n_ctx); }
 
 }  // namespace
 
 std::string EtaModel::Text() const {
-  if (seconds_per_chunk <= 0) return "overall ETA: after the first chunk";
-  return "overall ETA ~" + HumanDuration(seconds_per_chunk * remaining_chunk_equivalents);
+  if (seconds_per_chunk <= 0) return "ETA: after the first chunk";
+  return "ETA ~" + HumanDuration(seconds_per_chunk * remaining_chunk_equivalents);
 }
 
 nlohmann::json KldSumsToJson(const KldSums& s) {
@@ -222,7 +225,7 @@ Status EvalStep(RunContext& ctx, LoadedModels& models) {
           todo.size(), tokens.n_chunks - todo.size(), ctx.eta.Text()));
     }
     ProgressBar bar("ppl+KLD " + data.name, tokens.n_chunks, "chunks", ctx.progress_out);
-    bar.Update(tokens.n_chunks - todo.size());
+    bar.SetAlreadyDone(tokens.n_chunks - todo.size());
     for (int i : todo) {
       if (!ctx.budget.Spend()) return ctx.budget.StopError();
       const auto t0 = std::chrono::steady_clock::now();
@@ -290,8 +293,10 @@ Status SampleStep(RunContext& ctx, LoadedModels& models) {
   if (todo.empty()) return Ok();
   ProgressBar bar("samples", todo.size(), "samples", ctx.progress_out);
   const nlohmann::json settings = nlohmann::json::parse(plan.sample_settings);
+  size_t done = 0;
   for (const auto& t : todo) {
     if (!ctx.budget.Spend()) return ctx.budget.StopError();
+    const auto t0 = std::chrono::steady_clock::now();
     QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(*t.format));
     const std::string& prompt = plan.prompts[t.prompt];
     GenerateOptions sampled;
@@ -317,6 +322,17 @@ Status SampleStep(RunContext& ctx, LoadedModels& models) {
     ++ctx.measured;
     ctx.eta.remaining_chunk_equivalents -= SampleCost(plan);
     bar.Add();
+    // The header's estimate rests on a guessed cost of decoding relative to evaluating a chunk; the
+    // first sample measures it. Say so when the guess was far off (the bar's own ETA follows anyway).
+    if (++done == 1 && todo.size() > 1 && ctx.log) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double guessed = SampleCost(plan) * ctx.eta.seconds_per_chunk;
+      if (guessed <= 0 || seconds > 1.25 * guessed || seconds < 0.8 * guessed) {
+        ctx.log(fmt::format("[3/5] first sample took {}; revised ETA for this step ~{}",
+                            HumanDuration(seconds),
+                            HumanDuration(seconds * static_cast<double>(todo.size() - 1))));
+      }
+    }
   }
   bar.Finish();
   return Ok();

@@ -1,5 +1,7 @@
 #include "quantlab/util/progress.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -36,6 +38,14 @@ void ProgressBar::Update(uint64_t done) {
   MaybeDrawLocked(false);
 }
 
+void ProgressBar::SetAlreadyDone(uint64_t done) {
+  std::lock_guard lock(mutex_);
+  if (finished_) return;
+  already_done_ = done;
+  done_ = std::max(done_, done);
+  MaybeDrawLocked(false);
+}
+
 void ProgressBar::Add(uint64_t n) {
   std::lock_guard lock(mutex_);
   if (finished_) return;
@@ -59,7 +69,8 @@ std::string ProgressBar::StatusLine() const {
 
 std::string ProgressBar::StatusLineLocked(Clock::time_point now) const {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
+  const uint64_t done_now = done_ > already_done_ ? done_ - already_done_ : 0;
+  const double rate = elapsed > 0 ? static_cast<double>(done_now) / elapsed : 0.0;
   const std::string unit = unit_.empty() ? "" : " " + unit_;
   std::string line;
   if (total_ > 0) {
@@ -68,7 +79,7 @@ std::string ProgressBar::StatusLineLocked(Clock::time_point now) const {
   } else {
     line = fmt::format("{}  {}{}", label_, done_, unit);
   }
-  if (elapsed > 0 && done_ > 0) line += fmt::format("  {}{}/s", HumanCount(rate), unit);
+  if (elapsed > 0 && done_now > 0) line += fmt::format("  {}{}/s", HumanCount(rate), unit);
   if (total_ > 0 && done_ >= total_) {
     line += fmt::format("  done in {}", HumanDuration(elapsed));
   } else if (total_ > 0 && rate > 0) {

@@ -21,6 +21,9 @@ class ProgressBar {
 
   // Sets the number done so far.
   void Update(uint64_t done);
+  // For a resumed job: `done` items were finished before this bar started. They count towards i/N but
+  // not towards the rate, so the rate and ETA describe the work actually being done now.
+  void SetAlreadyDone(uint64_t done);
   // Adds `n` to the number done.
   void Add(uint64_t n = 1);
   // Prints the final line (once).
@@ -45,6 +48,7 @@ class ProgressBar {
   bool interactive_;
   bool finished_ = false;
   uint64_t done_ = 0;
+  uint64_t already_done_ = 0;  // done before start_ (excluded from the rate)
   Clock::time_point start_;
   Clock::time_point last_draw_;
   bool drawn_ = false;
