@@ -1,7 +1,7 @@
 // The kernel contract between the quantized formats and the engine. For each weight type: how to turn a
 // row back into floats, which activation format its dot product takes (as ggml pairs them: K-quants with
-// Q8_K, Q4_0/Q5_0/Q8_0 with Q8_0, Q4_1/Q5_1 with Q8_1, F16 with F16, BF16 with BF16, F32 with F32), how
-// to quantize an activation row into that format, and the dot product itself.
+// Q8_K, Q4_0/Q5_0/Q8_0/IQ4_NL with Q8_0, Q4_1/Q5_1 with Q8_1, F16 with F16, BF16 with BF16, F32 with F32),
+// how to quantize an activation row into that format, and the dot product itself.
 //
 // Each function exists as a scalar reference (the definition) and SIMD versions chosen at start-up from
 // cpuid; SIMD versions are tested against the reference: from_float / to_float byte-identical, vec_dot
@@ -13,7 +13,8 @@
 //
 // Files: dot_scalar.cc (reference dots), activation_quant.cc (Q8_0/Q8_1 rule, float conversions),
 // dot_*.inc.h / gemm_*.inc.h (SIMD bodies compiled once per ISA by the *_avx2.cc / *_avx512.cc files),
-// type_kernels.cc (tables, dispatch), matmul.h (the engine's entry point, batched kernels).
+// type_kernels.cc (tables, dispatch), matmul.h (the engine's entry point, batched kernels),
+// attention_kernels.h (grouped dots against the F16 KV cache).
 #pragma once
 
 #include <cstddef>
