@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+#include "quantlab/kernels/activation_math.h"
 #include "quantlab/kernels/attention_kernels.h"
 #include "quantlab/kernels/kernels.h"
 
@@ -109,6 +110,8 @@ std::span<const KernelOverride> GemmQ8Avx512Kernels();      // gemm_q8_avx512.cc
 std::span<const KernelOverride> GemmFloatAvx512Kernels();   // gemm_float_avx512.cc
 AttentionKernels AttentionAvx2Kernels();                    // attention_f16_avx2.cc
 AttentionKernels AttentionAvx512Kernels();                  // attention_f16_avx512.cc
+ActivationMath ActivationMathAvx2();                        // activation_math_avx2.cc
+ActivationMath ActivationMathAvx512();                      // activation_math_avx512.cc
 
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);

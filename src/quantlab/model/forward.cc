@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "quantlab/kernels/activation_math.h"
 #include "quantlab/kernels/attention_kernels.h"
 #include "quantlab/model/matmul.h"
 #include "quantlab/util/check.h"
@@ -182,6 +183,7 @@ void Attention(const Pass& p, int il) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const TypeKernels& f16 = *KernelsFor(GgmlType::kF16);
   const AttentionKernels& dots = AttentionKernelsFor();
+  const ActivationMath& math = ActivationMathFor();
   const AttentionUnits units = PlanAttentionUnits(p.c, p.n_tokens);
   std::atomic<int64_t> next_unit{0};
 
@@ -227,11 +229,7 @@ void Attention(const Pass& p, int il) {
           s[j] *= scale;
           max_score = std::max(max_score, s[j]);
         }
-        double sum = 0;
-        for (int64_t j = 0; j < n_seen[i]; ++j) {
-          s[j] = std::exp(s[j] - max_score);
-          sum += s[j];
-        }
+        const double sum = math.exp_shifted(s, max_score, s, n_seen[i]);
         const float inv_sum = static_cast<float>(1.0 / sum);
         for (int64_t j = 0; j < n_seen[i]; ++j) s[j] *= inv_sum;
         f16.from_float(s, half, n_seen[i]);
@@ -275,10 +273,11 @@ void FeedForwardBlock(const Pass& p, int il) {
   MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act);
   AddBias(p.s.gate.data(), l.ffn_gate_b, p.n_tokens);
   AddBias(p.s.up.data(), l.ffn_up_b, p.n_tokens);
-  const size_t n_ff = static_cast<size_t>(p.n_tokens) * p.c.n_ff;
-  for (size_t i = 0; i < n_ff; ++i) {
-    const float g = p.s.gate[i];
-    p.s.gate[i] = (g / (1.0f + std::exp(-g))) * p.s.up[i];
+  // gate = SiLU(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
+  const ActivationMath& math = ActivationMathFor();
+  for (int t = 0; t < p.n_tokens; ++t) {
+    const size_t row = static_cast<size_t>(t) * p.c.n_ff;
+    math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
   }
   Linear(p, l.ffn_down, l.ffn_down_b, p.s.gate.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
   const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
