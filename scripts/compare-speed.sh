@@ -6,7 +6,9 @@
 #
 # Options (environment): MODEL=base F16 GGUF (default: a generated ~270M-parameter llama model, large
 # enough not to fit in cache), FORMATS="F16 Q8_0 ..." (default: the lab's seven), THREADS (2), PP (512),
-# TG (128), REPS (3), WORK (folder for the quantized files, default ./speed-compare).
+# TG (128), REPS (3, repetitions inside each bench run), ROUNDS (3, alternating runs of the two tools;
+# the table gives each tool's median and range over them), WORK (folder for the quantized files and the
+# JSON of every run, default ./speed-compare).
 # quantlab never fetches or builds llama.cpp: point LLAMA_CPP_BIN at a build you already have.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ THREADS=${THREADS:-2}
 PP=${PP:-512}
 TG=${TG:-128}
 REPS=${REPS:-3}
+ROUNDS=${ROUNDS:-3}
 WORK=${WORK:-speed-compare}
 mkdir -p "$WORK"
 
@@ -32,11 +35,13 @@ if [[ ! -f $MODEL ]]; then
   "$QUANTLAB" synth "$MODEL" --layers 16 --embd 1024 --heads 16 --heads-kv 4 --ff 2816 --vocab 32000 --type f16
 fi
 
-# avg_ts and stddev_ts of a test row ("pp" rows have n_gen 0, "tg" rows n_prompt 0) from bench JSON.
+# avg_ts of a test row ("pp" rows have n_gen 0, "tg" rows n_prompt 0) from bench JSON.
 rate() { jq -r --arg t "$2" '.[] | select(if $t == "pp" then .n_gen == 0 else .n_prompt == 0 end)
-                                   | "\(.avg_ts) \(.stddev_ts)"' "$1"; }
+                                   | .avg_ts' "$1"; }
+# "median min max" of the numbers on stdin.
+spread() { sort -g | awk '{a[NR] = $1} END {printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR]}'; }
 
-printf '| format | size MiB | test | llama.cpp t/s | quantlab t/s | ratio |\n'
+printf '| format | size MiB | test | llama.cpp t/s (median, range of %s runs) | quantlab t/s | ratio |\n' "$ROUNDS"
 printf '| --- | ---: | --- | ---: | ---: | ---: |\n'
 for format in $FORMATS; do
   file=$WORK/model-$format.gguf
@@ -45,16 +50,20 @@ for format in $FORMATS; do
   elif [[ ! -f $file ]]; then
     "$QUANTLAB" quantize "$MODEL" "$file" "$format" --threads "$THREADS" >/dev/null 2>&1
   fi
-  "$LLAMA_CPP_BIN/llama-bench" -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
-    >"$WORK/llama-$format.json" 2>/dev/null
-  "$QUANTLAB" bench -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
-    >"$WORK/quantlab-$format.json" 2>/dev/null
+  # Alternate the tools ROUNDS times: a VM's memory bandwidth and CPU share drift over seconds, and
+  # alternating exposes both tools to the same drift.
+  for round in $(seq "$ROUNDS"); do
+    "$LLAMA_CPP_BIN/llama-bench" -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
+      >"$WORK/llama-$format-$round.json" 2>/dev/null
+    "$QUANTLAB" bench -m "$file" -p "$PP" -n "$TG" -r "$REPS" -t "$THREADS" -o json \
+      >"$WORK/quantlab-$format-$round.json" 2>/dev/null
+  done
   size=$(( $(stat -c %s "$file") / 1048576 ))
   for test in pp tg; do
-    read -r l_ts l_sd < <(rate "$WORK/llama-$format.json" $test)
-    read -r q_ts q_sd < <(rate "$WORK/quantlab-$format.json" $test)
+    read -r l_med l_min l_max < <(for f in "$WORK"/llama-"$format"-*.json; do rate "$f" $test; done | spread)
+    read -r q_med q_min q_max < <(for f in "$WORK"/quantlab-"$format"-*.json; do rate "$f" $test; done | spread)
     n=$([[ $test == pp ]] && echo "$PP" || echo "$TG")
-    printf '| %s | %s | %s%s | %.2f ± %.2f | %.2f ± %.2f | %.2f |\n' "$format" "$size" "$test" "$n" \
-      "$l_ts" "$l_sd" "$q_ts" "$q_sd" "$(echo "$q_ts / $l_ts" | bc -l)"
+    printf '| %s | %s | %s%s | %.1f (%.1f–%.1f) | %.1f (%.1f–%.1f) | %.2f |\n' "$format" "$size" "$test" "$n" \
+      "$l_med" "$l_min" "$l_max" "$q_med" "$q_min" "$q_max" "$(echo "$q_med / $l_med" | bc -l)"
   done
 done
