@@ -2,6 +2,7 @@
 #include "quantlab/kernels/activation_math.h"
 
 #include <cmath>
+#include <iterator>
 
 #include "quantlab/kernels/kernel_impl.h"
 
@@ -29,18 +30,14 @@ double ExpShiftedScalar(const float* x, float max, float* y, int64_t n) {
 const ActivationMath& ActivationMathFor() { return ActivationMathFor(DetectedIsa()); }
 
 const ActivationMath& ActivationMathFor(CpuIsa isa) {
-  static const ActivationMath scalar{SiluMulRowScalar, ExpShiftedScalar};
+  static const ActivationMath versions[] = {
+    {SiluMulRowScalar, ExpShiftedScalar},
 #if defined(QUANTLAB_X86)
-  static const ActivationMath avx2 = kernels_internal::ActivationMathAvx2();
-  static const ActivationMath avx512 = kernels_internal::ActivationMathAvx512();
-  const CpuIsa supported = SupportedIsas().back();
-  if (static_cast<int>(isa) > static_cast<int>(supported)) isa = supported;
-  if (isa == CpuIsa::kAvx512) return avx512;
-  if (isa == CpuIsa::kAvx2) return avx2;
-#else
-  (void)isa;
+    kernels_internal::ActivationMathAvx2(),
+    kernels_internal::ActivationMathAvx512(),
 #endif
-  return scalar;
+  };
+  return versions[kernels_internal::IsaIndex(isa, std::size(versions))];
 }
 
 }  // namespace quantlab

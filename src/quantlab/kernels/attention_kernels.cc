@@ -2,6 +2,8 @@
 // the per-ISA choice.
 #include "quantlab/kernels/attention_kernels.h"
 
+#include <iterator>
+
 #include "quantlab/kernels/kernel_impl.h"
 
 namespace quantlab {
@@ -31,18 +33,14 @@ void DotRowMultiScalar(const fp16_t* row, const float* const* vecs, const int64_
 const AttentionKernels& AttentionKernelsFor() { return AttentionKernelsFor(DetectedIsa()); }
 
 const AttentionKernels& AttentionKernelsFor(CpuIsa isa) {
-  static const AttentionKernels scalar{DotRowsScalar, DotRowMultiScalar};
+  static const AttentionKernels versions[] = {
+    {DotRowsScalar, DotRowMultiScalar},
 #if defined(QUANTLAB_X86)
-  static const AttentionKernels avx2 = kernels_internal::AttentionAvx2Kernels();
-  static const AttentionKernels avx512 = kernels_internal::AttentionAvx512Kernels();
-  const CpuIsa supported = SupportedIsas().back();
-  if (static_cast<int>(isa) > static_cast<int>(supported)) isa = supported;
-  if (isa == CpuIsa::kAvx512) return avx512;
-  if (isa == CpuIsa::kAvx2) return avx2;
-#else
-  (void)isa;
+    kernels_internal::AttentionAvx2Kernels(),
+    kernels_internal::AttentionAvx512Kernels(),
 #endif
-  return scalar;
+  };
+  return versions[kernels_internal::IsaIndex(isa, std::size(versions))];
 }
 
 }  // namespace quantlab

@@ -113,6 +113,10 @@ AttentionKernels AttentionAvx512Kernels();                  // attention_f16_avx
 ActivationMath ActivationMathAvx2();                        // activation_math_avx2.cc
 ActivationMath ActivationMathAvx512();                      // activation_math_avx512.cc
 
+// Index of the version to use at `isa` among `n_versions` ordered scalar, AVX2, AVX-512 (non-x86
+// builds have only the scalar one): capped to what this CPU runs and to the versions compiled in.
+size_t IsaIndex(CpuIsa isa, size_t n_versions);
+
 // The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);
 

@@ -1,6 +1,7 @@
 // The TypeKernels tables, one per ISA, and the cpuid dispatch. Each table starts as the one below it
 // (scalar at the bottom) with the ISA's overrides applied, so a type without, say, an AVX-512 kernel
 // uses its AVX2 one there.
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -186,6 +187,12 @@ std::span<const KernelOverride> Avx512Overrides() {
   return all;
 }
 #endif
+
+size_t IsaIndex(CpuIsa isa, size_t n_versions) {
+  static const CpuIsa hardware = HardwareIsa();
+  if (static_cast<int>(isa) > static_cast<int>(hardware)) isa = hardware;
+  return std::min(static_cast<size_t>(isa), n_versions - 1);
+}
 
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa) {
   const auto slot = static_cast<size_t>(type);
