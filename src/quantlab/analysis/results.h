@@ -63,6 +63,7 @@ struct SpeedResult {
   double pp_stddev = kNaN;
   double tg_tps = kNaN;
   double tg_stddev = kNaN;
+  int repetitions = 0;               // runs behind each mean and stddev (for a CI); 0 = unknown
   uint64_t peak_rss_bytes = 0;       // measured during the benchmark; 0 = unknown
   uint64_t predicted_ram_bytes = 0;  // weights + KV cache + buffers at the lab's context; 0 = unknown
   int threads = 0;
@@ -88,6 +89,9 @@ struct MachineSummary {
   int threads = 0;
   int logical_cpus = 0;
   uint64_t ram_bytes = 0;
+  // Last-level cache, bytes; 0 = unknown. A model whose bytes per token fit in it runs overhead-bound,
+  // so its speed says little about large models.
+  uint64_t llc_bytes = 0;
   std::string os;
 };
 

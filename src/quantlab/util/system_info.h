@@ -11,6 +11,7 @@ struct MachineInfo {
   std::string cpu_model;     // e.g. "AMD EPYC 9R14"; "unknown" where it cannot be read
   int logical_cpus = 0;
   uint64_t total_ram_bytes = 0;
+  uint64_t llc_bytes = 0;    // size of the largest (last-level) cache; 0 where it cannot be read
   std::string os;            // kernel name and release
 };
 
