@@ -46,7 +46,11 @@ struct FormatPoint {
   double loss_hi = kNaN;
   double kld = kNaN;  // mean KLD on the primary data set
   double tg_tps = kNaN;
+  double tg_lo = kNaN;  // 95% CI of the mean generation speed over the repetitions
+  double tg_hi = kNaN;
   double pp_tps = kNaN;
+  double pp_lo = kNaN;  // 95% CI of the mean prompt speed over the repetitions
+  double pp_hi = kNaN;
   double ram_bytes = kNaN;   // predicted RAM at the lab's context (else peak RSS, else file size)
   bool on_front = false;     // size-quality Pareto front
   std::string dominated_by;  // a format at most as large and at least as good; empty if none
