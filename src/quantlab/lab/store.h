@@ -30,7 +30,7 @@ struct MeasurementKey {
   std::string dataset_hash;  // "" where no data set is involved
   std::string settings;      // canonical JSON (nlohmann dumps keys sorted)
   std::string tool_version;
-  std::string kind;  // "quantize", "ppl_chunk", "kld_chunk", "sample", "speed", "ram"
+  std::string kind;  // RowKindName() of the row's kind (lab/rows.h): "quantize", "ppl_chunk", ...
 };
 
 struct Measurement {
