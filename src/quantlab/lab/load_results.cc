@@ -71,8 +71,13 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     p.ram_budget_bytes = j.at("ram_budget_bytes");
     p.weights = {j.at("weights").at("size"), j.at("weights").at("quality"), j.at("weights").at("speed")};
     const auto& m = j.at("machine");
-    p.machine = {m.at("cpu_model"),    m.at("simd"),      m.at("threads"),
-                 m.at("logical_cpus"), m.at("ram_bytes"), m.at("os")};
+    // By name: a positional initializer silently shifts when MachineSummary gains a field.
+    p.machine.cpu_model = m.at("cpu_model");
+    p.machine.simd = m.at("simd");
+    p.machine.threads = m.at("threads");
+    p.machine.logical_cpus = m.at("logical_cpus");
+    p.machine.ram_bytes = m.at("ram_bytes");
+    p.machine.os = m.at("os");
     p.eval_settings = j.at("eval_settings");
     p.sample_settings = j.at("sample_settings");
     p.speed_settings = j.at("speed_settings");
