@@ -436,9 +436,14 @@ TEST(AnalysisTest, MinimumFormatPerDomain) {
   EXPECT_EQ(MinimumFormat(lab, a.points, "prose", 1.0), "Q5_K_M");  // 0.8% increase
   EXPECT_EQ(MinimumFormat(lab, a.points, "code", 1.0), "F16");      // even Q8_0 loses exp(0.01)-1 = 1.005%
   EXPECT_EQ(MinimumFormat(lab, a.points, "code", 10.0), "Q5_K_M");  // 8.3%; Q4_K_M would be 22%
+  ASSERT_EQ(a.minimum_formats.size(), 2u);
+  EXPECT_EQ(a.minimum_formats[0][0], "Q5_K_M");
+  EXPECT_EQ(a.minimum_formats[1][0], "F16");
+  EXPECT_EQ(a.minimum_formats[1][2], "Q5_K_M");
   const Table* t = a.FindTable("min_format");
   ASSERT_NE(t, nullptr);
   ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(t->columns[1], "Exacting (<=1%)");
   EXPECT_EQ(t->rows[1][3].text, "Q5_K_M");
   // Every quantized format suffers more on code, beyond the CIs.
   const Finding* f = FindingOf(a, Finding::Kind::kDomainSensitive, "Q4_K_M");

@@ -71,6 +71,9 @@ struct ScoreRow {
 // The speed-first weighting the report compares the lab's weights with (size / quality / speed).
 inline constexpr ScoreWeights kSpeedFirstWeights{0.2, 0.3, 0.5};
 
+// Use cases by the perplexity increase they tolerate, in % (exacting, general use, tolerant).
+inline constexpr double kUseCaseMaxLossPct[] = {1.0, 3.0, 10.0};
+
 // Winner of the score over a grid on the weight simplex (size + quality + speed = 1).
 struct WinnerMap {
   double step = 0.05;
@@ -137,6 +140,8 @@ struct Analysis {
   std::string recommendation;                // best score on the front among the formats that fit
   std::string sweet_spot;
   Elimination eliminate;
+  // [data set][use case of kUseCaseMaxLossPct]: the smallest acceptable format, or "none".
+  std::vector<std::vector<std::string>> minimum_formats;
   std::vector<Finding> findings;  // most notable first
 
   // Words (wording.cc): only phrase the decisions above.

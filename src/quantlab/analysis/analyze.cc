@@ -43,6 +43,7 @@ Analysis Analyze(const LabResults& results) {
   a.recommendation = Recommend(a.scores, a.quality_front, a.fits_budget);
   a.sweet_spot = KneeOfFront(a.points, a.quality_front);
   a.eliminate = Eliminate(a.points, a.quality_front, a.recommendation);
+  a.minimum_formats = MinimumFormats(r, a.points);
   a.findings = FindFindings(r, a.points, a.speed_regime);
 
   a.tables = detail::MeasurementTables(r, a);

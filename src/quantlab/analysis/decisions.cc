@@ -155,6 +155,16 @@ std::string MinimumFormat(const LabResults& r, const std::vector<FormatPoint>& p
   return "none";
 }
 
+std::vector<std::vector<std::string>> MinimumFormats(const LabResults& r,
+                                                     const std::vector<FormatPoint>& points) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& ds : r.datasets) {
+    out.emplace_back();
+    for (double tolerance : kUseCaseMaxLossPct) out.back().push_back(MinimumFormat(r, points, ds, tolerance));
+  }
+  return out;
+}
+
 std::vector<Finding> FindFindings(const LabResults& r, const std::vector<FormatPoint>& points,
                                   SpeedRegime regime) {
   std::vector<Finding> out;

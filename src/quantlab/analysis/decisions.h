@@ -53,9 +53,12 @@ Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<
                       const std::string& recommendation);
 
 // 9. Smallest format whose paired CI upper bound of the PPL increase on `dataset` stays within
-// `max_loss_pct` (the point estimate without a CI); "none" when there is none.
+// `max_loss_pct` (the point estimate without a CI); "none" when there is none. MinimumFormats: for every
+// data set and every use case of kUseCaseMaxLossPct.
 std::string MinimumFormat(const LabResults& r, const std::vector<FormatPoint>& points,
                           const std::string& dataset, double max_loss_pct);
+std::vector<std::vector<std::string>> MinimumFormats(const LabResults& r,
+                                                     const std::vector<FormatPoint>& points);
 
 // 10. What is worth a reader's attention, most notable first.
 std::vector<Finding> FindFindings(const LabResults& r, const std::vector<FormatPoint>& points,

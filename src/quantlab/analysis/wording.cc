@@ -2,6 +2,7 @@
 // decisions Analyze() has already made. Nothing here decides.
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -377,22 +378,21 @@ void Generation(const LabResults& r, Analysis& a) {
 }
 
 void MinimumFormatTable(const LabResults& r, Analysis& a) {
-  struct Tier {
-    const char* name;
-    double max_loss;
-  };
-  const Tier tiers[] = {{"Exacting (<=1%)", 1.0}, {"General use (<=3%)", 3.0}, {"Tolerant (<=10%)", 10.0}};
+  const char* use_cases[] = {"Exacting", "General use", "Tolerant"};
+  static_assert(std::size(use_cases) == std::size(kUseCaseMaxLossPct));
   Table t{"min_format",
           "Minimum acceptable format per use case and domain",
           "Smallest format whose paired 95% CI upper bound of the PPL increase on that data set stays within "
           "the use case's tolerance (the point estimate when no CI is available).",
-          {"Data set", tiers[0].name, tiers[1].name, tiers[2].name},
+          {"Data set"},
           {}};
+  for (size_t k = 0; k < std::size(use_cases); ++k)
+    t.columns.push_back(fmt::format("{} (<={:g}%)", use_cases[k], kUseCaseMaxLossPct[k]));
   std::vector<std::string> basis;
-  for (const auto& ds : r.datasets) {
-    std::vector<Cell> row{Cell::Text(ds)};
-    for (const auto& tier : tiers) row.push_back(Cell::Text(MinimumFormat(r, a.points, ds, tier.max_loss)));
-    basis.push_back(fmt::format("{}: {} / {} / {}", ds, row[1].text, row[2].text, row[3].text));
+  for (size_t i = 0; i < r.datasets.size() && i < a.minimum_formats.size(); ++i) {
+    std::vector<Cell> row{Cell::Text(r.datasets[i])};
+    for (const auto& pick : a.minimum_formats[i]) row.push_back(Cell::Text(pick));
+    basis.push_back(r.datasets[i] + ": " + Join(a.minimum_formats[i], " / "));
     t.rows.push_back(row);
   }
   a.tables.push_back(t);
