@@ -200,10 +200,13 @@ TEST_F(LabPipelineTest, RescoresAndRerendersWithoutMeasuring) {
   ASSERT_TRUE(RenderLabReport(out, analysis::ScoreWeights{1, 0, 0}, false, &size_first).ok());
   ASSERT_TRUE(RenderLabReport(out, analysis::ScoreWeights{0, 1, 0}, false, &quality_first).ok());
   EXPECT_EQ(size_first.winner, "Q4_K_M");
+  // Winners come from the size-quality front (a larger format without an established quality gain is
+  // dominated), and quality-first picks the front's best quality.
   const analysis::FormatPoint* best = nullptr;
   for (const auto& p : quality_first.points) {
-    if (!best || p.loss_pct < best->loss_pct) best = &p;
+    if (p.on_front && (!best || p.loss_pct < best->loss_pct)) best = &p;
   }
+  ASSERT_NE(best, nullptr);
   EXPECT_EQ(quality_first.winner, best->format);
 
   // Re-render everything from the database: same rows, well-formed files.

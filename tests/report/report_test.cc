@@ -51,6 +51,8 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
   lab.machine.cpu_model = "Test CPU";
   lab.machine.simd = "AVX2";
   const auto a = analysis::Analyze(lab);
+  // The constructed lab's recommendation (tests/analysis): the report must name it, never an empty one.
+  ASSERT_EQ(a.recommendation, "Q5_K_M");
   quantlab::testing::TempDir dir;
   auto written = WriteReport(lab, a, dir.path().string());
   ASSERT_TRUE(written.ok()) << written.error().message;
@@ -65,7 +67,7 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
 
   const std::string html = ReadAll(dir / "report.html");
   EXPECT_EQ(testing::HtmlBalanceError(html), "");
-  EXPECT_NE(html.find("Recommendation: " + a.recommendation), std::string::npos);
+  EXPECT_NE(html.find("Recommendation: Q5_K_M</h2>"), std::string::npos);
   EXPECT_NE(html.find("<mark>dog</mark>"), std::string::npos);  // greedy differences highlighted
   EXPECT_NE(html.find("&lt;France&gt;"), std::string::npos);    // prompts escaped
   EXPECT_EQ(html.find("<img"), std::string::npos);              // self-contained: plots inline
@@ -83,7 +85,10 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
     EXPECT_EQ(j["rows"].size(), t.rows.size()) << t.id;
   }
   const std::string md = ReadAll(dir / "report.md");
-  EXPECT_NE(md.find("## Recommendation: " + a.recommendation), std::string::npos);
+  EXPECT_NE(md.find("## Recommendation: Q5_K_M\n"), std::string::npos);
+  const auto json = nlohmann::json::parse(ReadAll(dir / "analysis.json"));
+  EXPECT_EQ(json["recommendation"], "Q5_K_M");
+  EXPECT_NE(json["eliminate"], "Q5_K_M");
   EXPECT_NE(md.find("plots/size_vs_ppl.png"), std::string::npos);
   // No temporary files left behind.
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {

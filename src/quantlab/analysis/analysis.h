@@ -36,7 +36,7 @@ struct Answer {
   std::string basis;
 };
 
-// Per format: the figures that the rankings use.
+// Per format: the figures that the rankings use, each with its uncertainty (size and RAM are exact).
 struct FormatPoint {
   std::string format;
   bool is_base = false;
@@ -53,7 +53,11 @@ struct FormatPoint {
   double pp_hi = kNaN;
   double ram_bytes = kNaN;   // predicted RAM at the lab's context (else peak RSS, else file size)
   bool on_front = false;     // size-quality Pareto front
-  std::string dominated_by;  // a format at most as large and at least as good; empty if none
+  std::string dominated_by;  // a format no larger whose quality is not established worse; empty if none
+  // Per-chunk mean NLL, one vector per data set in the lab's order: what paired quality comparisons
+  // between any two formats are computed from (ties.h). Empty when not measured.
+  std::vector<std::vector<double>> chunk_nll;
+  std::vector<double> chunk_kld;  // per-chunk mean KLD on the primary data set; may be empty
 };
 
 struct ScoreRow {
@@ -63,6 +67,12 @@ struct ScoreRow {
   double speed_score = kNaN;
   double total = kNaN;
 };
+
+// The speed-first weighting the report compares the lab's weights with (size / quality / speed).
+inline constexpr ScoreWeights kSpeedFirstWeights{0.2, 0.3, 0.5};
+
+// Use cases by the perplexity increase they tolerate, in % (exacting, general use, tolerant).
+inline constexpr double kUseCaseMaxLossPct[] = {1.0, 3.0, 10.0};
 
 // Winner of the score over a grid on the weight simplex (size + quality + speed = 1).
 struct WinnerMap {
@@ -75,24 +85,69 @@ struct WinnerMap {
   std::map<std::string, double> share;  // fraction of grid points each format wins
 };
 
+// Whether this lab's speeds say anything about speed in general. Weights cross memory once per token, so
+// on a model larger than the last-level cache speed is bound by memory bandwidth and falls with size;
+// when the weights fit in the cache, per-token overheads dominate instead and the order of speeds on
+// this model does not carry over to large models.
+enum class SpeedRegime {
+  kUnknown,        // no speeds, or the cache size is unknown
+  kMemoryBound,    // every format is larger than the last-level cache
+  kOverheadBound,  // some format's weights fit in the last-level cache
+};
+
+// The format the report tells the reader to drop, and why.
+struct Elimination {
+  std::string format;            // empty: nothing to eliminate
+  std::string dominated_by;      // set when `format` is dominated on size and quality
+  double cost_pp_per_mb = kNaN;  // otherwise: the worst trade on the front, loss points per MB saved
+};
+
+// A fact worth a reader's attention, as values; wording.cc phrases it.
+struct Finding {
+  enum class Kind {
+    kDominated,              // format is dominated by others[0] (no larger, quality not established worse)
+    kBetterThanBase,         // format's perplexity is established lower than the base's
+    kDomainSensitive,        // format loses values[0] % on data set others[0] vs values[1] % on the primary
+    kPplKldDisagree,         // format is established worse than others[0] on PPL but better on KLD
+    kSpeedNotFollowingSize,  // format is established slower than the larger `others` (memory-bound lab)
+    kSpeedOverheadBound,     // the weights fit in the cache (values[0] = cache bytes, values[1] = largest)
+    kSpeedNotEstablished,    // no speed difference is established (no repetitions or overlapping CIs)
+    kTiedWithBase,           // `others`: formats whose quality difference from the base is not established
+  };
+  Kind kind;
+  std::string format;
+  std::vector<std::string> others;
+  std::vector<double> values;
+};
+
+// Analyze()'s output: the figures, the decisions (values, made in the order listed), and their words.
 struct Analysis {
+  // Figures.
   std::string primary_dataset;
-  std::vector<FormatPoint> points;         // in the lab's format order
+  std::vector<FormatPoint> points;  // in the lab's format order
+
+  // Decisions, in the order Analyze() makes them.
+  SpeedRegime speed_regime = SpeedRegime::kUnknown;
   std::vector<std::string> quality_front;  // size-quality Pareto front, small to large
   std::vector<std::string> speed_front;    // size-speed Pareto front, small to large
   std::vector<std::string> within_2pct;
-  std::string eliminate;
-  std::string sweet_spot;
   std::vector<std::string> fits_budget;
   std::vector<ScoreRow> scores;              // with the lab's weights
-  std::vector<ScoreRow> speed_first_scores;  // with 20/30/50
-  std::string winner;
-  std::string speed_first_winner;
-  WinnerMap winner_map;
-  std::string recommendation;
+  std::vector<ScoreRow> speed_first_scores;  // with kSpeedFirstWeights
+  std::string winner;                        // best score on the front, lab weights
+  std::string speed_first_winner;            // best score on the front, speed-first weights
+  WinnerMap winner_map;                      // over the front
+  std::string recommendation;                // best score on the front among the formats that fit
+  std::string sweet_spot;
+  Elimination eliminate;
+  // [data set][use case of kUseCaseMaxLossPct]: the smallest acceptable format, or "none".
+  std::vector<std::vector<std::string>> minimum_formats;
+  std::vector<Finding> findings;  // most notable first
+
+  // Words (wording.cc): only phrase the decisions above.
   std::string reasoning;
   std::vector<std::string> caveats;
-  std::vector<std::string> findings;
+  std::vector<std::string> finding_texts;  // one per finding, or one "no anomalies" line
   std::string summary;
   std::vector<Table> tables;
   std::vector<Answer> answers;
@@ -103,21 +158,11 @@ struct Analysis {
 
 Analysis Analyze(const LabResults& results);
 
-// Pieces, exposed for tests and for `quantlab score`.
-std::vector<ScoreRow> Score(const std::vector<FormatPoint>& points, const ScoreWeights& weights);
-std::string Winner(const std::vector<ScoreRow>& rows);
-WinnerMap MapWinners(const std::vector<FormatPoint>& points, double step);
-// Marks on_front / dominated_by on `points` (size vs loss_pct) and returns the front, small to large.
-std::vector<std::string> MarkQualityFront(std::vector<FormatPoint>& points);
-// Knee of the front: see the definition at the implementation.
-std::string KneeOfFront(const std::vector<FormatPoint>& points, const std::vector<std::string>& front);
-// Stars 1..5 from a score in [0, 1].
-int StarsFromScore(double score);
-int QualityStars(double loss_pct);
-std::string StarString(int stars);
+// The decisions one by one: decisions.h. Which differences count as established: ties.h.
 
 // Formatting helpers shared with the report.
 std::string FormatBytes(double bytes);
 std::string FormatPct(double pct, int decimals = 2);
+std::string StarString(int stars);  // "★★★☆☆" for 3; "n/a" for 0
 
 }  // namespace quantlab::analysis

@@ -1,4 +1,4 @@
-// Internal pieces shared by analyze.cc and answers.cc.
+// Internal pieces shared by the analysis' files.
 #pragma once
 
 #include <string>
@@ -23,8 +23,11 @@ std::vector<double> ChunkMeans(const PerplexityResult& p);
 PplComparison ComparePpl(const LabResults& r, const std::string& format, const std::string& dataset);
 // Fills agreement_tokens / first_divergence of every sample against the base's greedy tokens.
 void FillAgreement(LabResults& r);
-// Formats not beaten on both size (smaller) and generation speed (faster), small to large.
-std::vector<std::string> SpeedFront(const std::vector<FormatPoint>& points);
-void AnswerQuestions(const LabResults& r, Analysis& a);
+
+// The measurement tables (tables.cc): size, perplexity, KLD, Pareto, speed.
+std::vector<Table> MeasurementTables(const LabResults& r, const Analysis& a);
+// Phrases the decisions already in `a` (wording.cc): answers, decision tables, findings, reasoning,
+// caveats and summary. Decides nothing.
+void PhraseDecisions(const LabResults& r, Analysis& a);
 
 }  // namespace quantlab::analysis::detail

@@ -1,8 +1,9 @@
-// Pareto front, knee, multi-metric score and the winner map.
+// Pareto fronts, knee, multi-metric score and the winner map, all with unestablished differences as ties.
 #include <algorithm>
 #include <cmath>
 
-#include "quantlab/analysis/analysis.h"
+#include "quantlab/analysis/decisions.h"
+#include "quantlab/analysis/ties.h"
 
 namespace quantlab::analysis {
 namespace {
@@ -35,34 +36,56 @@ bool AnyFinite(const std::vector<double>& v) {
   return std::any_of(v.begin(), v.end(), [](double x) { return Finite(x); });
 }
 
+// Indices of the points with both figures, smallest first (equal sizes: better estimate first).
+std::vector<size_t> BySize(const std::vector<FormatPoint>& points, double FormatPoint::*figure,
+                           bool higher_is_better) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (Finite(points[i].bytes) && Finite(points[i].*figure)) idx.push_back(i);
+  }
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t i, size_t j) {
+    if (points[i].bytes != points[j].bytes) return points[i].bytes < points[j].bytes;
+    return higher_is_better ? points[i].*figure > points[j].*figure : points[i].*figure < points[j].*figure;
+  });
+  return idx;
+}
+
+// The staircase front, walked from the smallest format up: a format joins the front when it is
+// established better than the front's last (largest) member so far; otherwise that member, no larger
+// and not established worse, dominates it. So every step up the front buys an established gain, a format
+// that costs bytes for a gain inside the noise is dominated, and the smallest format is always on it.
+std::vector<std::string> Staircase(const std::vector<FormatPoint>& points, double FormatPoint::*figure,
+                                   bool higher_is_better,
+                                   Order (*compare)(const FormatPoint&, const FormatPoint&),
+                                   std::vector<std::string>* dominated_by) {
+  std::vector<std::string> front;
+  const FormatPoint* last = nullptr;
+  for (size_t i : BySize(points, figure, higher_is_better)) {
+    const FormatPoint& p = points[i];
+    if (last == nullptr || compare(p, *last) == Order::kBetter) {
+      front.push_back(p.format);
+      last = &p;
+    } else if (dominated_by) {
+      (*dominated_by)[i] = last->format;
+    }
+  }
+  return front;
+}
+
 }  // namespace
 
 std::vector<std::string> MarkQualityFront(std::vector<FormatPoint>& points) {
-  for (auto& a : points) {
-    a.on_front = false;
-    a.dominated_by.clear();
-    if (!Finite(a.bytes) || !Finite(a.loss_pct)) continue;
-    const FormatPoint* best = nullptr;
-    for (const auto& b : points) {
-      if (&a == &b || !Finite(b.bytes) || !Finite(b.loss_pct)) continue;
-      const bool no_worse = b.bytes <= a.bytes && b.loss_pct <= a.loss_pct;
-      const bool better = b.bytes < a.bytes || b.loss_pct < a.loss_pct;
-      if (no_worse && better && (best == nullptr || b.bytes < best->bytes)) best = &b;
-    }
-    if (best) {
-      a.dominated_by = best->format;
-    } else {
-      a.on_front = true;
-    }
+  std::vector<std::string> dominated_by(points.size());
+  auto front = Staircase(points, &FormatPoint::loss_pct, false, CompareQuality, &dominated_by);
+  for (size_t i = 0; i < points.size(); ++i) {
+    points[i].dominated_by = dominated_by[i];
+    points[i].on_front = std::find(front.begin(), front.end(), points[i].format) != front.end();
   }
-  std::vector<const FormatPoint*> front;
-  for (const auto& p : points) {
-    if (p.on_front) front.push_back(&p);
-  }
-  std::sort(front.begin(), front.end(), [](auto* a, auto* b) { return a->bytes < b->bytes; });
-  std::vector<std::string> names;
-  for (auto* p : front) names.push_back(p->format);
-  return names;
+  return front;
+}
+
+std::vector<std::string> SpeedFront(const std::vector<FormatPoint>& points) {
+  return Staircase(points, &FormatPoint::tg_tps, true, CompareSpeed, nullptr);
 }
 
 // The knee: on the front, with size and loss each scaled to [0, 1] between the front's extremes, the
@@ -108,12 +131,24 @@ std::string KneeOfFront(const std::vector<FormatPoint>& points, const std::vecto
   return knee.empty() ? fallback : knee;
 }
 
-std::vector<ScoreRow> Score(const std::vector<FormatPoint>& points, const ScoreWeights& weights) {
-  std::vector<double> bytes, loss, speed;
+// Each metric is min-max normalised over the lab's formats, after quality and speed are replaced by
+// their tie-group values (ties.h): formats whose difference is not established get the same quality
+// (or speed) score, so noise cannot rank them. Speed that says nothing about large models
+// (`speed_counts` false) counts as one tie: it scores 1 for every measured format and moves no ranking.
+std::vector<ScoreRow> Score(const std::vector<FormatPoint>& points, const ScoreWeights& weights,
+                            bool speed_counts) {
+  std::vector<double> bytes, raw_speed;
   for (const auto& p : points) {
     bytes.push_back(p.bytes);
-    loss.push_back(p.loss_pct);
-    speed.push_back(p.tg_tps);
+    raw_speed.push_back(p.tg_tps);
+  }
+  const auto loss = TieGroupValues(
+      points, [](const FormatPoint& p) { return p.loss_pct; }, false, CompareQuality);
+  auto speed = speed_counts ? TieGroupValues(
+                                  points, [](const FormatPoint& p) { return p.tg_tps; }, true, CompareSpeed)
+                            : raw_speed;
+  if (!speed_counts) {
+    for (double& v : speed) v = Finite(v) ? 1.0 : kNaN;
   }
   const auto s = Normalise(bytes, false);
   const auto q = Normalise(loss, false);
@@ -148,7 +183,17 @@ std::string Winner(const std::vector<ScoreRow>& rows) {
   return best ? best->format : "";
 }
 
-WinnerMap MapWinners(const std::vector<FormatPoint>& points, double step) {
+std::vector<ScoreRow> OnlyFormats(const std::vector<ScoreRow>& rows,
+                                  const std::vector<std::string>& formats) {
+  std::vector<ScoreRow> kept;
+  for (const auto& r : rows) {
+    if (std::find(formats.begin(), formats.end(), r.format) != formats.end()) kept.push_back(r);
+  }
+  return kept;
+}
+
+WinnerMap MapWinners(const std::vector<FormatPoint>& points, const std::vector<std::string>& candidates,
+                     bool speed_counts, double step) {
   WinnerMap map;
   map.step = step;
   const int n = static_cast<int>(std::lround(1.0 / step));
@@ -157,7 +202,7 @@ WinnerMap MapWinners(const std::vector<FormatPoint>& points, double step) {
     for (int j = 0; i + j <= n; ++j) {
       const int k = n - i - j;
       ScoreWeights w{i * step, j * step, k * step};
-      std::string winner = Winner(Score(points, w));
+      std::string winner = Winner(OnlyFormats(Score(points, w, speed_counts), candidates));
       map.points.push_back({w.size, w.quality, w.speed, winner});
       map.share[winner] += 1.0;
       ++total;
@@ -182,13 +227,6 @@ int QualityStars(double loss_pct) {
   if (loss_pct <= 3.0) return 3;
   if (loss_pct <= 10.0) return 2;
   return 1;
-}
-
-std::string StarString(int stars) {
-  if (stars <= 0) return "n/a";
-  std::string s;
-  for (int i = 0; i < 5; ++i) s += i < stars ? "\u2605" : "\u2606";
-  return s;
 }
 
 }  // namespace quantlab::analysis

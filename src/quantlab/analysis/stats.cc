@@ -23,16 +23,6 @@ double StdDev(std::span<const double> x) {
   return std::sqrt(ss / static_cast<double>(x.size() - 1));
 }
 
-double Quantile(std::vector<double> x, double q) {
-  if (x.empty()) return kNan;
-  std::sort(x.begin(), x.end());
-  const double pos = q * static_cast<double>(x.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, x.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return x[lo] * (1 - frac) + x[hi] * frac;
-}
-
 double TCritical95(int df) {
   static constexpr double kTable[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
                                       2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,

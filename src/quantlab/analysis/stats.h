@@ -10,8 +10,6 @@ namespace quantlab::analysis {
 double Mean(std::span<const double> x);
 // Sample standard deviation (n - 1); NaN for fewer than two values.
 double StdDev(std::span<const double> x);
-// Linear-interpolated quantile, q in [0, 1]; NaN when empty.
-double Quantile(std::vector<double> x, double q);
 
 // Two-sided 95% critical value of Student's t with `df` degrees of freedom (exact table to 30, a
 // Cornish-Fisher expansion beyond, which is within 1e-3 there).

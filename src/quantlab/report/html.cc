@@ -58,9 +58,9 @@ std::string RenderHtml(const analysis::LabResults& r, const analysis::Analysis& 
     h += fmt::format(
         "<div class=\"answer\" id=\"q-{}\">\n<h3>{}</h3>\n<p>{}</p>\n<p class=\"basis\">Based on: {}</p>\n",
         HtmlEscape(ans.id), HtmlEscape(ans.question), HtmlEscape(ans.answer), HtmlEscape(ans.basis));
-    if (ans.id == "findings" && a.findings.size() > 1) {
+    if (ans.id == "findings" && a.finding_texts.size() > 1) {
       h += "<ul>\n";
-      for (const auto& f : a.findings) h += "<li>" + HtmlEscape(f) + "</li>\n";
+      for (const auto& f : a.finding_texts) h += "<li>" + HtmlEscape(f) + "</li>\n";
       h += "</ul>\n";
     }
     h += "</div>\n";

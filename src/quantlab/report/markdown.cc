@@ -41,9 +41,9 @@ std::string RenderMarkdown(const analysis::LabResults& r, const analysis::Analys
     if (ans.id == "summary") continue;
     md += fmt::format("### {}\n\n{}\n\n*Based on:* {}\n\n", ans.question, ans.answer, ans.basis);
   }
-  if (!a.findings.empty()) {
+  if (!a.finding_texts.empty()) {
     md += "### All findings\n\n";
-    for (const auto& f : a.findings) md += "- " + f + "\n";
+    for (const auto& f : a.finding_texts) md += "- " + f + "\n";
     md += "\n";
   }
   md += "## Plots\n\n";

@@ -29,9 +29,9 @@ nlohmann::json AnalysisJson(const analysis::LabResults& r, const analysis::Analy
           {"winner", a.winner},
           {"speed_first_winner", a.speed_first_winner},
           {"sweet_spot", a.sweet_spot},
-          {"eliminate", a.eliminate},
+          {"eliminate", a.eliminate.format},
           {"quality_front", a.quality_front},
-          {"findings", a.findings},
+          {"findings", a.finding_texts},
           {"summary", a.summary},
           {"answers", answers},
           {"tables", tables}};

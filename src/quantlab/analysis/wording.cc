@@ -1,13 +1,17 @@
-// The lab's questions, each answered with the figures it rests on.
+// The words: every answer, decision table, finding text, reasoning line and caveat, phrased from the
+// decisions Analyze() has already made. Nothing here decides.
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <iterator>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "quantlab/analysis/analysis.h"
+#include "quantlab/analysis/decisions.h"
 #include "quantlab/analysis/detail.h"
 #include "quantlab/analysis/stats.h"
+#include "quantlab/analysis/ties.h"
 
 namespace quantlab::analysis::detail {
 namespace {
@@ -32,7 +36,7 @@ std::vector<const FormatPoint*> BySizeAscending(const Analysis& a) {
   for (const auto& p : a.points) {
     if (Finite(p.bytes)) v.push_back(&p);
   }
-  std::sort(v.begin(), v.end(), [](auto* x, auto* y) { return x->bytes < y->bytes; });
+  std::stable_sort(v.begin(), v.end(), [](auto* x, auto* y) { return x->bytes < y->bytes; });
   return v;
 }
 
@@ -42,6 +46,32 @@ std::string LossText(const FormatPoint& p) {
                        FormatPct(p.loss_hi));
   }
   return FormatPct(p.loss_pct);
+}
+
+std::string SpeedText(const FormatPoint& p) {
+  if (Finite(p.tg_lo) && Finite(p.tg_hi)) {
+    return fmt::format("{:.1f} tok/s (95% CI {:.1f} to {:.1f})", p.tg_tps, p.tg_lo, p.tg_hi);
+  }
+  return fmt::format("{:.1f} tok/s", p.tg_tps);
+}
+
+std::string WeightsText(const ScoreWeights& w) {
+  return fmt::format("{:.0f}/{:.0f}/{:.0f}", w.size * 100, w.quality * 100, w.speed * 100);
+}
+
+bool AnySpeedInterval(const Analysis& a) {
+  return std::any_of(a.points.begin(), a.points.end(), [](const FormatPoint& p) { return Finite(p.tg_lo); });
+}
+
+// "(1.58x the base)" only where speed counts and the difference from the base is established.
+std::string SpeedupText(const Analysis& a, const FormatPoint& p, const FormatPoint* base, const char* form) {
+  if (!base || &p == base || !SpeedCounts(a.speed_regime) || CompareSpeed(p, *base) == Order::kTied)
+    return "";
+  return fmt::format(fmt::runtime(form), p.tg_tps / base->tg_tps);
+}
+
+bool HasFinding(const Analysis& a, Finding::Kind kind) {
+  return std::any_of(a.findings.begin(), a.findings.end(), [&](const Finding& f) { return f.kind == kind; });
 }
 
 void AddAnswer(Analysis& a, std::string id, std::string q, std::string ans, std::string basis) {
@@ -77,56 +107,35 @@ void AnswerSizeAndQuality(const LabResults& r, Analysis& a) {
     AddAnswer(
         a, "quality", "How much perplexity does each format lose against the base?",
         fmt::format("The largest increase is {}'s {} (averaged over {} data set(s)); paired intervals over "
-                    "the same chunks decide the ranking.",
+                    "the same chunks decide the ranking, and differences inside them count as ties.",
                     worst->format, FormatPct(worst->loss_pct), r.datasets.size()),
         Join(qb, "; "));
   }
-  std::vector<std::string> within, basis2;
+  std::vector<std::string> basis2;
   for (const auto& p : a.points) {
     if (p.is_base || !Finite(p.loss_pct)) continue;
-    if (p.loss_pct <= 2.0) {
-      within.push_back(p.format);
-      a.within_2pct.push_back(p.format);
-    }
     basis2.push_back(fmt::format(
         "{} {}{}", p.format, FormatPct(p.loss_pct),
         Finite(p.loss_hi) && p.loss_pct <= 2.0 && p.loss_hi > 2.0 ? " (CI reaches past 2%)" : ""));
   }
   AddAnswer(a, "within_2pct", "Which formats stay within a 2% perplexity increase?",
-            within.empty() ? "None of the quantized formats." : Join(within) + ".", Join(basis2, "; "));
+            a.within_2pct.empty() ? "None of the quantized formats." : Join(a.within_2pct) + ".",
+            Join(basis2, "; "));
 }
 
 void AnswerEliminate(Analysis& a) {
-  std::vector<const FormatPoint*> dominated;
-  for (const auto& p : a.points) {
-    if (!p.dominated_by.empty()) dominated.push_back(&p);
-  }
-  if (!dominated.empty()) {
-    // Among dominated formats, drop the one whose dominator beats it by the most loss.
-    const FormatPoint* pick = dominated.front();
-    double gap = -INFINITY;
-    for (auto* p : dominated) {
-      const FormatPoint* d = a.Point(p->dominated_by);
-      const double g = d ? p->loss_pct - d->loss_pct : 0;
-      if (g > gap) {
-        gap = g;
-        pick = p;
-      }
-    }
-    const FormatPoint* d = a.Point(pick->dominated_by);
-    a.eliminate = pick->format;
+  const FormatPoint* pick = a.Point(a.eliminate.format);
+  if (!pick) return;
+  if (const FormatPoint* d = a.Point(a.eliminate.dominated_by)) {
     AddAnswer(
         a, "eliminate", "Which format should be eliminated?",
-        fmt::format("{}: it is dominated by {}, which is no larger and loses no more quality.", pick->format,
-                    pick->dominated_by),
-        fmt::format("{} {} at {}; {} {} at {}", pick->format, FormatBytes(pick->bytes),
-                    FormatPct(pick->loss_pct), d->format, FormatBytes(d->bytes), FormatPct(d->loss_pct)));
+        fmt::format("{}: it is dominated by {}, which is no larger and whose quality is not established "
+                    "worse.",
+                    pick->format, d->format),
+        fmt::format("{} {} at {}; {} {} at {}", pick->format, FormatBytes(pick->bytes), LossText(*pick),
+                    d->format, FormatBytes(d->bytes), LossText(*d)));
     return;
   }
-  // No dominated format: the worst trade is the largest loss per byte saved against the next larger
-  // format on the front.
-  const FormatPoint* pick = nullptr;
-  double worst = -INFINITY;
   std::string basis;
   for (size_t i = 0; i + 1 < a.quality_front.size(); ++i) {
     const FormatPoint* p = a.Point(a.quality_front[i]);
@@ -134,19 +143,27 @@ void AnswerEliminate(Analysis& a) {
     const double cost = (p->loss_pct - q->loss_pct) / ((q->bytes - p->bytes) / 1e6);
     basis += fmt::format("{}{} vs {}: {:.3f} pp per MB saved", basis.empty() ? "" : "; ", p->format,
                          q->format, cost);
-    if (cost > worst) {
-      worst = cost;
-      pick = p;
-    }
   }
-  if (!pick) return;
-  a.eliminate = pick->format;
-  AddAnswer(
-      a, "eliminate", "Which format should be eliminated?",
-      fmt::format("No format is dominated. {} makes the worst trade: {:.3f} percentage points of perplexity "
-                  "per MB saved over the next larger format.",
-                  pick->format, worst),
-      basis);
+  AddAnswer(a, "eliminate", "Which format should be eliminated?",
+            fmt::format("No format is dominated. Apart from the recommendation, {} makes the worst trade: "
+                        "{:.3f} percentage points of perplexity per MB saved over the next larger format.",
+                        pick->format, a.eliminate.cost_pp_per_mb),
+            basis);
+}
+
+std::string SpeedRegimeText(const LabResults& r, const Analysis& a) {
+  switch (a.speed_regime) {
+    case SpeedRegime::kOverheadBound:
+      return fmt::format(
+          " The weights fit in the {} last-level cache, so speed here is bound by per-token overheads, not "
+          "memory bandwidth: it does not predict speed on large models and does not decide anything.",
+          FormatBytes(static_cast<double>(r.machine.llc_bytes)));
+    case SpeedRegime::kMemoryBound:
+      return " Every format is larger than the last-level cache: speed is bound by memory bandwidth.";
+    case SpeedRegime::kUnknown:
+      break;
+  }
+  return "";
 }
 
 void AnswerSpeed(const LabResults& r, Analysis& a) {
@@ -156,14 +173,25 @@ void AnswerSpeed(const LabResults& r, Analysis& a) {
   for (const auto& p : a.points) {
     if (!Finite(p.tg_tps)) continue;
     if (!fastest || p.tg_tps > fastest->tg_tps) fastest = &p;
-    basis.push_back(fmt::format("{} pp {:.1f} / tg {:.1f} tok/s ({:.2f}x)", p.format, p.pp_tps, p.tg_tps,
+    basis.push_back(fmt::format("{} pp {:.1f} / tg {} ({:.2f}x)", p.format, p.pp_tps, SpeedText(p),
                                 base ? p.tg_tps / base->tg_tps : kNaN));
   }
   if (!fastest) return;
+  std::vector<std::string> tied;
+  for (const auto& p : a.points) {
+    if (&p != fastest && Finite(p.tg_tps) && CompareSpeed(p, *fastest) == Order::kTied)
+      tied.push_back(p.format);
+  }
+  std::string ties;
+  if (!AnySpeedInterval(a)) {
+    ties = " No repetitions were recorded, so no speed difference is established.";
+  } else if (!tied.empty()) {
+    ties = fmt::format(" Its lead over {} is inside the 95% CIs: a tie.", Join(tied));
+  }
   AddAnswer(a, "speed", "How fast is each format, and what speedup does it give?",
-            fmt::format("{} generates fastest at {:.1f} tok/s, {:.2f}x the base, on {} with {} threads.",
-                        fastest->format, fastest->tg_tps, base ? fastest->tg_tps / base->tg_tps : kNaN,
-                        r.machine.cpu_model, r.machine.threads),
+            fmt::format("{} generates fastest at {}, {:.2f}x the base, on {} with {} threads.{}{}",
+                        fastest->format, SpeedText(*fastest), base ? fastest->tg_tps / base->tg_tps : kNaN,
+                        r.machine.cpu_model, r.machine.threads, ties, SpeedRegimeText(r, a)),
             Join(basis, "; "));
 }
 
@@ -171,10 +199,8 @@ void DecisionMatrix(Analysis& a) {
   Table t{"decision",
           "Decision matrix",
           "Stars from the measurements. Size, speed (tg) and memory: 1 + round(4 x s), s = (value - worst) / "
-          "(best "
-          "- worst) over this lab's formats. Quality: fixed bands of PPL increase: <=0.5% 5, <=1% 4, <=3% 3, "
-          "<=10% 2, "
-          "else 1.",
+          "(best - worst) over this lab's formats. Quality: fixed bands of PPL increase: <=0.5% 5, <=1% 4, "
+          "<=3% 3, <=10% 2, else 1.",
           {"Format", "Size", "Quality", "Speed", "Memory", "Size stars", "Quality stars", "Speed stars",
            "Memory stars"},
           {}};
@@ -209,10 +235,7 @@ void DecisionMatrix(Analysis& a) {
 void AnswerRam(const LabResults& r, Analysis& a) {
   std::vector<std::string> basis;
   for (const auto& p : a.points) {
-    if (!Finite(p.ram_bytes)) continue;
-    const bool fits = r.ram_budget_bytes == 0 || p.ram_bytes <= double(r.ram_budget_bytes);
-    if (fits) a.fits_budget.push_back(p.format);
-    basis.push_back(fmt::format("{} {}", p.format, FormatBytes(p.ram_bytes)));
+    if (Finite(p.ram_bytes)) basis.push_back(fmt::format("{} {}", p.format, FormatBytes(p.ram_bytes)));
   }
   if (r.ram_budget_bytes == 0) {
     AddAnswer(a, "ram", "What fits in the RAM budget?",
@@ -226,7 +249,6 @@ void AnswerRam(const LabResults& r, Analysis& a) {
 }
 
 void AnswerSweetSpot(Analysis& a) {
-  a.sweet_spot = KneeOfFront(a.points, a.quality_front);
   const FormatPoint* p = a.Point(a.sweet_spot);
   if (!p) return;
   std::vector<std::string> basis;
@@ -242,20 +264,27 @@ void AnswerSweetSpot(Analysis& a) {
             "Front, small to large: " + Join(basis, "; "));
 }
 
-void Scores(const LabResults& r, Analysis& a) {
-  a.scores = Score(a.points, r.weights);
-  a.speed_first_scores = Score(a.points, ScoreWeights{0.2, 0.3, 0.5});
-  a.winner = Winner(a.scores);
-  a.speed_first_winner = Winner(a.speed_first_scores);
-  a.winner_map = MapWinners(a.points, 0.05);
+double TotalOf(const std::vector<ScoreRow>& rows, const std::string& format) {
+  for (const auto& s : rows) {
+    if (s.format == format) return s.total;
+  }
+  return kNaN;
+}
+
+void ScoreTables(const LabResults& r, Analysis& a) {
   Table t{
       "score",
       "Multi-metric score",
       fmt::format(
-          "score = (w_size*S + w_quality*Q + w_speed*V) / (w_size + w_quality + w_speed); S = (largest "
-          "size - size) / (largest - smallest), Q = (largest loss - loss) / (largest - smallest), V = (tg "
-          "- slowest) / (fastest - slowest). Lab weights {:.2f}/{:.2f}/{:.2f}; speed-first 0.20/0.30/0.50.",
-          r.weights.size, r.weights.quality, r.weights.speed),
+          "score = (w_size*S + w_quality*Q + w_speed*V) / (w_size + w_quality + w_speed); S = (largest size "
+          "- "
+          "size) / (largest - smallest), Q and V the same on loss and tg after formats that cannot be told "
+          "apart are tied: ordered best first, formats are cut into groups in which no two differ by an "
+          "established amount (paired 95% CI for quality, disjoint 95% CIs for speed), and each takes its "
+          "group's mean. {}Lab weights {}; speed-first {}. Winners and the recommendation are chosen among "
+          "the size-quality front's formats.",
+          SpeedCounts(a.speed_regime) ? "" : "Speed here is overhead-bound, so every format gets V = 1. ",
+          WeightsText(r.weights), WeightsText(kSpeedFirstWeights)),
       {"Format", "Size score", "Quality score", "Speed score", "Score (lab weights)", "Score (speed-first)"},
       {}};
   for (size_t i = 0; i < a.scores.size(); ++i) {
@@ -265,40 +294,31 @@ void Scores(const LabResults& r, Analysis& a) {
                       Cell::Num(a.speed_first_scores[i].total, 3)});
   }
   a.tables.push_back(t);
-  Table m{
-      "winner_map",
-      "Winner over the weight simplex",
-      "Share of a grid of weight combinations (step 0.05, 231 points with w_size + w_quality + w_speed = 1) "
-      "that each format wins.",
-      {"Format", "Share of weight space (%)"},
-      {}};
+  Table m{"winner_map",
+          "Winner over the weight simplex",
+          "Share of a grid of weight combinations (step 0.05, 231 points with w_size + w_quality + w_speed = "
+          "1) that each format on the size-quality front wins.",
+          {"Format", "Share of weight space (%)"},
+          {}};
   for (const auto& [name, share] : a.winner_map.share)
     m.rows.push_back({Cell::Text(name), Cell::Num(share * 100, 1)});
   a.tables.push_back(m);
 
-  auto total_of = [](const std::vector<ScoreRow>& rows, const std::string& f) {
-    for (const auto& s : rows) {
-      if (s.format == f) return s.total;
-    }
-    return kNaN;
-  };
-  AddAnswer(a, "score",
-            "Which format wins the multi-metric score, and does the winner change with speed-first weights?",
-            fmt::format(
-                "With the lab's weights ({:.0f}/{:.0f}/{:.0f} size/quality/speed) {} wins with {:.3f}. With "
-                "speed-first weights (20/30/50) {} wins with {:.3f}: the winner {}.",
-                r.weights.size * 100, r.weights.quality * 100, r.weights.speed * 100, a.winner,
-                total_of(a.scores, a.winner), a.speed_first_winner,
-                total_of(a.speed_first_scores, a.speed_first_winner),
-                a.winner == a.speed_first_winner ? "does not change" : "changes"),
-            [&] {
-              std::vector<std::string> b;
-              for (size_t i = 0; i < a.scores.size(); ++i) {
-                b.push_back(fmt::format("{} {:.3f} / {:.3f}", a.scores[i].format, a.scores[i].total,
-                                        a.speed_first_scores[i].total));
-              }
-              return "lab / speed-first scores: " + Join(b, "; ");
-            }());
+  std::vector<std::string> b;
+  for (size_t i = 0; i < a.scores.size(); ++i) {
+    b.push_back(fmt::format("{} {:.3f} / {:.3f}", a.scores[i].format, a.scores[i].total,
+                            a.speed_first_scores[i].total));
+  }
+  AddAnswer(
+      a, "score",
+      "Which format wins the multi-metric score, and does the winner change with speed-first weights?",
+      fmt::format("With the lab's weights ({} size/quality/speed) {} wins with {:.3f}. With speed-first "
+                  "weights ({}) {} wins with {:.3f}: the winner {}.",
+                  WeightsText(r.weights), a.winner, TotalOf(a.scores, a.winner),
+                  WeightsText(kSpeedFirstWeights), a.speed_first_winner,
+                  TotalOf(a.speed_first_scores, a.speed_first_winner),
+                  a.winner == a.speed_first_winner ? "does not change" : "changes"),
+      "lab / speed-first scores: " + Join(b, "; "));
   std::vector<std::string> shares;
   std::vector<std::pair<double, std::string>> ordered;
   for (const auto& [name, share] : a.winner_map.share) ordered.push_back({share, name});
@@ -316,7 +336,7 @@ void Generation(const LabResults& r, Analysis& a) {
           "Agreement = tokens identical to the base's greedy continuation before the first difference.",
           {"Format", "Prompt", "Agreement (tokens)", "First divergence", "Tokens"},
           {}};
-  std::vector<double> loss_x, div_y, kld_x;
+  std::vector<double> loss_x, div_y;
   std::map<std::string, std::vector<double>> per_format;
   for (const auto& s : r.samples) {
     const FormatPoint* p = a.Point(s.format);
@@ -328,7 +348,6 @@ void Generation(const LabResults& r, Analysis& a) {
                       s.first_divergence < 0 ? Cell::Text("none") : Cell::Num(s.first_divergence, 0),
                       Cell::Num(double(s.greedy_tokens.size()), 0)});
     loss_x.push_back(p->loss_pct);
-    kld_x.push_back(p->kld);
     div_y.push_back(divergence);
     per_format[s.format].push_back(divergence);
   }
@@ -358,36 +377,22 @@ void Generation(const LabResults& r, Analysis& a) {
       Join(basis, "; "));
 }
 
-void MinimumFormat(const LabResults& r, Analysis& a) {
-  struct Tier {
-    const char* name;
-    double max_loss;
-  };
-  const Tier tiers[] = {{"Exacting (<=1%)", 1.0}, {"General use (<=3%)", 3.0}, {"Tolerant (<=10%)", 10.0}};
+void MinimumFormatTable(const LabResults& r, Analysis& a) {
+  const char* use_cases[] = {"Exacting", "General use", "Tolerant"};
+  static_assert(std::size(use_cases) == std::size(kUseCaseMaxLossPct));
   Table t{"min_format",
           "Minimum acceptable format per use case and domain",
           "Smallest format whose paired 95% CI upper bound of the PPL increase on that data set stays within "
-          "the use "
-          "case's tolerance (the point estimate when no CI is available).",
-          {"Data set", tiers[0].name, tiers[1].name, tiers[2].name},
+          "the use case's tolerance (the point estimate when no CI is available).",
+          {"Data set"},
           {}};
-  auto sorted = BySizeAscending(a);
+  for (size_t k = 0; k < std::size(use_cases); ++k)
+    t.columns.push_back(fmt::format("{} (<={:g}%)", use_cases[k], kUseCaseMaxLossPct[k]));
   std::vector<std::string> basis;
-  for (const auto& ds : r.datasets) {
-    std::vector<Cell> row{Cell::Text(ds)};
-    for (const auto& tier : tiers) {
-      std::string pick = "none";
-      for (auto* p : sorted) {
-        const auto c = ComparePpl(r, p->format, ds);
-        const double bound = p->is_base ? 0.0 : (Finite(c.ci_hi) ? c.ci_hi : c.increase_pct);
-        if (Finite(bound) && bound <= tier.max_loss) {
-          pick = p->format;
-          break;
-        }
-      }
-      row.push_back(Cell::Text(pick));
-    }
-    basis.push_back(fmt::format("{}: {} / {} / {}", ds, row[1].text, row[2].text, row[3].text));
+  for (size_t i = 0; i < r.datasets.size() && i < a.minimum_formats.size(); ++i) {
+    std::vector<Cell> row{Cell::Text(r.datasets[i])};
+    for (const auto& pick : a.minimum_formats[i]) row.push_back(Cell::Text(pick));
+    basis.push_back(r.datasets[i] + ": " + Join(a.minimum_formats[i], " / "));
     t.rows.push_back(row);
   }
   a.tables.push_back(t);
@@ -397,105 +402,98 @@ void MinimumFormat(const LabResults& r, Analysis& a) {
             Join(basis, "; "));
 }
 
-void Findings(const LabResults& r, Analysis& a) {
-  auto& f = a.findings;
-  for (const auto& p : a.points) {
-    if (!p.dominated_by.empty()) {
-      const FormatPoint* d = a.Point(p.dominated_by);
-      f.push_back(fmt::format("{} is dominated: {} is no larger ({} vs {}) and loses no more ({} vs {}).",
-                              p.format, d->format, FormatBytes(d->bytes), FormatBytes(p.bytes),
-                              FormatPct(d->loss_pct), FormatPct(p.loss_pct)));
-    }
-    if (!p.is_base && Finite(p.loss_pct) && p.loss_pct < 0) {
-      f.push_back(fmt::format("{} scores a lower perplexity than the base ({}){}.", p.format,
-                              FormatPct(p.loss_pct),
-                              Finite(p.loss_lo) && p.loss_lo < 0 && p.loss_hi > 0
-                                  ? ", but the paired CI includes zero: it is noise"
-                                  : ""));
-    }
-  }
-  // Speed should rise as size falls; a format slower than larger ones beyond the repetitions' spread is
-  // news. One finding per format, naming every larger format that beats it.
-  for (const auto& p : a.points) {
-    std::vector<std::string> faster;
-    for (const auto& q : a.points) {
-      if (!Finite(p.tg_tps) || !Finite(q.tg_tps) || !(p.bytes < q.bytes)) continue;
-      const SpeedResult* sp = r.Speed(p.format);
-      const SpeedResult* sq = r.Speed(q.format);
-      const double spread =
-          (Finite(sp->tg_stddev) ? sp->tg_stddev : 0) + (Finite(sq->tg_stddev) ? sq->tg_stddev : 0);
-      if (p.tg_tps + spread < q.tg_tps)
-        faster.push_back(fmt::format("{} ({}, {:.1f} tok/s)", q.format, FormatBytes(q.bytes), q.tg_tps));
-    }
-    if (!faster.empty()) {
-      f.push_back(fmt::format(
-          "Speed does not follow size: {} ({}) generates at {:.1f} tok/s, slower than the larger {}.",
-          p.format, FormatBytes(p.bytes), p.tg_tps, Join(faster)));
-    }
-  }
-  for (const auto& p : a.points) {
-    for (const auto& q : a.points) {
-      if (p.is_base || q.is_base || !Finite(p.kld) || !Finite(q.kld) || !Finite(p.loss_pct) ||
-          !Finite(q.loss_pct))
-        continue;
-      if (p.loss_pct > q.loss_pct && p.kld < q.kld && p.format < q.format) {
-        f.push_back(fmt::format(
-            "Perplexity and KLD disagree on {} vs {}: PPL increase {} vs {}, KLD {:.5f} vs {:.5f}.", p.format,
-            q.format, FormatPct(p.loss_pct), FormatPct(q.loss_pct), p.kld, q.kld));
+std::string FindingText(const LabResults& r, const Analysis& a, const Finding& f) {
+  const FormatPoint* p = a.Point(f.format);
+  const FormatPoint* other = f.others.empty() ? nullptr : a.Point(f.others.front());
+  switch (f.kind) {
+    case Finding::Kind::kDominated:
+      return fmt::format(
+          "{} is dominated: {} is no larger ({} vs {}) and its quality is not established worse ({} vs {}).",
+          p->format, other->format, FormatBytes(other->bytes), FormatBytes(p->bytes), LossText(*other),
+          LossText(*p));
+    case Finding::Kind::kBetterThanBase:
+      return fmt::format("{} scores a lower perplexity than the base ({}), beyond the paired 95% CI.",
+                         p->format, LossText(*p));
+    case Finding::Kind::kDomainSensitive:
+      return fmt::format("{} suffers more on '{}' ({}) than on '{}' ({}), beyond both paired 95% CIs.",
+                         p->format, f.others.front(), FormatPct(f.values[0]), a.primary_dataset,
+                         FormatPct(f.values[1]));
+    case Finding::Kind::kPplKldDisagree:
+      return fmt::format(
+          "Perplexity and KLD disagree on {} vs {}: PPL increase {} vs {}, but KLD {:.5f} vs {:.5f} (both "
+          "differences established).",
+          p->format, other->format, FormatPct(p->loss_pct), FormatPct(other->loss_pct), p->kld, other->kld);
+    case Finding::Kind::kSpeedNotFollowingSize: {
+      std::vector<std::string> faster;
+      for (const auto& name : f.others) {
+        const FormatPoint* q = a.Point(name);
+        faster.push_back(fmt::format("{} ({}, {})", q->format, FormatBytes(q->bytes), SpeedText(*q)));
       }
+      return fmt::format(
+          "Speed does not follow size: {} ({}) generates at {}, slower beyond the 95% CIs than the larger "
+          "{}.",
+          p->format, FormatBytes(p->bytes), SpeedText(*p), Join(faster));
     }
+    case Finding::Kind::kSpeedOverheadBound:
+      return fmt::format(
+          "Speed on this model does not predict speed on large models: its weights (at most {}) fit in the "
+          "{} last-level cache, so generation is bound by per-token overheads rather than memory bandwidth. "
+          "Speed does not decide the scores or the recommendation here.",
+          FormatBytes(f.values[1]), FormatBytes(f.values[0]));
+    case Finding::Kind::kSpeedNotEstablished:
+      return AnySpeedInterval(a)
+                 ? "No speed difference is established: every pair of 95% CIs overlaps, so speed is a tie."
+                 : "No speed difference is established: the runs behind each speed were not recorded, so "
+                   "speed counts as a tie.";
+    case Finding::Kind::kTiedWithBase:
+      return fmt::format(
+          "The perplexity of {} is not established different from the base's (the paired 95% CI of the "
+          "increase includes zero): a tie.",
+          Join(f.others));
   }
-  if (r.datasets.size() > 1) {
-    for (const auto& p : a.points) {
-      if (p.is_base) continue;
-      const auto primary = ComparePpl(r, p.format, r.datasets.front());
-      for (size_t i = 1; i < r.datasets.size(); ++i) {
-        const auto other = ComparePpl(r, p.format, r.datasets[i]);
-        if (Finite(other.increase_pct) && Finite(primary.increase_pct) && other.increase_pct > 0.5 &&
-            other.increase_pct > 2 * std::max(primary.increase_pct, 0.1)) {
-          f.push_back(fmt::format("{} suffers more on '{}' ({}) than on '{}' ({}).", p.format, r.datasets[i],
-                                  FormatPct(other.increase_pct), r.datasets.front(),
-                                  FormatPct(primary.increase_pct)));
-        }
-      }
-    }
-  }
-  if (f.empty()) f.push_back("No anomalies: quality falls and speed rises as size falls, in order.");
-  AddAnswer(a, "findings", "What are the most surprising findings?", f.front(), Join(f, " "));
+  (void)r;
+  return "";
 }
 
-void Recommend(const LabResults& r, Analysis& a) {
-  std::vector<ScoreRow> candidates;
-  for (const auto& s : a.scores) {
-    if (r.ram_budget_bytes == 0 ||
-        std::find(a.fits_budget.begin(), a.fits_budget.end(), s.format) != a.fits_budget.end()) {
-      candidates.push_back(s);
-    }
-  }
-  a.recommendation = Winner(candidates);
+void PhraseFindings(const LabResults& r, Analysis& a) {
+  for (const auto& f : a.findings) a.finding_texts.push_back(FindingText(r, a, f));
+  if (a.finding_texts.empty())
+    a.finding_texts.push_back("No anomalies: quality falls and speed rises as size falls, in order.");
+  AddAnswer(a, "findings", "What are the most surprising findings?", a.finding_texts.front(),
+            Join(a.finding_texts, " "));
+}
+
+void Reasoning(const LabResults& r, Analysis& a) {
   const FormatPoint* p = a.Point(a.recommendation);
   const FormatPoint* base = Base(a);
   if (!p) {
-    a.reasoning = "No format has the measurements needed for a recommendation (or none fits the RAM budget).";
+    a.reasoning =
+        "No format on the size-quality front has the measurements needed for a recommendation (or none fits "
+        "the RAM budget).";
     return;
+  }
+  std::string speed_note;
+  if (!SpeedCounts(a.speed_regime)) {
+    speed_note =
+        " Speed did not count: the weights fit in the last-level cache, where speed does not predict "
+        "speed on large models.";
+  } else if (HasFinding(a, Finding::Kind::kSpeedNotEstablished)) {
+    speed_note = " No speed difference is established, so speed counted as a tie.";
   }
   a.reasoning = fmt::format(
       "{} has the best score ({:.3f}) with the lab's weights among {}: it is {} ({:.2f}x smaller than {}), "
-      "its "
-      "perplexity increase is {}{}, and it generates at {:.1f} tok/s{}. The knee of the size-quality front "
-      "is {}.",
-      p->format,
-      [&] {
-        for (const auto& s : a.scores) {
-          if (s.format == p->format) return s.total;
-        }
-        return kNaN;
-      }(),
-      r.ram_budget_bytes ? "the formats that fit the RAM budget" : "all formats", FormatBytes(p->bytes),
-      base ? base->bytes / p->bytes : kNaN, base ? base->format : "the base", LossText(*p),
-      Finite(p->kld) ? fmt::format(" (mean KLD {:.5f})", p->kld) : "", p->tg_tps,
-      base && Finite(p->tg_tps) ? fmt::format(" ({:.2f}x the base)", p->tg_tps / base->tg_tps) : "",
-      a.sweet_spot);
+      "its perplexity increase is {}{}, and it generates at {}{}. Differences inside the 95% CIs count as "
+      "ties.{} The knee of the size-quality front is {}.",
+      p->format, TotalOf(a.scores, p->format),
+      r.ram_budget_bytes ? "the size-quality front's formats that fit the RAM budget"
+                         : "the formats on the size-quality front",
+      FormatBytes(p->bytes), base ? base->bytes / p->bytes : kNaN, base ? base->format : "the base",
+      LossText(*p), Finite(p->kld) ? fmt::format(" (mean KLD {:.5f})", p->kld) : "", SpeedText(*p),
+      SpeedupText(a, *p, base, " ({:.2f}x the base)"), speed_note, a.sweet_spot);
+}
+
+void Caveats(const LabResults& r, Analysis& a) {
+  if (a.recommendation.empty()) return;
   int chunks = 0;
   for (const auto& pr : r.perplexity) chunks = std::max<int>(chunks, static_cast<int>(pr.chunks()));
   a.caveats.push_back(
@@ -508,8 +506,8 @@ void Recommend(const LabResults& r, Analysis& a) {
       "Perplexity and KLD measure next-token prediction on the given text, not task accuracy; check "
       "the samples on your own prompts.");
   if (a.winner != a.speed_first_winner) {
-    a.caveats.push_back(fmt::format("If speed matters most, {} wins instead (speed-first weights 20/30/50).",
-                                    a.speed_first_winner));
+    a.caveats.push_back(fmt::format("If speed matters most, {} wins instead (speed-first weights {}).",
+                                    a.speed_first_winner, WeightsText(kSpeedFirstWeights)));
   }
 }
 
@@ -528,9 +526,7 @@ void Summary(const LabResults& r, Analysis& a) {
         "smallest version, {}, is {:.0f}% of the size but {} worse.",
         r.formats.size(), r.model_name.empty() ? std::string("the model") : r.model_name,
         FormatBytes(base->bytes), FormatBytes(smallest->bytes), p->format, 100 * p->bytes / base->bytes,
-        Finite(p->tg_tps) && Finite(base->tg_tps)
-            ? fmt::format(", writes text {:.1f}x as fast", p->tg_tps / base->tg_tps)
-            : "",
+        SpeedupText(a, *p, base, ", writes text {:.1f}x as fast"),
         fmt::format("{:.1f}%", std::max(0.0, p->loss_pct)), smallest->format,
         100 * smallest->bytes / base->bytes, fmt::format("{:.1f}%", smallest->loss_pct));
   }
@@ -539,52 +535,19 @@ void Summary(const LabResults& r, Analysis& a) {
 
 }  // namespace
 
-void FillAgreement(LabResults& r) {
-  const FormatInfo* base = r.Base();
-  if (!base) return;
-  for (auto& s : r.samples) {
-    if (s.agreement_tokens >= 0) continue;
-    const GenerationSample* b = r.Sample(base->name, s.prompt_index);
-    if (!b || b->greedy_tokens.empty()) continue;
-    const size_t n = std::min(b->greedy_tokens.size(), s.greedy_tokens.size());
-    size_t i = 0;
-    while (i < n && b->greedy_tokens[i] == s.greedy_tokens[i]) ++i;
-    s.agreement_tokens = static_cast<int>(i);
-    const bool identical = i == n && b->greedy_tokens.size() == s.greedy_tokens.size();
-    s.first_divergence = identical ? -1 : static_cast<int>(i);
-  }
-}
-
-std::vector<std::string> SpeedFront(const std::vector<FormatPoint>& points) {
-  std::vector<const FormatPoint*> front;
-  for (const auto& a : points) {
-    if (!Finite(a.bytes) || !Finite(a.tg_tps)) continue;
-    bool dominated = false;
-    for (const auto& b : points) {
-      if (&a == &b || !Finite(b.bytes) || !Finite(b.tg_tps)) continue;
-      if (b.bytes <= a.bytes && b.tg_tps >= a.tg_tps && (b.bytes < a.bytes || b.tg_tps > a.tg_tps))
-        dominated = true;
-    }
-    if (!dominated) front.push_back(&a);
-  }
-  std::sort(front.begin(), front.end(), [](auto* x, auto* y) { return x->bytes < y->bytes; });
-  std::vector<std::string> names;
-  for (auto* p : front) names.push_back(p->format);
-  return names;
-}
-
-void AnswerQuestions(const LabResults& r, Analysis& a) {
+void PhraseDecisions(const LabResults& r, Analysis& a) {
   AnswerSizeAndQuality(r, a);
   AnswerEliminate(a);
   AnswerSpeed(r, a);
   DecisionMatrix(a);
   AnswerRam(r, a);
   AnswerSweetSpot(a);
-  Scores(r, a);
+  ScoreTables(r, a);
   Generation(r, a);
-  MinimumFormat(r, a);
-  Findings(r, a);
-  Recommend(r, a);
+  MinimumFormatTable(r, a);
+  PhraseFindings(r, a);
+  Reasoning(r, a);
+  Caveats(r, a);
   Summary(r, a);
 }
 
