@@ -36,13 +36,15 @@ ScatterChart LossChart(const analysis::LabResults& r, const analysis::Analysis& 
                  {},
                  a.quality_front,
                  "size-quality Pareto front",
-                 "paired 95% CI",
-                 YScale::kAuto};
+                 "paired 95% CI"};
+  std::vector<double> increases;  // of the formats other than the base, which sits at 0 by definition
   for (const auto& p : a.points) {
     const double y = p.is_base ? 0.0 : PrimaryIncreasePct(r, p.format, a.primary_dataset);
     c.points.push_back({p.format, p.bytes / 1e6, y, p.is_base ? kNaN : p.loss_lo,
                         p.is_base ? kNaN : p.loss_hi, FormatIndex(r, p.format)});
+    if (!p.is_base) increases.push_back(y);
   }
+  c.y_scale = SpreadNeedsLog(increases) ? YScale::kLog : YScale::kLinear;
   return c;
 }
 
