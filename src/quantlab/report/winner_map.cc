@@ -1,5 +1,6 @@
 // The winner map: which format the score picks at every mix of weights, as a triangle over the weight
 // simplex (size, quality, speed), with markers at the lab's weights and the speed-first weights.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
