@@ -8,18 +8,16 @@
 namespace quantlab {
 
 struct MachineInfo {
-  std::string cpu_model;     // e.g. "AMD EPYC 9R14"; "unknown" where it cannot be read
+  std::string cpu_model;  // e.g. "AMD EPYC 9R14"; "unknown" where it cannot be read
   int logical_cpus = 0;
   uint64_t total_ram_bytes = 0;
-  uint64_t llc_bytes = 0;    // size of the largest (last-level) cache; 0 where it cannot be read
-  std::string os;            // kernel name and release
+  uint64_t llc_bytes = 0;  // size of the largest (last-level) cache; 0 where it cannot be read
+  std::string os;          // kernel name and release
 };
 
 MachineInfo ReadMachineInfo();
 
 // Peak resident set size of this process so far (VmHWM), in bytes; 0 if unavailable.
 uint64_t PeakRssBytes();
-// Current resident set size (VmRSS), in bytes; 0 if unavailable.
-uint64_t CurrentRssBytes();
 
 }  // namespace quantlab
