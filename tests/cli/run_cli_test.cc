@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,19 +28,50 @@ namespace fs = std::filesystem;
 using Outcome = testing::CommandOutcome;
 Outcome Quantlab(const std::string& args) { return testing::RunQuantlab(args); }
 
-// Starts `quantlab run ...` and SIGKILLs it after `delay`; returns true when it was still running.
-bool RunAndKill(const std::string& args, std::chrono::milliseconds delay) {
+// Rows in the lab's database as another process sees them (0 before the lab has made it).
+int64_t StoredRows(const fs::path& db) {
+  if (!fs::exists(db)) return 0;
+  sqlite3* handle = nullptr;
+  int64_t rows = 0;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(handle, 1000);
+    sqlite3_stmt* count = nullptr;
+    if (sqlite3_prepare_v2(handle, "SELECT COUNT(*) FROM measurements", -1, &count, nullptr) == SQLITE_OK &&
+        sqlite3_step(count) == SQLITE_ROW) {
+      rows = sqlite3_column_int64(count, 0);
+    }
+    sqlite3_finalize(count);
+  }
+  sqlite3_close(handle);
+  return rows;
+}
+
+// Starts `quantlab run ...`, waits until its database holds at least `min_rows` rows and SIGKILLs it
+// then. Returns true only when the kill landed on a running lab (false: it had exited, or never got
+// that far within a minute).
+bool RunAndKillAfterRows(const std::string& args, const fs::path& db, int64_t min_rows) {
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string command = testing::QuantlabBinary().string() + " " + args + " >/dev/null 2>&1";
     execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(delay);
-  const bool running = waitpid(pid, nullptr, WNOHANG) == 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool running = true;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, nullptr, WNOHANG) != 0) {
+      running = false;  // exited (and reaped) before the kill
+      break;
+    }
+    if (StoredRows(db) >= min_rows) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!running) return false;
+  const bool reached = StoredRows(db) >= min_rows;
+  running = waitpid(pid, nullptr, WNOHANG) == 0;
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  return running;
+  return running && reached;
 }
 
 std::map<std::string, double> RowTimes(const fs::path& out) {
@@ -73,23 +105,36 @@ class RunCliTest : public ::testing::Test {
 };
 
 TEST_F(RunCliTest, KilledRunsResumeAndReportAndScoreReadTheDatabase) {
-  // Kill at growing moments; each run continues the previous one's database.
+  // quantize 3, ppl 3 chunks x 3, kld 3 x 2, samples 5 default prompts x 3, speed 3, ram 3.
+  constexpr size_t kAllRows = 39;
+  const fs::path db = dir_ / "lab" / "results.sqlite";
+  // Kill each run once it has stored this many rows: during the quantization, the chunks, the samples
+  // and the speed step (rows are written in that order). Each run continues the previous one's database.
   std::map<std::string, double> before;
-  for (int ms : {150, 400, 900, 1500}) {
-    RunAndKill("run " + Args("lab"), std::chrono::milliseconds(ms));
+  for (int64_t min_rows : {2, 9, 20, 34}) {
+    ASSERT_TRUE(RunAndKillAfterRows("run " + Args("lab"), db, min_rows))
+        << "the lab was not killed while running (after " << min_rows << " rows)";
     const auto now = RowTimes(dir_ / "lab");
+    // The run measured something new (it resumed) and was cut before the end.
+    EXPECT_GE(now.size(), static_cast<size_t>(min_rows));
+    EXPECT_GT(now.size(), before.size());
+    EXPECT_LT(now.size(), kAllRows) << "the kill after " << min_rows << " rows came after the last row";
     for (const auto& [key, t] : before) {
       ASSERT_TRUE(now.count(key)) << key;
-      EXPECT_EQ(now.at(key), t) << key << " measured again after a kill at " << ms << " ms";
+      EXPECT_EQ(now.at(key), t) << key << " measured again after a kill after " << min_rows << " rows";
     }
     before = now;
   }
   const Outcome done = Quantlab("run " + Args("lab"));
   ASSERT_EQ(done.exit_code, 0) << done.output;
   EXPECT_NE(done.output.find("Recommendation:"), std::string::npos);
+  // Only what was missing was measured; everything else was reused.
+  EXPECT_NE(
+      done.output.find(std::to_string(before.size()) + " reused; " + std::to_string(kAllRows) + " in all"),
+      std::string::npos)
+      << done.output;
   const auto rows = RowTimes(dir_ / "lab");
-  // quantize 3, ppl 3 chunks x 3, kld 3 x 2, samples 5 default prompts x 3, speed 3, ram 3.
-  EXPECT_EQ(rows.size(), 39u);
+  EXPECT_EQ(rows.size(), kAllRows);
   for (const auto& [key, t] : before) EXPECT_EQ(rows.at(key), t) << key;
 
   // Same perplexity table as an uninterrupted lab.

@@ -10,6 +10,7 @@
 #include "quantlab/lab/lab.h"
 #include "quantlab/model/model.h"
 #include "quantlab/synth/synth_model.h"
+#include "quantlab/util/system_info.h"
 #include "report/report_checks.h"
 #include "support/paths.h"
 
@@ -180,6 +181,16 @@ TEST_F(LabPipelineTest, PerplexitiesEqualTheStandaloneEvaluator) {
     EXPECT_NEAR(row[3].value, ppl->ppl, ppl->ppl * 2e-7) << format;
     EXPECT_EQ(row[2].value, 3) << format;
   }
+}
+
+TEST_F(LabPipelineTest, SpeedRowsCarryTheirRepetitionsAndThePlanTheCacheSize) {
+  auto store = ResultsStore::Open((fs::path(CleanLab()) / kResultsFile).string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto results = LoadLabResults(**store);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results->speed.size(), 3u);
+  for (const auto& s : results->speed) EXPECT_EQ(s.repetitions, 1) << s.format;  // bench_repetitions
+  EXPECT_EQ(results->machine.llc_bytes, ReadMachineInfo().llc_bytes);
 }
 
 TEST_F(LabPipelineTest, RescoresAndRerendersWithoutMeasuring) {

@@ -2,14 +2,15 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "quantlab/eval/kld.h"
 #include "quantlab/lab/config.h"
 #include "quantlab/lab/lab.h"
+#include "quantlab/lab/rows.h"
 #include "quantlab/lab/store.h"
 #include "quantlab/recipes/recipe.h"
 
@@ -36,7 +37,7 @@ struct PlannedData {
 };
 
 // Everything that identifies the lab's measurements; stored as meta "lab" so that report/score can
-// find the rows again without the command line.
+// find the rows again without the command line. The key of every kind of row is made here, once.
 struct LabPlan {
   std::string model_name;
   std::string model_hash;
@@ -51,22 +52,29 @@ struct LabPlan {
   uint64_t ram_budget_bytes = 0;
   analysis::ScoreWeights weights;
   analysis::MachineSummary machine;
-  // Settings JSON of each kind of row (part of the key).
-  std::string quantize_settings(const PlannedFormat& f) const;
-  std::string eval_settings;
-  std::string sample_settings;
-  std::string speed_settings;
-  std::string ram_settings;
-  int n_predict = 0;
-  std::string sampling_text;
+  // The settings of each kind of row (part of its key).
+  EvalSettings eval;
+  SampleSettings sample;
+  SpeedSettings speed;
+  RamSettings ram;
+  std::string sampling_text;  // the sample settings as the report shows them
 
-  MeasurementKey Key(const std::string& format, const std::string& dataset_hash, const std::string& settings,
-                     const std::string& kind) const {
-    return {model_hash, format, dataset_hash, settings, tool_version, kind};
-  }
+  MeasurementKey QuantizeKey(const PlannedFormat& f) const;
+  MeasurementKey PplKey(const PlannedFormat& f, const PlannedData& d) const;
+  MeasurementKey KldKey(const PlannedFormat& f, const PlannedData& d) const;
+  MeasurementKey SampleKey(const PlannedFormat& f, size_t prompt_index) const;  // item = prompt_index
+  MeasurementKey SpeedKey(const PlannedFormat& f) const;
+  MeasurementKey RamKey(const PlannedFormat& f) const;
+
   nlohmann::json ToJson() const;
   static Result<LabPlan> FromJson(const nlohmann::json& j);
 };
+
+// The chunks of `d` whose measurement of `f` is complete: the perplexity row, and for a format other
+// than the base the KLD row too (they are written in one transaction). The steps measure the rest; the
+// loader reads only chunks complete for every format.
+Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
+                                         const PlannedFormat& f, const PlannedData& d);
 
 // Counts units of work for the stop-after test hook.
 class WorkBudget {
@@ -106,9 +114,5 @@ Status QuantizeStep(RunContext& ctx);
 // Perplexity + KLD, then generation samples, sharing the loaded models.
 Status EvalAndSampleSteps(RunContext& ctx);
 Status SpeedStep(RunContext& ctx);
-
-// Serialisation of the engine's per-chunk sums.
-nlohmann::json KldSumsToJson(const quantlab::KldSums& s);
-quantlab::KldSums KldSumsFromJson(const nlohmann::json& j);
 
 }  // namespace quantlab::lab::internal

@@ -9,6 +9,7 @@
 #include "quantlab/kernels/kernels.h"
 #include "quantlab/lab/lab.h"
 #include "quantlab/lab/lab_internal.h"
+#include "quantlab/lab/store_schema.h"
 #include "quantlab/model/model.h"
 #include "quantlab/report/report.h"
 #include "quantlab/util/hash.h"
@@ -95,27 +96,26 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
   plan.machine.cpu_model = machine.cpu_model;
   plan.machine.logical_cpus = machine.logical_cpus;
   plan.machine.ram_bytes = machine.total_ram_bytes;
+  plan.machine.llc_bytes = machine.llc_bytes;
   plan.machine.os = machine.os;
   plan.machine.simd = IsaName(DetectedIsa());
   plan.machine.threads = config.threads > 0 ? config.threads : ThreadPool::DefaultThreadCount();
-  plan.n_predict = config.n_predict;
-  plan.eval_settings = nlohmann::json{{"n_ctx", plan.n_ctx}}.dump();
-  plan.sample_settings = nlohmann::json{{"n_predict", config.n_predict}, {"temperature", config.temperature},
-                                        {"top_p", config.top_p},         {"top_k", config.top_k},
-                                        {"seed", config.seed},           {"greedy", true}}
-                             .dump();
+  plan.eval = {.n_ctx = plan.n_ctx};
+  plan.sample = {.n_predict = config.n_predict,
+                 .temperature = config.temperature,
+                 .top_p = config.top_p,
+                 .top_k = config.top_k,
+                 .seed = config.seed,
+                 .greedy = true};
   plan.sampling_text = fmt::format("temp {:.2g}, top-p {:.2g}, top-k {}, seed {}", config.temperature,
                                    config.top_p, config.top_k, config.seed);
-  // Speed belongs to the machine: its identity is part of the key.
-  plan.speed_settings = nlohmann::json{
-      {"n_prompt", std::min(config.bench_prompt, plan.n_ctx - 1)},
-      {"n_gen", std::min(config.bench_gen, plan.n_ctx - 1)},
-      {"repetitions", config.bench_repetitions},
-      {"threads", plan.machine.threads},
-      {"cpu", plan.machine.cpu_model},
-      {"isa",
-       plan.machine.simd}}.dump();
-  plan.ram_settings = nlohmann::json{{"n_ctx", plan.n_ctx}, {"threads", plan.machine.threads}}.dump();
+  plan.speed = {.n_prompt = std::min(config.bench_prompt, plan.n_ctx - 1),
+                .n_gen = std::min(config.bench_gen, plan.n_ctx - 1),
+                .repetitions = config.bench_repetitions,
+                .threads = plan.machine.threads,
+                .cpu = plan.machine.cpu_model,
+                .isa = plan.machine.simd};
+  plan.ram = {.n_ctx = plan.n_ctx, .threads = plan.machine.threads};
   return plan;
 }
 
@@ -131,6 +131,7 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
   // Open (and integrity-check) the database before any work, so a damaged one stops the run at once.
   QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open((fs::path(config.out_dir) / kResultsFile).string()));
+  QL_RETURN_IF_ERROR(PrepareStore(*store));
   QL_ASSIGN_OR_RETURN(LabPlan plan, MakePlan(config, log));
   QL_RETURN_IF_ERROR(
       store->SetMeta("lab", plan.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
@@ -164,6 +165,7 @@ Result<std::vector<std::string>> RenderLabReport(const std::string& dir,
   if (!fs::exists(path))
     return MakeError("{}: no results database here (run `quantlab run --out {}` first)", path, dir);
   QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open(path));
+  QL_RETURN_IF_ERROR(PrepareStore(*store));
   QL_ASSIGN_OR_RETURN(analysis::LabResults results, LoadLabResults(*store));
   if (weights) results.weights = *weights;
   analysis::Analysis a = analysis::Analyze(results);

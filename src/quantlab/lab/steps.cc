@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,7 +19,6 @@
 #include "quantlab/model/model.h"
 #include "quantlab/recipes/quantize_model.h"
 #include "quantlab/util/format.h"
-#include "quantlab/util/hash.h"
 #include "quantlab/util/progress.h"
 #include "quantlab/util/thread_pool.h"
 
@@ -34,13 +32,6 @@ bool FileHasSize(const std::string& path, uint64_t bytes) {
   return fs::exists(path, ec) && fs::file_size(path, ec) == bytes && !ec;
 }
 
-std::string FloatsBlob(const std::vector<float>& a, const std::vector<float>& b) {
-  std::string blob(sizeof(float) * (a.size() + b.size()), '\0');
-  if (!a.empty()) std::memcpy(blob.data(), a.data(), sizeof(float) * a.size());
-  if (!b.empty()) std::memcpy(blob.data() + sizeof(float) * a.size(), b.data(), sizeof(float) * b.size());
-  return blob;
-}
-
 // Models and sessions, loaded on first use and shared by the perplexity and sample steps.
 class LoadedModels {
  public:
@@ -50,7 +41,8 @@ class LoadedModels {
     if (it != sessions_.end()) return it->second.get();
     QL_ASSIGN_OR_RETURN(auto model, Model::Load(f.path));
     SessionOptions options;
-    options.n_ctx = std::min(model->config().n_ctx_train, std::max(plan_.n_ctx, plan_.n_predict + 256));
+    options.n_ctx =
+        std::min(model->config().n_ctx_train, std::max(plan_.n_ctx, plan_.sample.n_predict + 256));
     options.pool = &pool_;
     QL_ASSIGN_OR_RETURN(auto session, Session::Create(*model, options));
     Session* s = session.get();
@@ -76,47 +68,13 @@ const PlannedFormat& BaseOf(const LabPlan& plan) {
 // Chunk-equivalents of work per sample (a sampled and a greedy run of n_predict tokens), for the ETA: a
 // decoded token costs about 6 tokens of a chunk evaluation on the demo model (one token per forward pass,
 // against a batch of n_ctx); SampleStep revises the estimate after the first sample.
-double SampleCost(const LabPlan& plan) { return 6.0 * 2 * plan.n_predict / std::max(1, plan.n_ctx); }
+double SampleCost(const LabPlan& plan) { return 6.0 * 2 * plan.sample.n_predict / std::max(1, plan.n_ctx); }
 
 }  // namespace
 
 std::string EtaModel::Text() const {
   if (seconds_per_chunk <= 0) return "ETA: after the first chunk";
   return "ETA ~" + HumanDuration(seconds_per_chunk * remaining_chunk_equivalents);
-}
-
-nlohmann::json KldSumsToJson(const KldSums& s) {
-  return {{"count", s.count},
-          {"sum_nll", s.sum_nll},
-          {"sum_nll2", s.sum_nll2},
-          {"sum_nll_base", s.sum_nll_base},
-          {"sum_nll_base2", s.sum_nll_base2},
-          {"sum_nll_nll_base", s.sum_nll_nll_base},
-          {"sum_kld", s.sum_kld},
-          {"sum_kld2", s.sum_kld2},
-          {"sum_p_diff", s.sum_p_diff},
-          {"sum_p_diff2", s.sum_p_diff2},
-          {"sum_p_diff4", s.sum_p_diff4},
-          {"max_p_diff", s.max_p_diff},
-          {"n_same_top", s.n_same_top}};
-}
-
-KldSums KldSumsFromJson(const nlohmann::json& j) {
-  KldSums s;
-  s.count = j.value("count", int64_t{0});
-  s.sum_nll = j.value("sum_nll", 0.0);
-  s.sum_nll2 = j.value("sum_nll2", 0.0);
-  s.sum_nll_base = j.value("sum_nll_base", 0.0);
-  s.sum_nll_base2 = j.value("sum_nll_base2", 0.0);
-  s.sum_nll_nll_base = j.value("sum_nll_nll_base", 0.0);
-  s.sum_kld = j.value("sum_kld", 0.0);
-  s.sum_kld2 = j.value("sum_kld2", 0.0);
-  s.sum_p_diff = j.value("sum_p_diff", 0.0);
-  s.sum_p_diff2 = j.value("sum_p_diff2", 0.0);
-  s.sum_p_diff4 = j.value("sum_p_diff4", 0.0);
-  s.max_p_diff = j.value("max_p_diff", 0.0f);
-  s.n_same_top = j.value("n_same_top", int64_t{0});
-  return s;
 }
 
 Status QuantizeStep(RunContext& ctx) {
@@ -126,22 +84,19 @@ Status QuantizeStep(RunContext& ctx) {
   const size_t n_tensors = base_model->file().tensors().size();
   std::vector<const PlannedFormat*> todo;
   for (const auto& f : plan.formats) {
-    const auto key = plan.Key(f.name, "", plan.quantize_settings(f), "quantize");
-    QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(key, 0));
+    QL_ASSIGN_OR_RETURN(auto row, GetRow<QuantizeRow>(ctx.store, plan.QuantizeKey(f), 0));
     if (f.is_base) {
       if (!row) {
-        const uint64_t bytes = fs::file_size(f.path);
-        QL_RETURN_IF_ERROR(
-            ctx.store.Put(key, 0,
-                          {{"file", f.path},
-                           {"file_bytes", bytes},
-                           {"n_params", n_params},
-                           {"bits_per_weight", 8.0 * double(base_model->weight_bytes()) / double(n_params)},
-                           {"seconds", 0.0}}));
+        const QuantizeRow base{.file = f.path,
+                               .file_bytes = fs::file_size(f.path),
+                               .n_params = n_params,
+                               .bits_per_weight = 8.0 * double(base_model->weight_bytes()) / double(n_params),
+                               .seconds = 0.0};
+        QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.QuantizeKey(f), 0, base));
       }
       continue;
     }
-    if (row && FileHasSize(f.path, row->value.value("file_bytes", uint64_t{0}))) continue;  // reuse
+    if (row && FileHasSize(f.path, row->file_bytes)) continue;  // reuse
     todo.push_back(&f);
   }
   base_model.reset();
@@ -166,12 +121,12 @@ Status QuantizeStep(RunContext& ctx) {
     Result<QuantizeReport> quantized = QuantizeModel(plan.base_path, f->path, options);
     if (stopped) return ctx.budget.StopError();
     QL_ASSIGN_OR_RETURN_CTX(const QuantizeReport report, std::move(quantized), "quantizing to {}", f->name);
-    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, "", plan.quantize_settings(*f), "quantize"), 0,
-                                     {{"file", f->path},
-                                      {"file_bytes", report.output_file_bytes},
-                                      {"n_params", report.n_elements},
-                                      {"bits_per_weight", report.bits_per_weight()},
-                                      {"seconds", report.seconds}}));
+    const QuantizeRow made{.file = f->path,
+                           .file_bytes = report.output_file_bytes,
+                           .n_params = static_cast<uint64_t>(report.n_elements),
+                           .bits_per_weight = report.bits_per_weight(),
+                           .seconds = report.seconds};
+    QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.QuantizeKey(*f), 0, made));
     ++ctx.measured;
   }
   bar.Finish();
@@ -189,20 +144,10 @@ Status EvalStep(RunContext& ctx, LoadedModels& models) {
     ++data_index;
     QL_ASSIGN_OR_RETURN(auto tokens, TokenizeForPerplexity(base_session->model().tokenizer(), data.text,
                                                            plan.n_ctx, plan.chunks));
-    // Which (format, chunk) rows exist already.
+    // Which (format, chunk) measurements are complete already.
     std::map<std::string, std::set<int64_t>> have;
     for (const auto& f : plan.formats) {
-      QL_ASSIGN_OR_RETURN(auto rows,
-                          ctx.store.GetAll(plan.Key(f.name, data.hash, plan.eval_settings, "ppl_chunk")));
-      if (!f.is_base) {
-        QL_ASSIGN_OR_RETURN(auto kld_rows,
-                            ctx.store.GetAll(plan.Key(f.name, data.hash, plan.eval_settings, "kld_chunk")));
-        for (const auto& [i, m] : rows) {
-          if (kld_rows.count(i)) have[f.name].insert(i);
-        }
-      } else {
-        for (const auto& [i, m] : rows) have[f.name].insert(i);
-      }
+      QL_ASSIGN_OR_RETURN(have[f.name], CompleteChunks(ctx.store, plan, f, data));
     }
     std::vector<int> todo;
     int missing_pairs = 0;
@@ -238,17 +183,16 @@ Status EvalStep(RunContext& ctx, LoadedModels& models) {
       int pairs = 0;
       if (!have[base.name].count(i)) {
         const NllStats& b = base_chunk.base_nll;
-        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(base.name, data.hash, plan.eval_settings, "ppl_chunk"), i,
-                                         {{"count", b.count}, {"sum", b.sum}, {"sum_sq", b.sum_sq}}));
+        QL_RETURN_IF_ERROR(
+            PutRow(ctx.store, plan.PplKey(base, data), i, PplChunkRow{b.count, b.sum, b.sum_sq}));
         ++pairs;
       }
-      for (const auto& [f, chunk] : results) {
+      for (auto& [f, chunk] : results) {
         const KldSums& s = chunk.sums;
-        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, data.hash, plan.eval_settings, "ppl_chunk"), i,
-                                         {{"count", s.count}, {"sum", s.sum_nll}, {"sum_sq", s.sum_nll2}}));
-        QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, data.hash, plan.eval_settings, "kld_chunk"), i,
-                                         {{"sums", KldSumsToJson(s)}, {"n_values", chunk.kld_values.size()}},
-                                         FloatsBlob(chunk.kld_values, chunk.p_diff_values)));
+        QL_RETURN_IF_ERROR(
+            PutRow(ctx.store, plan.PplKey(*f, data), i, PplChunkRow{s.count, s.sum_nll, s.sum_nll2}));
+        const KldChunkRow kld{s, std::move(chunk.kld_values), std::move(chunk.p_diff_values)};
+        QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.KldKey(*f, data), i, kld));
         ++pairs;
       }
       QL_RETURN_IF_ERROR(tx.Commit());
@@ -272,9 +216,8 @@ Status SampleStep(RunContext& ctx, LoadedModels& models) {
   std::vector<Todo> todo;
   for (size_t p = 0; p < plan.prompts.size(); ++p) {
     for (const auto& f : plan.formats) {
-      QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(plan.Key(f.name, Sha256Hex(plan.prompts[p]),
-                                                           plan.sample_settings, "sample"),
-                                                  static_cast<int64_t>(p)));
+      QL_ASSIGN_OR_RETURN(auto row,
+                          GetRow<SampleRow>(ctx.store, plan.SampleKey(f, p), static_cast<int64_t>(p)));
       if (!row) todo.push_back({&f, static_cast<int>(p)});
     }
   }
@@ -283,12 +226,11 @@ Status SampleStep(RunContext& ctx, LoadedModels& models) {
     ctx.log(fmt::format(
         "[3/5] generation: {} prompts x {} formats, {} tokens each, sampled ({}) and greedy; {} to "
         "generate; {}",
-        plan.prompts.size(), plan.formats.size(), plan.n_predict, plan.sampling_text, todo.size(),
+        plan.prompts.size(), plan.formats.size(), plan.sample.n_predict, plan.sampling_text, todo.size(),
         ctx.eta.Text()));
   }
   if (todo.empty()) return Ok();
   ProgressBar bar("samples", todo.size(), "samples", ctx.progress_out);
-  const nlohmann::json settings = nlohmann::json::parse(plan.sample_settings);
   size_t done = 0;
   for (const auto& t : todo) {
     if (!ctx.budget.Spend()) return ctx.budget.StopError();
@@ -296,25 +238,24 @@ Status SampleStep(RunContext& ctx, LoadedModels& models) {
     QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(*t.format));
     const std::string& prompt = plan.prompts[t.prompt];
     GenerateOptions sampled;
-    sampled.n_predict = plan.n_predict;
-    sampled.sampling.temperature = settings["temperature"].get<float>();
-    sampled.sampling.top_p = settings["top_p"].get<float>();
-    sampled.sampling.top_k = settings["top_k"].get<int>();
-    sampled.sampling.seed = settings["seed"].get<uint64_t>();
+    sampled.n_predict = plan.sample.n_predict;
+    sampled.sampling.temperature = plan.sample.temperature;
+    sampled.sampling.top_p = plan.sample.top_p;
+    sampled.sampling.top_k = plan.sample.top_k;
+    sampled.sampling.seed = plan.sample.seed;
     QL_ASSIGN_OR_RETURN(GenerateResult a, Generate(*s, prompt, sampled));
     GenerateOptions greedy = sampled;
     greedy.sampling.temperature = 0;
     // Greedy runs to the full length (no stop at end-of-text) so continuations compare token by token.
     greedy.stop_at_eog = false;
     QL_ASSIGN_OR_RETURN(GenerateResult g, Generate(*s, prompt, greedy));
-    QL_RETURN_IF_ERROR(
-        ctx.store.Put(plan.Key(t.format->name, Sha256Hex(prompt), plan.sample_settings, "sample"), t.prompt,
-                      {{"prompt", prompt},
-                       {"sampled_text", a.text},
-                       {"sampled_tokens", a.tokens},
-                       {"greedy_text", g.text},
-                       {"greedy_tokens", g.tokens},
-                       {"tg_tps", g.gen_tokens_per_second()}}));
+    const SampleRow row{.prompt = prompt,
+                        .sampled_text = a.text,
+                        .sampled_tokens = a.tokens,
+                        .greedy_text = g.text,
+                        .greedy_tokens = g.tokens,
+                        .tg_tps = g.gen_tokens_per_second()};
+    QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.SampleKey(*t.format, t.prompt), t.prompt, row));
     ++ctx.measured;
     ctx.eta.remaining_chunk_equivalents -= SampleCost(plan);
     bar.Add();
@@ -350,34 +291,33 @@ Status EvalAndSampleSteps(RunContext& ctx) {
 
 Status SpeedStep(RunContext& ctx) {
   const LabPlan& plan = ctx.plan;
-  const nlohmann::json settings = nlohmann::json::parse(plan.speed_settings);
   std::vector<const PlannedFormat*> todo;
   for (const auto& f : plan.formats) {
-    QL_ASSIGN_OR_RETURN(auto row, ctx.store.Get(plan.Key(f.name, "", plan.speed_settings, "speed"), 0));
+    QL_ASSIGN_OR_RETURN(auto row, GetRow<SpeedRow>(ctx.store, plan.SpeedKey(f), 0));
     if (!row && !ctx.config.skip_speed) todo.push_back(&f);
     // The RAM prediction is cheap; it is stored so that report/score need no model files.
-    QL_ASSIGN_OR_RETURN(auto ram_row, ctx.store.Get(plan.Key(f.name, "", plan.ram_settings, "ram"), 0));
+    QL_ASSIGN_OR_RETURN(auto ram_row, GetRow<RamRow>(ctx.store, plan.RamKey(f), 0));
     if (ram_row) continue;
     MemoryModelOptions mo;
-    mo.n_ctx = plan.n_ctx;
-    mo.n_threads = plan.machine.threads;
+    mo.n_ctx = plan.ram.n_ctx;
+    mo.n_threads = plan.ram.threads;
     QL_ASSIGN_OR_RETURN(MemoryEstimate m, EstimateMemoryForFile(f.path, mo));
-    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f.name, "", plan.ram_settings, "ram"), 0,
-                                     {{"total", m.total()},
-                                      {"weights", m.weights_bytes},
-                                      {"kv_cache", m.kv_cache_bytes},
-                                      {"scratch", m.scratch_bytes},
-                                      {"runtime", m.runtime_bytes}}));
+    const RamRow ram{.total = m.total(),
+                     .weights = m.weights_bytes,
+                     .kv_cache = m.kv_cache_bytes,
+                     .scratch = m.scratch_bytes,
+                     .runtime = m.runtime_bytes};
+    QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.RamKey(f), 0, ram));
   }
-  const int n_prompt = settings["n_prompt"].get<int>(), n_gen = settings["n_gen"].get<int>();
-  const int reps = settings["repetitions"].get<int>();
+  const int n_prompt = plan.speed.n_prompt, n_gen = plan.speed.n_gen;
+  const int reps = plan.speed.repetitions;
   ctx.eta.remaining_chunk_equivalents =
       todo.size() * (reps + 1) * (n_prompt + 3.0 * n_gen) / std::max(1, plan.n_ctx);
   if (ctx.log) {
     ctx.log(
         fmt::format("[4/5] speed: pp{} and tg{} x {} repetitions per format, {} threads; {} of {} formats to "
                     "measure; {}",
-                    n_prompt, n_gen, reps, plan.machine.threads, todo.size(), plan.formats.size(),
+                    n_prompt, n_gen, reps, plan.speed.threads, todo.size(), plan.formats.size(),
                     ctx.config.skip_speed ? "skipped (--skip-speed)" : ctx.eta.Text()));
   }
   if (todo.empty()) return Ok();
@@ -388,18 +328,20 @@ Status SpeedStep(RunContext& ctx) {
     options.n_prompt = n_prompt;
     options.n_gen = n_gen;
     options.n_batch = std::max(1, n_prompt);
-    options.n_threads = plan.machine.threads;
+    options.n_threads = plan.speed.threads;
     options.repetitions = reps;
     ResetPeakRss();
     QL_ASSIGN_OR_RETURN(BenchResult b, RunBench(f->path, options));
-    QL_RETURN_IF_ERROR(ctx.store.Put(plan.Key(f->name, "", plan.speed_settings, "speed"), 0,
-                                     {{"pp_tps", b.pp.avg_ts},
-                                      {"pp_stddev", b.pp.stddev_ts},
-                                      {"tg_tps", b.tg.avg_ts},
-                                      {"tg_stddev", b.tg.stddev_ts},
-                                      {"peak_rss_bytes", b.peak_rss_bytes},
-                                      {"threads", b.n_threads},
-                                      {"isa", b.isa}}));
+    const SpeedRow row{
+        .pp_tps = b.pp.avg_ts,
+        .pp_stddev = b.pp.stddev_ts,
+        .tg_tps = b.tg.avg_ts,
+        .tg_stddev = b.tg.stddev_ts,
+        .repetitions = static_cast<int>(std::max(b.pp.samples_ts.size(), b.tg.samples_ts.size())),
+        .peak_rss_bytes = b.peak_rss_bytes,
+        .threads = b.n_threads,
+        .isa = b.isa};
+    QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.SpeedKey(*f), 0, row));
     ++ctx.measured;
     bar.Add();
   }

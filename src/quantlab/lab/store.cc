@@ -127,13 +127,20 @@ Status ResultsStore::Rollback() { return Exec("ROLLBACK"); }
 
 Status ResultsStore::Put(const MeasurementKey& key, int64_t item, const nlohmann::json& value,
                          const std::string& blob) {
+  return Insert({key, item, {value, blob, Now()}});
+}
+
+Status ResultsStore::Insert(const StoredRow& row) {
+  const MeasurementKey& key = row.key;
+  const nlohmann::json& value = row.measurement.value;
+  const std::string& blob = row.measurement.blob;
   Statement s(
       db_,
       "INSERT OR REPLACE INTO measurements(model_hash, format, dataset_hash, settings, tool_version, kind, "
       "item, value, blob, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!s.ok()) return SqlError("preparing a write");
   s.BindKey(key);
-  sqlite3_bind_int64(s.get(), 7, item);
+  sqlite3_bind_int64(s.get(), 7, row.item);
   // Generated text may hold partial UTF-8 sequences (byte tokens): stored with U+FFFD in their place.
   s.Text(8, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (blob.empty()) {
@@ -141,7 +148,7 @@ Status ResultsStore::Put(const MeasurementKey& key, int64_t item, const nlohmann
   } else {
     sqlite3_bind_blob(s.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   }
-  sqlite3_bind_double(s.get(), 10, Now());
+  sqlite3_bind_double(s.get(), 10, row.measurement.created_at);
   if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError("writing a measurement");
   return Ok();
 }
@@ -174,6 +181,39 @@ Result<std::map<int64_t, Measurement>> ResultsStore::GetAll(const MeasurementKey
   }
   if (rc != SQLITE_DONE) return SqlError("reading measurements");
   return out;
+}
+
+Result<std::set<int64_t>> ResultsStore::Items(const MeasurementKey& key) const {
+  Statement s(db_,
+              "SELECT item FROM measurements WHERE model_hash=?1 AND format=?2 AND dataset_hash=?3 AND "
+              "settings=?4 AND tool_version=?5 AND kind=?6");
+  if (!s.ok()) return SqlError("preparing a read");
+  s.BindKey(key);
+  std::set<int64_t> items;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) items.insert(sqlite3_column_int64(s.get(), 0));
+  if (rc != SQLITE_DONE) return SqlError("reading measurements");
+  return items;
+}
+
+Result<std::vector<ResultsStore::StoredRow>> ResultsStore::RowsOfKind(const std::string& kind) const {
+  Statement s(db_,
+              "SELECT model_hash, format, dataset_hash, settings, tool_version, kind, item, value, blob, "
+              "created_at FROM measurements WHERE kind=?1 ORDER BY format, item");
+  if (!s.ok()) return SqlError("preparing a read");
+  s.Text(1, kind);
+  std::vector<StoredRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    StoredRow row;
+    row.key = {ColumnText(s.get(), 0), ColumnText(s.get(), 1), ColumnText(s.get(), 2),
+               ColumnText(s.get(), 3), ColumnText(s.get(), 4), ColumnText(s.get(), 5)};
+    row.item = sqlite3_column_int64(s.get(), 6);
+    QL_ASSIGN_OR_RETURN(row.measurement, ReadRow(s.get(), 7, path_));
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return SqlError("reading measurements");
+  return rows;
 }
 
 Result<int64_t> ResultsStore::Count(const std::string& kind) const {

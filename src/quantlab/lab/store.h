@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ struct MeasurementKey {
   std::string dataset_hash;  // "" where no data set is involved
   std::string settings;      // canonical JSON (nlohmann dumps keys sorted)
   std::string tool_version;
-  std::string kind;  // "quantize", "ppl_chunk", "kld_chunk", "sample", "speed", "ram"
+  std::string kind;  // RowKindName() of the row's kind (lab/rows.h): "quantize", "ppl_chunk", ...
 };
 
 struct Measurement {
@@ -52,6 +53,19 @@ class ResultsStore {
   Result<std::optional<Measurement>> Get(const MeasurementKey& key, int64_t item) const;
   // All items of a key.
   Result<std::map<int64_t, Measurement>> GetAll(const MeasurementKey& key) const;
+  // The item numbers a key has, without reading the rows.
+  Result<std::set<int64_t>> Items(const MeasurementKey& key) const;
+  // Every row of a kind with its whole key: rows describe themselves, so this is all a merge or an
+  // upgrade of a store needs.
+  struct StoredRow {
+    MeasurementKey key;
+    int64_t item = 0;
+    Measurement measurement;
+  };
+  Result<std::vector<StoredRow>> RowsOfKind(const std::string& kind) const;
+  // Writes (or replaces) a row as given, its time included (an upgrade or a merge keeps the time the
+  // measurement was made).
+  Status Insert(const StoredRow& row);
   // Rows of a kind (all kinds when empty).
   Result<int64_t> Count(const std::string& kind = "") const;
 

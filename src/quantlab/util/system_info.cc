@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -41,7 +42,41 @@ std::string ReadCpuModel() {
   return "unknown";
 }
 
+// "32768K", "16M", "512" (bytes) -> bytes; 0 when it is none of these.
+uint64_t ParseCacheSize(const std::string& text) {
+  std::istringstream in(text);
+  uint64_t value = 0;
+  if (!(in >> value)) return 0;
+  std::string unit;
+  in >> unit;
+  if (unit.empty()) return value;
+  if (unit == "K") return value << 10;
+  if (unit == "M") return value << 20;
+  if (unit == "G") return value << 30;
+  return 0;
+}
+
 }  // namespace
+
+uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir) {
+  std::error_code ec;
+  int best_level = 0;
+  uint64_t best_bytes = 0;
+  for (std::filesystem::directory_iterator it(cache_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().rfind("index", 0) != 0) continue;
+    int level = 0;
+    std::string size;
+    std::ifstream(it->path() / "level") >> level;
+    std::ifstream(it->path() / "size") >> size;
+    const uint64_t bytes = ParseCacheSize(size);
+    if (level <= 0 || bytes == 0) continue;
+    if (level > best_level || (level == best_level && bytes > best_bytes)) {
+      best_level = level;
+      best_bytes = bytes;
+    }
+  }
+  return best_bytes;
+}
 
 MachineInfo ReadMachineInfo() {
   MachineInfo info;
@@ -51,6 +86,7 @@ MachineInfo ReadMachineInfo() {
   const long page_size = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page_size > 0) info.total_ram_bytes = static_cast<uint64_t>(pages) * page_size;
   utsname name{};
+  info.llc_bytes = ReadLastLevelCacheBytes();
   if (uname(&name) == 0) info.os = std::string(name.sysname) + " " + name.release;
   return info;
 }

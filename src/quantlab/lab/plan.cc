@@ -1,0 +1,119 @@
+// The lab's plan: the key of every kind of row, the chunks complete in the store, and the plan as JSON
+// (meta "lab").
+#include <algorithm>
+#include <iterator>
+
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/util/hash.h"
+
+namespace quantlab::lab::internal {
+namespace {
+
+MeasurementKey MakeKey(const LabPlan& plan, const PlannedFormat& f, std::string dataset_hash,
+                       std::string settings, RowKind kind) {
+  return {plan.model_hash,         f.name,
+          std::move(dataset_hash), std::move(settings),
+          plan.tool_version,       std::string(RowKindName(kind))};
+}
+
+}  // namespace
+
+MeasurementKey LabPlan::QuantizeKey(const PlannedFormat& f) const {
+  return MakeKey(*this, f, "", SettingsKey(QuantizeSettings{f.is_base, f.name}), RowKind::kQuantize);
+}
+MeasurementKey LabPlan::PplKey(const PlannedFormat& f, const PlannedData& d) const {
+  return MakeKey(*this, f, d.hash, SettingsKey(eval), RowKind::kPplChunk);
+}
+MeasurementKey LabPlan::KldKey(const PlannedFormat& f, const PlannedData& d) const {
+  return MakeKey(*this, f, d.hash, SettingsKey(eval), RowKind::kKldChunk);
+}
+MeasurementKey LabPlan::SampleKey(const PlannedFormat& f, size_t prompt_index) const {
+  return MakeKey(*this, f, Sha256Hex(prompts.at(prompt_index)), SettingsKey(sample), RowKind::kSample);
+}
+MeasurementKey LabPlan::SpeedKey(const PlannedFormat& f) const {
+  return MakeKey(*this, f, "", SettingsKey(speed), RowKind::kSpeed);
+}
+MeasurementKey LabPlan::RamKey(const PlannedFormat& f) const {
+  return MakeKey(*this, f, "", SettingsKey(ram), RowKind::kRam);
+}
+
+Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
+                                         const PlannedFormat& f, const PlannedData& d) {
+  QL_ASSIGN_OR_RETURN(std::set<int64_t> ppl, store.Items(plan.PplKey(f, d)));
+  if (f.is_base) return ppl;
+  QL_ASSIGN_OR_RETURN(std::set<int64_t> kld, store.Items(plan.KldKey(f, d)));
+  std::set<int64_t> both;
+  std::set_intersection(ppl.begin(), ppl.end(), kld.begin(), kld.end(), std::inserter(both, both.end()));
+  return both;
+}
+
+nlohmann::json LabPlan::ToJson() const {
+  nlohmann::json formats = nlohmann::json::array();
+  for (const auto& f : this->formats) {
+    formats.push_back({{"name", f.name},
+                       {"recipe", static_cast<uint32_t>(f.recipe)},
+                       {"is_base", f.is_base},
+                       {"path", f.path}});
+  }
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& d : this->data) data.push_back({{"name", d.name}, {"path", d.path}, {"hash", d.hash}});
+  return {{"model_name", model_name},
+          {"model_hash", model_hash},
+          {"base_path", base_path},
+          {"base_format", base_format},
+          {"tool_version", tool_version},
+          {"formats", formats},
+          {"data", data},
+          {"prompts", prompts},
+          {"n_ctx", n_ctx},
+          {"chunks", chunks},
+          {"ram_budget_bytes", ram_budget_bytes},
+          {"weights", {{"size", weights.size}, {"quality", weights.quality}, {"speed", weights.speed}}},
+          {"machine",
+           {{"cpu_model", machine.cpu_model},
+            {"simd", machine.simd},
+            {"threads", machine.threads},
+            {"logical_cpus", machine.logical_cpus},
+            {"ram_bytes", machine.ram_bytes},
+            {"llc_bytes", machine.llc_bytes},
+            {"os", machine.os}}},
+          {"eval_settings", eval},
+          {"sample_settings", sample},
+          {"speed_settings", speed},
+          {"ram_settings", ram},
+          {"sampling_text", sampling_text}};
+}
+
+Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
+  LabPlan p;
+  try {
+    p.model_name = j.at("model_name");
+    p.model_hash = j.at("model_hash");
+    p.base_path = j.at("base_path");
+    p.base_format = j.at("base_format");
+    p.tool_version = j.at("tool_version");
+    for (const auto& f : j.at("formats")) {
+      p.formats.push_back(
+          {f.at("name"), static_cast<Recipe>(f.at("recipe").get<uint32_t>()), f.at("is_base"), f.at("path")});
+    }
+    for (const auto& d : j.at("data")) p.data.push_back({d.at("name"), d.at("path"), d.at("hash"), ""});
+    p.prompts = j.at("prompts").get<std::vector<std::string>>();
+    p.n_ctx = j.at("n_ctx");
+    p.chunks = j.at("chunks");
+    p.ram_budget_bytes = j.at("ram_budget_bytes");
+    p.weights = {j.at("weights").at("size"), j.at("weights").at("quality"), j.at("weights").at("speed")};
+    const auto& m = j.at("machine");
+    p.machine = {m.at("cpu_model"), m.at("simd"),      m.at("threads"), m.at("logical_cpus"),
+                 m.at("ram_bytes"), m.at("llc_bytes"), m.at("os")};
+    p.eval = j.at("eval_settings").get<EvalSettings>();
+    p.sample = j.at("sample_settings").get<SampleSettings>();
+    p.speed = j.at("speed_settings").get<SpeedSettings>();
+    p.ram = j.at("ram_settings").get<RamSettings>();
+    p.sampling_text = j.at("sampling_text");
+  } catch (const std::exception& e) {
+    return MakeError("the lab's stored plan is incomplete: {}", e.what());
+  }
+  return p;
+}
+
+}  // namespace quantlab::lab::internal
