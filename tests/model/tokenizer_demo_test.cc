@@ -23,9 +23,9 @@ using testing::Hex;
 using testing::Join;
 using testing::ParseIds;
 using testing::Printable;
-using testing::ReadFile;
 using testing::ReadInputs;
 using testing::ReadLines;
+using testing::ReadTestFile;
 using testing::TestDataPath;
 
 Result<Tokenizer> LoadDemo() { return Tokenizer::FromFile(DemoPath("demo-f16.gguf").string()); }
@@ -70,7 +70,7 @@ TEST(DemoTokenizer, HeldOutSplitLikeLlamaCpp) {
     GTEST_SKIP() << "models/demo/demo-f16.gguf not found";
   auto tok = LoadDemo();
   ASSERT_TRUE(tok.ok()) << tok.error().message;
-  const std::string text = ReadFile(DemoPath("eval.txt"));
+  const std::string text = ReadTestFile(DemoPath("eval.txt"));
   ASSERT_FALSE(text.empty());
   const std::vector<std::string> expected = ReadLines(TestDataPath("tokenizer/demo-eval.txt"));
   ASSERT_EQ(expected.size(), 2u);  // token count, FNV-1a of the ids (little-endian int32)
