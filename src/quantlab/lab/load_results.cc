@@ -71,15 +71,8 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     p.ram_budget_bytes = j.at("ram_budget_bytes");
     p.weights = {j.at("weights").at("size"), j.at("weights").at("quality"), j.at("weights").at("speed")};
     const auto& m = j.at("machine");
-    // Named fields: MachineSummary gained llc_bytes between ram_bytes and os, which a positional
-    // list silently filled with the os string.
-    p.machine = {.cpu_model = m.at("cpu_model"),
-                 .simd = m.at("simd"),
-                 .threads = m.at("threads"),
-                 .logical_cpus = m.at("logical_cpus"),
-                 .ram_bytes = m.at("ram_bytes"),
-                 .llc_bytes = m.value("llc_bytes", uint64_t{0}),
-                 .os = m.at("os")};
+    p.machine = {m.at("cpu_model"),    m.at("simd"),      m.at("threads"),
+                 m.at("logical_cpus"), m.at("ram_bytes"), m.at("os")};
     p.eval_settings = j.at("eval_settings");
     p.sample_settings = j.at("sample_settings");
     p.speed_settings = j.at("speed_settings");
