@@ -5,7 +5,8 @@
 //   demo.detok        hex of llama_detokenize of the plain ids (libllama)
 // and on the whole held-out split models/demo/eval.txt (with BOS, no special parsing, as
 // llama-perplexity tokenizes): demo-eval.txt holds the token count and an FNV-1a hash of the ids.
-// Produced from demo-f16.gguf with sha256 931eca23f92ebd61...; if the demo model is retrained with a
+// Produced from the first demo-f16.gguf (sha256 931eca23f92ebd61...); the retrained model has the same
+// vocabulary (identical tokenizer.ggml.* keys), so they still hold. If the demo is retrained with a
 // different vocabulary, regenerate them with llama-tokenize the same way.
 #include <gtest/gtest.h>
 
