@@ -20,6 +20,7 @@ struct RunArgs {
   std::vector<std::string> data;
   std::string prompts;
   std::string ram_budget;
+  std::string mem_limit;
   std::string weights;
   int n_ctx = 0;
   int chunks = 0;
@@ -77,6 +78,15 @@ int Run(const RunArgs& args) {
     }
     config.ram_budget_bytes = *bytes;
   }
+  if (args.Given("--mem-limit")) {
+    auto bytes = lab::ParseByteSize(args.mem_limit);
+    if (!bytes.ok() || *bytes == 0) {
+      fmt::print(stderr, "quantlab run: --mem-limit: {}\n",
+                 bytes.ok() ? "must be above 0" : bytes.error().message);
+      return 2;
+    }
+    config.mem_limit_bytes = *bytes;
+  }
   if (args.Given("--weights")) {
     auto w = lab::ParseWeights(args.weights, config.weights);
     if (!w.ok()) {
@@ -128,6 +138,9 @@ CommandRegistration reg{
       app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
       app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
       app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");
+      app.add_option("--mem-limit", args->mem_limit,
+                     "Memory the lab may keep models mapped in, e.g. 3G (default: available memory less a "
+                     "margin); formats that do not fit together are evaluated one group at a time");
       app.add_option("--weights", args->weights, "Score weights, e.g. size=0.3,quality=0.4,speed=0.3");
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per perplexity chunk (default 512)");
       app.add_option("--chunks", args->chunks, "Evaluate only the first N chunks of each text");

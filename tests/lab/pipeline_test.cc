@@ -2,6 +2,7 @@
 // re-rendering without measuring, perplexities equal to the standalone evaluator's, damaged database.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -87,6 +88,30 @@ class LabPipelineTest : public ::testing::Test {
           r.created_at;
     }
     return times;
+  }
+
+  // Every perplexity and KLD row, value and per-token bytes, by kind, format and chunk.
+  static std::map<std::string, std::string> QualityRows(const std::string& out) {
+    auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+    EXPECT_TRUE(store.ok());
+    std::map<std::string, std::string> rows;
+    for (const char* kind : {"ppl_chunk", "kld_chunk"}) {
+      auto stored = (*store)->RowsOfKind(kind);
+      EXPECT_TRUE(stored.ok());
+      for (const auto& r : *stored) {
+        rows[std::string(kind) + "/" + r.key.format + "/" + std::to_string(r.item)] =
+            r.measurement.value.dump() + "|" + r.measurement.blob;
+      }
+    }
+    return rows;
+  }
+
+  // Runs the lab, collecting its log.
+  static Result<LabRunSummary> RunLogged(const LabConfig& c, std::vector<std::string>& log) {
+    return RunLab(c, [&](const std::string& line) { log.push_back(line); });
+  }
+  static bool Logged(const std::vector<std::string>& log, const std::string& text) {
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(text) != l.npos; });
   }
 
   static testing::TempDir* dir_;
@@ -224,6 +249,84 @@ TEST_F(LabPipelineTest, RescoresAndRerendersWithoutMeasuring) {
   }
   EXPECT_EQ(testing::LineCount(testing::ReadAll(fs::path(out) / "tables" / "size.csv")), 4);
   EXPECT_EQ(testing::LineCount(testing::ReadAll(fs::path(out) / "tables" / "generation.csv")), 1 + 2 * 2);
+}
+
+// --mem-limit below the sum of the formats: the base first (its log-probabilities to the cache), then one
+// candidate at a time. Every per-chunk perplexity and KLD row equals the one-pass run's, bit for bit.
+TEST_F(LabPipelineTest, FormatByFormatRowsEqualTheOnePassRowsBitForBit) {
+  const std::string out = (*dir_ / "by-format").string();
+  LabConfig c = Config(out);
+  c.mem_limit_bytes = 1;  // every model alone
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(Logged(log, "format by format")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(log, "pass 3/3 (Q4_K_M)"));
+  const auto rows = QualityRows(out);
+  EXPECT_EQ(rows.size(), 3u * 3 + 2 * 3);
+  EXPECT_EQ(rows, QualityRows(CleanLab()));
+  // The cache is removed once every chunk is stored.
+  EXPECT_TRUE(fs::is_empty(fs::path(out) / "cache"));
+}
+
+// Killed in the middle of a candidate's pass, the lab resumes from the base cache without evaluating the
+// base again; a truncated cache keeps its complete records; one made for another text is rebuilt.
+TEST_F(LabPipelineTest, FormatByFormatResumesFromTheBaseCacheAndRebuildsABadOne) {
+  const std::string out = (*dir_ / "by-format-resumed").string();
+  LabConfig c = Config(out);
+  c.mem_limit_bytes = 1;
+  // Units: 2 quantizations, the base pass (3 chunks, 2 samples), then the first chunk of Q8_0.
+  c.stop_after_units = 2 * kTensors + 3 + 2 + 1;
+  auto stopped = RunLab(c);
+  ASSERT_FALSE(stopped.ok());
+  const fs::path cache_dir = fs::path(out) / "cache";
+  ASSERT_EQ(std::distance(fs::directory_iterator(cache_dir), fs::directory_iterator()), 1);
+  const fs::path cache = fs::directory_iterator(cache_dir)->path();
+  const auto full_size = fs::file_size(cache);
+
+  // Cut into the last record: two complete ones are kept, the base evaluates one chunk again.
+  fs::resize_file(cache, full_size - 100);
+  c.stop_after_units = 1 + 1;  // that chunk, then one more chunk of Q8_0
+  std::vector<std::string> log;
+  ASSERT_FALSE(RunLogged(c, log).ok());
+  EXPECT_TRUE(Logged(log, "last record was incomplete")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(log, "2 chunks stored"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 1 chunks to evaluate"));
+  EXPECT_EQ(fs::file_size(cache), full_size);
+
+  // Resume with the cache whole: the base is not evaluated again.
+  const auto before = RowTimes(out);
+  log.clear();
+  c.stop_after_units = -1;
+  auto resumed = RunLogged(c, log);
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  EXPECT_TRUE(Logged(log, "3 chunks stored"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 0 chunks to evaluate"));
+  for (const auto& [key, t] : before) EXPECT_EQ(RowTimes(out).at(key), t) << key;
+  EXPECT_EQ(QualityRows(out), QualityRows(CleanLab()));
+
+  // A cache made for something else (here: a damaged header) is detected and rebuilt, never read.
+  const std::string other = (*dir_ / "by-format-other").string();
+  LabConfig o = Config(other);
+  o.mem_limit_bytes = 1;
+  o.stop_after_units = 2 * kTensors + 3 + 2;  // the whole base pass
+  ASSERT_FALSE(RunLab(o).ok());
+  const fs::path other_cache = fs::directory_iterator(fs::path(other) / "cache")->path();
+  {
+    std::fstream f(other_cache, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);  // inside the vocabulary size
+    f.put('\x7f');
+  }
+  log.clear();
+  o.stop_after_units = -1;
+  auto rebuilt = RunLogged(o, log);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().message;
+  EXPECT_TRUE(Logged(log, "rebuilt, it was made for another")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 3 chunks to evaluate"));
+  EXPECT_EQ(QualityRows(other), QualityRows(CleanLab()));
 }
 
 TEST_F(LabPipelineTest, DamagedDatabaseStopsTheRun) {

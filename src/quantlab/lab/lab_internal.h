@@ -76,6 +76,8 @@ struct LabPlan {
 Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
                                          const PlannedFormat& f, const PlannedData& d);
 
+const PlannedFormat& BaseOf(const LabPlan& plan);
+
 // Counts units of work for the stop-after test hook.
 class WorkBudget {
  public:
@@ -111,7 +113,8 @@ struct RunContext {
 };
 
 Status QuantizeStep(RunContext& ctx);
-// Perplexity + KLD, then generation samples, sharing the loaded models.
+// Perplexity + KLD, then generation samples, in passes over the formats that fit in --mem-limit
+// together (residency.h); eval_passes.cc.
 Status EvalAndSampleSteps(RunContext& ctx);
 Status SpeedStep(RunContext& ctx);
 

@@ -12,8 +12,9 @@ namespace quantlab {
 namespace {
 
 // Reads a "Key:   1234 kB" line from /proc/self/status, in bytes.
-uint64_t ReadStatusKilobytes(std::string_view key) {
-  std::ifstream status("/proc/self/status");
+// A "Key:   123 kB" line of a /proc file, in bytes; 0 when absent.
+uint64_t ReadProcKilobytes(const char* file, std::string_view key) {
+  std::ifstream status(file);
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind(key, 0) == 0 && line.size() > key.size() && line[key.size()] == ':') {
@@ -91,7 +92,8 @@ MachineInfo ReadMachineInfo() {
   return info;
 }
 
-uint64_t PeakRssBytes() { return ReadStatusKilobytes("VmHWM"); }
-uint64_t CurrentRssBytes() { return ReadStatusKilobytes("VmRSS"); }
+uint64_t PeakRssBytes() { return ReadProcKilobytes("/proc/self/status", "VmHWM"); }
+uint64_t CurrentRssBytes() { return ReadProcKilobytes("/proc/self/status", "VmRSS"); }
+uint64_t AvailableRamBytes() { return ReadProcKilobytes("/proc/meminfo", "MemAvailable"); }
 
 }  // namespace quantlab

@@ -25,5 +25,7 @@ uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir = "/sys/devices/sy
 uint64_t PeakRssBytes();
 // Current resident set size (VmRSS), in bytes; 0 if unavailable.
 uint64_t CurrentRssBytes();
+// Memory the kernel could give new work without swapping (MemAvailable), in bytes; 0 if unavailable.
+uint64_t AvailableRamBytes();
 
 }  // namespace quantlab

@@ -1,0 +1,359 @@
+// Steps 2 and 3 of the lab: perplexity + KLD, then generation samples, in passes over groups of loaded
+// formats (residency.h). Each pass does all of its formats' work while they are mapped, then unmaps
+// them. Every finished chunk is committed before the next one starts; in format-by-format mode the base's
+// log-probabilities of a chunk are in the cache before any candidate needs them.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "quantlab/eval/generate.h"
+#include "quantlab/eval/kld.h"
+#include "quantlab/eval/memory_model.h"
+#include "quantlab/eval/perplexity.h"
+#include "quantlab/lab/base_cache.h"
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/lab/residency.h"
+#include "quantlab/model/model.h"
+#include "quantlab/util/format.h"
+#include "quantlab/util/hash.h"
+#include "quantlab/util/progress.h"
+#include "quantlab/util/system_info.h"
+#include "quantlab/util/thread_pool.h"
+
+namespace quantlab::lab::internal {
+namespace fs = std::filesystem;
+namespace {
+
+// Models and sessions of one pass, loaded on first use; destroying it unmaps them.
+class LoadedModels {
+ public:
+  LoadedModels(const LabPlan& plan, ThreadPool& pool) : plan_(plan), pool_(pool) {}
+  Result<Session*> SessionFor(const PlannedFormat& f) {
+    auto it = sessions_.find(f.name);
+    if (it != sessions_.end()) return it->second.get();
+    QL_ASSIGN_OR_RETURN(auto model, Model::Load(f.path));
+    SessionOptions options;
+    options.n_ctx = SessionContext(plan_, model->config().n_ctx_train);
+    options.pool = &pool_;
+    QL_ASSIGN_OR_RETURN(auto session, Session::Create(*model, options));
+    Session* s = session.get();
+    models_[f.name] = std::move(model);
+    sessions_[f.name] = std::move(session);
+    return s;
+  }
+  // Room for a chunk and for a sample's prompt and continuation.
+  static int SessionContext(const LabPlan& plan, int n_ctx_train) {
+    return std::min(n_ctx_train, std::max(plan.n_ctx, plan.sample.n_predict + 256));
+  }
+
+ private:
+  const LabPlan& plan_;
+  ThreadPool& pool_;
+  std::map<std::string, std::unique_ptr<Model>> models_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;
+};
+
+// One data set's chunks and what is stored of them, shared by the passes.
+struct DataEval {
+  const PlannedData* data = nullptr;
+  PerplexityTokens tokens;
+  std::map<std::string, std::set<int64_t>> have;  // format -> complete chunks
+  std::unique_ptr<BaseLogProbCache> cache;        // format by format only
+  std::string cache_path;
+
+  // Chunk i is missing for some candidate (its base log-probabilities are needed).
+  bool NeededByCandidates(const LabPlan& plan, int i) const {
+    return std::any_of(plan.formats.begin(), plan.formats.end(),
+                       [&](const PlannedFormat& f) { return !f.is_base && !have.at(f.name).count(i); });
+  }
+};
+
+// Chunk-equivalents of work per sample (a sampled and a greedy run of n_predict tokens), for the ETA: a
+// decoded token costs about 6 tokens of a chunk evaluation on the demo model (one token per forward pass,
+// against a batch of n_ctx); SampleStep revises the estimate after the first sample.
+double SampleCost(const LabPlan& plan) { return 6.0 * 2 * plan.sample.n_predict / std::max(1, plan.n_ctx); }
+
+std::string PassName(const LabPlan& plan, const EvalPass& pass) {
+  std::vector<std::string> names;
+  if (pass.base_session) names.push_back(BaseOf(plan).name + (pass.writes_cache ? " (to the cache)" : ""));
+  for (size_t c : pass.candidates) names.push_back(plan.formats[c].name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pass, DataEval& d,
+                      const std::string& header) {
+  const LabPlan& plan = ctx.plan;
+  const PlannedFormat& base = BaseOf(plan);
+  const auto missing = [&](const PlannedFormat& f, int i) { return !d.have.at(f.name).count(i); };
+  std::vector<int> todo;
+  int missing_pairs = 0;
+  for (int i = 0; i < d.tokens.n_chunks; ++i) {
+    int pairs = pass.base_session && missing(base, i) ? 1 : 0;
+    for (size_t c : pass.candidates) pairs += missing(plan.formats[c], i) ? 1 : 0;
+    const bool to_cache = pass.writes_cache && !d.cache->Has(i) && d.NeededByCandidates(plan, i);
+    if (pairs > 0 || to_cache) todo.push_back(i);
+    missing_pairs += pairs;
+  }
+  ctx.eta.remaining_chunk_equivalents += missing_pairs;
+  if (ctx.log) {
+    ctx.log(fmt::format("{}: {} chunks of {} tokens x {} formats; {} chunks to evaluate, {} done before; {}",
+                        header, d.tokens.n_chunks, plan.n_ctx,
+                        pass.candidates.size() + (pass.base_session ? 1 : 0), todo.size(),
+                        d.tokens.n_chunks - todo.size(), ctx.eta.Text()));
+  }
+  ProgressBar bar("ppl+KLD " + d.data->name, d.tokens.n_chunks, "chunks", ctx.progress_out);
+  bar.SetAlreadyDone(d.tokens.n_chunks - todo.size());
+  for (int i : todo) {
+    if (!ctx.budget.Spend()) return ctx.budget.StopError();
+    const auto t0 = std::chrono::steady_clock::now();
+    BaseChunkLogProbs base_chunk;
+    if (pass.base_session) {
+      QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(base));
+      QL_ASSIGN_OR_RETURN(base_chunk, EvaluateBaseChunk(*s, d.tokens, i));
+      if (pass.writes_cache && d.NeededByCandidates(plan, i)) QL_RETURN_IF_ERROR(d.cache->Put(base_chunk));
+    } else {
+      QL_ASSIGN_OR_RETURN(base_chunk, d.cache->Get(i));
+    }
+    std::vector<std::pair<const PlannedFormat*, KldChunk>> results;
+    for (size_t c : pass.candidates) {
+      const PlannedFormat& f = plan.formats[c];
+      if (!missing(f, i)) continue;
+      QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(f));
+      QL_ASSIGN_OR_RETURN(KldChunk chunk, EvaluateKldChunk(*s, d.tokens, base_chunk));
+      results.emplace_back(&f, std::move(chunk));
+    }
+    // One transaction per chunk: a kill loses at most this chunk.
+    QL_ASSIGN_OR_RETURN(auto tx, Transaction::Start(ctx.store));
+    int pairs = 0;
+    const bool base_row = pass.base_session && missing(base, i);
+    if (base_row) {
+      const NllStats& b = base_chunk.base_nll;
+      QL_RETURN_IF_ERROR(
+          PutRow(ctx.store, plan.PplKey(base, *d.data), i, PplChunkRow{b.count, b.sum, b.sum_sq}));
+      ++pairs;
+    }
+    for (auto& [f, chunk] : results) {
+      const KldSums& s = chunk.sums;
+      QL_RETURN_IF_ERROR(
+          PutRow(ctx.store, plan.PplKey(*f, *d.data), i, PplChunkRow{s.count, s.sum_nll, s.sum_nll2}));
+      const KldChunkRow kld{s, std::move(chunk.kld_values), std::move(chunk.p_diff_values)};
+      QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.KldKey(*f, *d.data), i, kld));
+      ++pairs;
+    }
+    QL_RETURN_IF_ERROR(tx.Commit());
+    if (base_row) d.have[base.name].insert(i);
+    for (auto& [f, chunk] : results) d.have[f->name].insert(i);
+    ctx.measured += pairs;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ctx.eta.seconds_per_chunk = seconds / std::max(1, pairs);
+    ctx.eta.remaining_chunk_equivalents -= pairs;
+    bar.Add();
+  }
+  bar.Finish();
+  return Ok();
+}
+
+Status SampleStep(RunContext& ctx, LoadedModels& models, const std::vector<const PlannedFormat*>& formats) {
+  const LabPlan& plan = ctx.plan;
+  struct Todo {
+    const PlannedFormat* format;
+    int prompt;
+  };
+  std::vector<Todo> todo;
+  for (size_t p = 0; p < plan.prompts.size(); ++p) {
+    for (const PlannedFormat* f : formats) {
+      QL_ASSIGN_OR_RETURN(auto row,
+                          GetRow<SampleRow>(ctx.store, plan.SampleKey(*f, p), static_cast<int64_t>(p)));
+      if (!row) todo.push_back({f, static_cast<int>(p)});
+    }
+  }
+  ctx.eta.remaining_chunk_equivalents = todo.size() * SampleCost(plan);
+  if (ctx.log) {
+    ctx.log(fmt::format(
+        "[3/5] generation: {} prompts x {} formats, {} tokens each, sampled ({}) and greedy; {} to "
+        "generate; {}",
+        plan.prompts.size(), formats.size(), plan.sample.n_predict, plan.sampling_text, todo.size(),
+        ctx.eta.Text()));
+  }
+  if (todo.empty()) return Ok();
+  ProgressBar bar("samples", todo.size(), "samples", ctx.progress_out);
+  size_t done = 0;
+  for (const auto& t : todo) {
+    if (!ctx.budget.Spend()) return ctx.budget.StopError();
+    const auto t0 = std::chrono::steady_clock::now();
+    QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(*t.format));
+    const std::string& prompt = plan.prompts[t.prompt];
+    GenerateOptions sampled;
+    sampled.n_predict = plan.sample.n_predict;
+    sampled.sampling.temperature = plan.sample.temperature;
+    sampled.sampling.top_p = plan.sample.top_p;
+    sampled.sampling.top_k = plan.sample.top_k;
+    sampled.sampling.seed = plan.sample.seed;
+    QL_ASSIGN_OR_RETURN(GenerateResult a, Generate(*s, prompt, sampled));
+    GenerateOptions greedy = sampled;
+    greedy.sampling.temperature = 0;
+    // Greedy runs to the full length (no stop at end-of-text) so continuations compare token by token.
+    greedy.stop_at_eog = false;
+    QL_ASSIGN_OR_RETURN(GenerateResult g, Generate(*s, prompt, greedy));
+    const SampleRow row{.prompt = prompt,
+                        .sampled_text = a.text,
+                        .sampled_tokens = a.tokens,
+                        .greedy_text = g.text,
+                        .greedy_tokens = g.tokens,
+                        .tg_tps = g.gen_tokens_per_second()};
+    QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.SampleKey(*t.format, t.prompt), t.prompt, row));
+    ++ctx.measured;
+    ctx.eta.remaining_chunk_equivalents -= SampleCost(plan);
+    bar.Add();
+    // The header's estimate rests on a guessed cost of decoding relative to evaluating a chunk; the
+    // first sample measures it. Say so when the guess was far off (the bar's own ETA follows anyway).
+    if (++done == 1 && todo.size() > 1 && ctx.log) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double guessed = SampleCost(plan) * ctx.eta.seconds_per_chunk;
+      if (guessed <= 0 || seconds > 1.25 * guessed || seconds < 0.8 * guessed) {
+        ctx.log(fmt::format("[3/5] first sample took {}; revised ETA for this step ~{}",
+                            HumanDuration(seconds),
+                            HumanDuration(seconds * static_cast<double>(todo.size() - 1))));
+      }
+    }
+  }
+  bar.Finish();
+  return Ok();
+}
+
+// Memory each format needs while loaded for the lab's evaluation: its mapped file, KV cache, scratch and
+// the perplexity logits.
+Result<std::vector<uint64_t>> LoadedBytes(const LabPlan& plan) {
+  std::vector<uint64_t> bytes;
+  for (const auto& f : plan.formats) {
+    MemoryModelOptions mo;
+    mo.n_ctx = plan.n_ctx;
+    mo.n_batch = plan.n_ctx;
+    mo.n_threads = plan.machine.threads;
+    mo.n_outputs = plan.n_ctx / 2;
+    QL_ASSIGN_OR_RETURN(MemoryEstimate m, EstimateMemoryForFile(f.path, mo));
+    bytes.push_back(m.weights_bytes + m.kv_cache_bytes + m.scratch_bytes);
+  }
+  return bytes;
+}
+
+size_t BaseIndex(const LabPlan& plan) {
+  for (size_t i = 0; i < plan.formats.size(); ++i) {
+    if (plan.formats[i].is_base) return i;
+  }
+  return 0;
+}
+
+BaseCacheIdentity CacheIdentity(const LabPlan& plan, const DataEval& d, int n_vocab) {
+  return {.model_hash = plan.model_hash,
+          .data_hash = d.data->hash,
+          .tokens_hash = Sha256Hex(std::as_bytes(std::span(d.tokens.tokens))),
+          .n_ctx = plan.n_ctx,
+          .n_scored = d.tokens.n_scored_per_chunk(),
+          .n_vocab = n_vocab};
+}
+
+// Tokenizes every data set and reads which chunks are stored; returns the base's vocabulary size.
+Result<int> PrepareData(RunContext& ctx, std::vector<DataEval>& all) {
+  const LabPlan& plan = ctx.plan;
+  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(BaseOf(plan).path));
+  for (const auto& data : plan.data) {
+    DataEval d;
+    d.data = &data;
+    QL_ASSIGN_OR_RETURN(d.tokens,
+                        TokenizeForPerplexity(base_model->tokenizer(), data.text, plan.n_ctx, plan.chunks));
+    for (const auto& f : plan.formats) {
+      QL_ASSIGN_OR_RETURN(d.have[f.name], CompleteChunks(ctx.store, plan, f, data));
+    }
+    d.cache_path = (fs::path(ctx.config.out_dir) / "cache" /
+                    fmt::format("base-logprobs-{}.bin", data.hash.substr(0, 16)))
+                       .string();
+    all.push_back(std::move(d));
+  }
+  return static_cast<int>(base_model->config().n_vocab);
+}
+
+// Bytes the caches still need for the chunks some candidate lacks (existing records counted as free).
+uint64_t CacheBytesToWrite(const LabPlan& plan, const std::vector<DataEval>& all, int n_vocab) {
+  uint64_t bytes = 0;
+  for (const DataEval& d : all) {
+    const uint64_t record = CacheIdentity(plan, d, n_vocab).RecordBytes();
+    for (int i = 0; i < d.tokens.n_chunks; ++i) bytes += d.NeededByCandidates(plan, i) ? record : 0;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+const PlannedFormat& BaseOf(const LabPlan& plan) { return plan.formats[BaseIndex(plan)]; }
+
+Status EvalAndSampleSteps(RunContext& ctx) {
+  const LabPlan& plan = ctx.plan;
+  std::vector<DataEval> all;
+  QL_ASSIGN_OR_RETURN(const int n_vocab, PrepareData(ctx, all));
+  QL_ASSIGN_OR_RETURN(const std::vector<uint64_t> bytes, LoadedBytes(plan));
+  const uint64_t mem_limit =
+      ctx.config.mem_limit_bytes > 0 ? ctx.config.mem_limit_bytes : DefaultMemLimit(AvailableRamBytes());
+  const uint64_t cache_bytes = CacheBytesToWrite(plan, all, n_vocab);
+  std::error_code ec;
+  fs::create_directories(fs::path(ctx.config.out_dir) / "cache", ec);
+  const fs::space_info space = fs::space(ctx.config.out_dir, ec);
+  // Leave some room: the results database grows too.
+  const bool cache_fits = !ec && space.available > cache_bytes + (64ull << 20);
+  const ResidencyPlan residency = PlanResidency(bytes, BaseIndex(plan), mem_limit, cache_fits);
+  if (ctx.log && residency.mode != Residency::kAllResident) {
+    uint64_t total = 0;
+    for (uint64_t b : bytes) total += b;
+    ctx.log(fmt::format(
+        "[2/5] memory: the formats need {} loaded together, over the --mem-limit of {}: {} passes, {}",
+        HumanBytes(total), HumanBytes(mem_limit), residency.passes.size(),
+        residency.mode == Residency::kFormatByFormat
+            ? fmt::format("format by format; the base's log-probabilities take up to {} on disk ({} free)",
+                          HumanBytes(cache_bytes), HumanBytes(space.available))
+            : fmt::format(
+                  "each group next to the base, since the base cache ({}) does not fit on disk ({} free)",
+                  HumanBytes(cache_bytes), HumanBytes(space.available))));
+  }
+  if (residency.mode == Residency::kFormatByFormat) {
+    for (DataEval& d : all) {
+      std::string note;
+      QL_ASSIGN_OR_RETURN(d.cache,
+                          BaseLogProbCache::Open(d.cache_path, CacheIdentity(plan, d, n_vocab), &note));
+      if (ctx.log) {
+        if (!note.empty()) ctx.log(fmt::format("[2/5] base cache {}: rebuilt, {}", d.cache_path, note));
+        ctx.log(fmt::format("[2/5] base cache for '{}': {} chunks stored", d.data->name, d.cache->size()));
+      }
+    }
+  }
+  ThreadPool pool(ctx.config.threads);
+  for (size_t p = 0; p < residency.passes.size(); ++p) {
+    const EvalPass& pass = residency.passes[p];
+    LoadedModels models(plan, pool);  // unmapped at the end of the pass
+    for (size_t di = 0; di < all.size(); ++di) {
+      std::string header =
+          fmt::format("[2/5] perplexity + KLD on '{}' ({}/{})", all[di].data->name, di + 1, all.size());
+      if (residency.passes.size() > 1)
+        header += fmt::format(", pass {}/{} ({})", p + 1, residency.passes.size(), PassName(plan, pass));
+      QL_RETURN_IF_ERROR(EvalPassOnData(ctx, models, pass, all[di], header));
+    }
+    std::vector<const PlannedFormat*> formats;
+    // The base's samples are made in the first pass that loads it.
+    if (pass.base_session && p == 0) formats.push_back(&BaseOf(plan));
+    for (size_t c : pass.candidates) formats.push_back(&plan.formats[c]);
+    QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
+  }
+  // Every chunk is stored now: the caches have served their purpose.
+  for (DataEval& d : all) {
+    if (!d.cache) continue;
+    d.cache.reset();
+    fs::remove(d.cache_path, ec);
+  }
+  return Ok();
+}
+
+}  // namespace quantlab::lab::internal
