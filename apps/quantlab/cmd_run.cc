@@ -30,6 +30,7 @@ struct RunArgs {
   int n_predict = 0;
   int bench_reps = 0;
   bool skip_speed = false;
+  bool full = false;
   bool no_progress = false;
   int64_t stop_after = -1;
   CLI::App* app = nullptr;
@@ -102,6 +103,7 @@ int Run(const RunArgs& args) {
   if (args.Given("--n-predict")) config.n_predict = args.n_predict;
   if (args.Given("--bench-reps")) config.bench_repetitions = args.bench_reps;
   if (args.skip_speed) config.skip_speed = true;
+  if (args.full) config.full = true;
   if (args.no_progress) config.progress = false;
   config.stop_after_units = args.stop_after;
 
@@ -144,6 +146,9 @@ CommandRegistration reg{
       app.add_option("--weights", args->weights, "Score weights, e.g. size=0.3,quality=0.4,speed=0.3");
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per perplexity chunk (default 512)");
       app.add_option("--chunks", args->chunks, "Evaluate only the first N chunks of each text");
+      app.add_flag("--full", args->full,
+                   "Evaluate every chunk in order (default: chunks in a seeded random order until each "
+                   "format's increase and KLD are precise enough to rank it)");
       app.add_option("-t,--threads", args->threads, "Threads (default: all)");
       app.add_option("--out", args->out, "Output folder (default quantlab-lab)");
       app.add_option("--config", args->config, "TOML lab file with any of these settings");

@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
+#include <set>
 
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/lab/lab.h"
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/lab/precision.h"
 #include "quantlab/model/model.h"
 #include "quantlab/synth/synth_model.h"
 #include "quantlab/util/system_info.h"
@@ -327,6 +331,92 @@ TEST_F(LabPipelineTest, FormatByFormatResumesFromTheBaseCacheAndRebuildsABadOne)
   EXPECT_TRUE(
       Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 3 chunks to evaluate"));
   EXPECT_EQ(QualityRows(other), QualityRows(CleanLab()));
+}
+
+// Adaptive precision (no --chunks): chunks in the plan's seeded random order, each format stopping at the
+// first chunk count where the rule is met (or at the end of the text), the base on as many as any format.
+TEST_F(LabPipelineTest, AdaptivePrecisionStopsEachFormatByTheRuleOnARandomOrder) {
+  const std::string out = (*dir_ / "adaptive").string();
+  LabConfig c = Config(out);
+  c.chunks = -1;
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+  ASSERT_TRUE(store.ok());
+  auto meta = (*store)->GetMeta("lab");
+  ASSERT_TRUE(meta.ok() && *meta);
+  auto plan = internal::LabPlan::FromJson(nlohmann::json::parse(**meta));
+  ASSERT_TRUE(plan.ok() && plan->adaptive);
+  auto results = LoadLabResults(**store);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+
+  auto model = Model::Load((*dir_ / "tiny.gguf").string());
+  ASSERT_TRUE(model.ok());
+  auto tokens = TokenizeForPerplexity((*model)->tokenizer(), testing::ReadAll(*dir_ / "prose.txt"), 64);
+  ASSERT_TRUE(tokens.ok());
+  const int n = tokens->n_chunks;
+  ASSERT_GT(n, PrecisionTarget{}.min_chunks);
+  const std::vector<int> order = internal::ChunkOrder(*plan, plan->data[0], n);
+  std::vector<int> in_order(n);
+  std::iota(in_order.begin(), in_order.end(), 0);
+  EXPECT_NE(order, in_order);
+
+  const analysis::PerplexityResult* base = results->Ppl("F16", "prose");
+  ASSERT_NE(base, nullptr);
+  const auto means = [](const analysis::PerplexityResult& p, size_t k) {
+    std::vector<double> m;
+    for (size_t i = 0; i < k; ++i) m.push_back(p.chunk_nll_sum[i] / double(p.chunk_tokens[i]));
+    return m;
+  };
+  size_t most = 0;
+  for (const char* format : {"Q8_0", "Q4_K_M"}) {
+    auto items =
+        (*store)->Items(plan->PplKey(plan->formats[format == std::string("Q8_0") ? 1 : 2], plan->data[0]));
+    ASSERT_TRUE(items.ok());
+    const size_t k = items->size();
+    most = std::max(most, k);
+    // The first k chunks of the order, no others.
+    EXPECT_EQ(*items, std::set<int64_t>(order.begin(), order.begin() + k)) << format;
+    const analysis::PerplexityResult* p = results->Ppl(format, "prose");
+    const auto kld = std::find_if(results->kld.begin(), results->kld.end(),
+                                  [&](const auto& x) { return x.format == format; });
+    ASSERT_TRUE(p && kld != results->kld.end());
+    ASSERT_EQ(p->chunks(), k);
+    const auto at = [&](size_t m) {
+      return AssessPrecision(means(*base, m), means(*p, m), std::span(kld->chunk_mean_kld).first(m));
+    };
+    EXPECT_GE(k, size_t(PrecisionTarget{}.min_chunks)) << format;
+    EXPECT_TRUE(at(k).enough || k == size_t(n)) << format << " stopped at " << k << " without the target";
+    if (k > size_t(PrecisionTarget{}.min_chunks)) {
+      EXPECT_FALSE(at(k - 1).enough) << format << " went on too long";
+    }
+    EXPECT_TRUE(Logged(log, fmt::format("'prose' {}: {} of {} chunks", format, k, n))) << format;
+  }
+  EXPECT_EQ(base->chunks(), most);
+
+  // Killed mid-way and resumed, or format by format (in rounds), the lab measures the same rows.
+  const std::string resumed = (*dir_ / "adaptive-resumed").string();
+  LabConfig rc = Config(resumed);
+  rc.chunks = -1;
+  rc.stop_after_units = 2 * kTensors + 6;
+  ASSERT_FALSE(RunLab(rc).ok());
+  rc.stop_after_units = -1;
+  ASSERT_TRUE(RunLab(rc).ok());
+  EXPECT_EQ(QualityRows(resumed), QualityRows(out));
+
+  const std::string by_format = (*dir_ / "adaptive-by-format").string();
+  LabConfig fc = Config(by_format);
+  fc.chunks = -1;
+  fc.mem_limit_bytes = 1;
+  log.clear();
+  ASSERT_TRUE(RunLogged(fc, log).ok());
+  auto candidate_rows = [](std::map<std::string, std::string> rows) {
+    std::erase_if(rows, [](const auto& kv) { return kv.first.find("/F16/") != std::string::npos; });
+    return rows;
+  };
+  EXPECT_EQ(candidate_rows(QualityRows(by_format)), candidate_rows(QualityRows(out)));
+  EXPECT_TRUE(Logged(log, "round 1 (first 20 chunks)")) << fmt::format("{}", fmt::join(log, "\n"));
 }
 
 TEST_F(LabPipelineTest, DamagedDatabaseStopsTheRun) {

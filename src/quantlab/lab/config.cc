@@ -159,7 +159,8 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   static constexpr std::string_view kKnown[] = {
       "base",    "formats", "data",         "prompts",   "prompts_file",      "ram_budget",  "weights",
       "context", "chunks",  "threads",      "out",       "n_predict",         "temperature", "top_p",
-      "top_k",   "seed",    "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit"};
+      "top_k",   "seed",    "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit",
+      "full"};
   for (const auto& [key, node] : t) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
       return MakeError("{}:{}: unknown setting '{}'", path, node.source().begin.line, key.str());
@@ -210,6 +211,7 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   }
   QL_RETURN_IF_ERROR(Read(t, "context", c.n_ctx, path));
   QL_RETURN_IF_ERROR(Read(t, "chunks", c.chunks, path));
+  QL_RETURN_IF_ERROR(Read(t, "full", c.full, path));
   QL_RETURN_IF_ERROR(Read(t, "threads", c.threads, path));
   QL_RETURN_IF_ERROR(Read(t, "out", c.out_dir, path));
   QL_RETURN_IF_ERROR(Read(t, "n_predict", c.n_predict, path));

@@ -28,7 +28,11 @@ struct LabConfig {
   uint64_t mem_limit_bytes = 0;
   analysis::ScoreWeights weights;
   int n_ctx = 512;  // tokens per perplexity chunk (capped at the model's training context)
-  int chunks = -1;  // evaluate only the first N chunks of each text; -1 = all
+  // Evaluate only the first N chunks of each text. -1: adaptive precision — chunks in a seeded random
+  // order, each format stopping once it is measured precisely enough to rank (lab/precision.h) — or,
+  // with `full`, every chunk in order (llama-perplexity-comparable).
+  int chunks = -1;
+  bool full = false;
   int threads = 0;  // 0 = all hardware threads
   std::string out_dir = "quantlab-lab";
   // Generation samples.

@@ -17,6 +17,7 @@
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/lab/base_cache.h"
 #include "quantlab/lab/lab_internal.h"
+#include "quantlab/lab/precision.h"
 #include "quantlab/lab/residency.h"
 #include "quantlab/model/model.h"
 #include "quantlab/util/format.h"
@@ -58,20 +59,49 @@ class LoadedModels {
   std::map<std::string, std::unique_ptr<Session>> sessions_;
 };
 
+// What the stopping rule needs of a complete chunk.
+struct ChunkFigures {
+  double mean_nll = 0;
+  double mean_kld = 0;  // 0 for the base
+};
+
 // One data set's chunks and what is stored of them, shared by the passes.
 struct DataEval {
   const PlannedData* data = nullptr;
   PerplexityTokens tokens;
-  std::map<std::string, std::set<int64_t>> have;  // format -> complete chunks
-  std::unique_ptr<BaseLogProbCache> cache;        // format by format only
+  std::vector<int> order;                                          // chunks in evaluation order
+  std::map<std::string, std::map<int64_t, ChunkFigures>> figures;  // format -> its complete chunks
+  std::map<std::string, bool> done;         // adaptive: the format is measured precisely enough
+  std::unique_ptr<BaseLogProbCache> cache;  // format by format only
   std::string cache_path;
 
-  // Chunk i is missing for some candidate (its base log-probabilities are needed).
+  bool Missing(const PlannedFormat& f, int i) const { return !figures.at(f.name).count(i); }
+  // Some candidate still to be measured lacks chunk i (the base's values of it are needed).
   bool NeededByCandidates(const LabPlan& plan, int i) const {
-    return std::any_of(plan.formats.begin(), plan.formats.end(),
-                       [&](const PlannedFormat& f) { return !f.is_base && !have.at(f.name).count(i); });
+    return std::any_of(plan.formats.begin(), plan.formats.end(), [&](const PlannedFormat& f) {
+      return !f.is_base && !done.at(f.name) && Missing(f, i);
+    });
   }
 };
+
+// The precision `f` has reached on the leading chunks of the order that both it and the base have.
+Precision PrecisionOf(const LabPlan& plan, const DataEval& d, const PlannedFormat& f) {
+  const auto& base = d.figures.at(BaseOf(plan).name);
+  const auto& mine = d.figures.at(f.name);
+  std::vector<double> base_nll, nll, kld;
+  for (int i : d.order) {
+    const auto b = base.find(i), m = mine.find(i);
+    if (b == base.end() || m == mine.end()) break;
+    base_nll.push_back(b->second.mean_nll);
+    nll.push_back(m->second.mean_nll);
+    kld.push_back(m->second.mean_kld);
+  }
+  return AssessPrecision(base_nll, nll, kld);
+}
+
+void UpdateDone(const LabPlan& plan, DataEval& d, const PlannedFormat& f) {
+  d.done[f.name] = plan.adaptive && !f.is_base && PrecisionOf(plan, d, f).enough;
+}
 
 // Chunk-equivalents of work per sample (a sampled and a greedy run of n_predict tokens), for the ETA: a
 // decoded token costs about 6 tokens of a chunk evaluation on the demo model (one token per forward pass,
@@ -85,44 +115,61 @@ std::string PassName(const LabPlan& plan, const EvalPass& pass) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pass, DataEval& d,
+// Evaluates the pass's formats on the first `limit` chunks of the order (in adaptive mode, each
+// candidate until it is precise enough).
+Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pass, DataEval& d, int limit,
                       const std::string& header) {
   const LabPlan& plan = ctx.plan;
   const PlannedFormat& base = BaseOf(plan);
-  const auto missing = [&](const PlannedFormat& f, int i) { return !d.have.at(f.name).count(i); };
-  std::vector<int> todo;
-  int missing_pairs = 0;
-  for (int i = 0; i < d.tokens.n_chunks; ++i) {
-    int pairs = pass.base_session && missing(base, i) ? 1 : 0;
-    for (size_t c : pass.candidates) pairs += missing(plan.formats[c], i) ? 1 : 0;
-    const bool to_cache = pass.writes_cache && !d.cache->Has(i) && d.NeededByCandidates(plan, i);
-    if (pairs > 0 || to_cache) todo.push_back(i);
+  // Work for chunk i: the base's row or cache record, and the candidates still to be measured.
+  const auto base_row_needed = [&](int i) {
+    return pass.base_session && d.Missing(base, i) && (!plan.adaptive || d.NeededByCandidates(plan, i));
+  };
+  const auto to_cache = [&](int i) {
+    return pass.writes_cache && !d.cache->Has(i) && d.NeededByCandidates(plan, i);
+  };
+  const auto candidate_needs = [&](size_t c, int i) {
+    const PlannedFormat& f = plan.formats[c];
+    return !d.done.at(f.name) && d.Missing(f, i);
+  };
+  limit = std::min(limit, d.tokens.n_chunks);
+  int todo = 0, missing_pairs = 0;
+  for (int j = 0; j < limit; ++j) {
+    const int i = d.order[j];
+    int pairs = base_row_needed(i) ? 1 : 0;
+    for (size_t c : pass.candidates) pairs += candidate_needs(c, i) ? 1 : 0;
+    todo += pairs > 0 || to_cache(i) ? 1 : 0;
     missing_pairs += pairs;
   }
   ctx.eta.remaining_chunk_equivalents += missing_pairs;
   if (ctx.log) {
-    ctx.log(fmt::format("{}: {} chunks of {} tokens x {} formats; {} chunks to evaluate, {} done before; {}",
-                        header, d.tokens.n_chunks, plan.n_ctx,
-                        pass.candidates.size() + (pass.base_session ? 1 : 0), todo.size(),
-                        d.tokens.n_chunks - todo.size(), ctx.eta.Text()));
+    ctx.log(fmt::format(
+        "{}: {} chunks of {} tokens x {} formats; {}{} chunks to evaluate, {} done before; {}", header,
+        d.tokens.n_chunks, plan.n_ctx, pass.candidates.size() + (pass.base_session ? 1 : 0),
+        plan.adaptive ? "up to " : "", todo, d.tokens.n_chunks - todo, ctx.eta.Text()));
   }
-  ProgressBar bar("ppl+KLD " + d.data->name, d.tokens.n_chunks, "chunks", ctx.progress_out);
-  bar.SetAlreadyDone(d.tokens.n_chunks - todo.size());
-  for (int i : todo) {
+  ProgressBar bar("ppl+KLD " + d.data->name, todo, "chunks", ctx.progress_out);
+  for (int j = 0; j < limit; ++j) {
+    const int i = d.order[j];
+    std::vector<size_t> candidates;
+    for (size_t c : pass.candidates) {
+      if (candidate_needs(c, i)) candidates.push_back(c);
+    }
+    const bool base_row = base_row_needed(i);
+    if (!base_row && !to_cache(i) && candidates.empty()) continue;
     if (!ctx.budget.Spend()) return ctx.budget.StopError();
     const auto t0 = std::chrono::steady_clock::now();
     BaseChunkLogProbs base_chunk;
     if (pass.base_session) {
       QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(base));
       QL_ASSIGN_OR_RETURN(base_chunk, EvaluateBaseChunk(*s, d.tokens, i));
-      if (pass.writes_cache && d.NeededByCandidates(plan, i)) QL_RETURN_IF_ERROR(d.cache->Put(base_chunk));
+      if (to_cache(i)) QL_RETURN_IF_ERROR(d.cache->Put(base_chunk));
     } else {
       QL_ASSIGN_OR_RETURN(base_chunk, d.cache->Get(i));
     }
     std::vector<std::pair<const PlannedFormat*, KldChunk>> results;
-    for (size_t c : pass.candidates) {
+    for (size_t c : candidates) {
       const PlannedFormat& f = plan.formats[c];
-      if (!missing(f, i)) continue;
       QL_ASSIGN_OR_RETURN(Session * s, models.SessionFor(f));
       QL_ASSIGN_OR_RETURN(KldChunk chunk, EvaluateKldChunk(*s, d.tokens, base_chunk));
       results.emplace_back(&f, std::move(chunk));
@@ -130,24 +177,28 @@ Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pas
     // One transaction per chunk: a kill loses at most this chunk.
     QL_ASSIGN_OR_RETURN(auto tx, Transaction::Start(ctx.store));
     int pairs = 0;
-    const bool base_row = pass.base_session && missing(base, i);
     if (base_row) {
       const NllStats& b = base_chunk.base_nll;
       QL_RETURN_IF_ERROR(
           PutRow(ctx.store, plan.PplKey(base, *d.data), i, PplChunkRow{b.count, b.sum, b.sum_sq}));
       ++pairs;
     }
+    std::vector<std::pair<const PlannedFormat*, ChunkFigures>> measured;
     for (auto& [f, chunk] : results) {
       const KldSums& s = chunk.sums;
       QL_RETURN_IF_ERROR(
           PutRow(ctx.store, plan.PplKey(*f, *d.data), i, PplChunkRow{s.count, s.sum_nll, s.sum_nll2}));
+      measured.push_back({f, {s.sum_nll / double(s.count), s.sum_kld / double(s.count)}});
       const KldChunkRow kld{s, std::move(chunk.kld_values), std::move(chunk.p_diff_values)};
       QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.KldKey(*f, *d.data), i, kld));
       ++pairs;
     }
     QL_RETURN_IF_ERROR(tx.Commit());
-    if (base_row) d.have[base.name].insert(i);
-    for (auto& [f, chunk] : results) d.have[f->name].insert(i);
+    if (base_row) d.figures[base.name][i] = {base_chunk.base_nll.MeanNll(), 0.0};
+    for (const auto& [f, fig] : measured) {
+      d.figures[f->name][i] = fig;
+      UpdateDone(plan, d, *f);
+    }
     ctx.measured += pairs;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ctx.eta.seconds_per_chunk = seconds / std::max(1, pairs);
@@ -267,9 +318,25 @@ Result<int> PrepareData(RunContext& ctx, std::vector<DataEval>& all) {
     d.data = &data;
     QL_ASSIGN_OR_RETURN(d.tokens,
                         TokenizeForPerplexity(base_model->tokenizer(), data.text, plan.n_ctx, plan.chunks));
+    d.order = ChunkOrder(plan, data, d.tokens.n_chunks);
     for (const auto& f : plan.formats) {
-      QL_ASSIGN_OR_RETURN(d.have[f.name], CompleteChunks(ctx.store, plan, f, data));
+      QL_ASSIGN_OR_RETURN(const std::set<int64_t> complete, CompleteChunks(ctx.store, plan, f, data));
+      auto& figures = d.figures[f.name];
+      for (int64_t i : complete) figures[i] = {};
+      if (!plan.adaptive) continue;
+      // The stopping rule needs the figures of the chunks stored by an earlier run.
+      QL_ASSIGN_OR_RETURN(auto ppl, GetRows<PplChunkRow>(ctx.store, plan.PplKey(f, data)));
+      std::map<int64_t, KldChunkRow> kld;
+      if (!f.is_base) {
+        QL_ASSIGN_OR_RETURN(kld, GetRows<KldChunkRow>(ctx.store, plan.KldKey(f, data)));
+      }
+      for (auto& [i, fig] : figures) {
+        const PplChunkRow& row = ppl.at(i);
+        fig.mean_nll = row.sum / double(row.count);
+        if (!f.is_base) fig.mean_kld = kld.at(i).sums.sum_kld / double(kld.at(i).sums.count);
+      }
     }
+    for (const auto& f : plan.formats) UpdateDone(plan, d, f);
     d.cache_path = (fs::path(ctx.config.out_dir) / "cache" /
                     fmt::format("base-logprobs-{}.bin", data.hash.substr(0, 16)))
                        .string();
@@ -278,14 +345,32 @@ Result<int> PrepareData(RunContext& ctx, std::vector<DataEval>& all) {
   return static_cast<int>(base_model->config().n_vocab);
 }
 
-// Bytes the caches still need for the chunks some candidate lacks (existing records counted as free).
-uint64_t CacheBytesToWrite(const LabPlan& plan, const std::vector<DataEval>& all, int n_vocab) {
+// Bytes of the cache records for the chunks (among the first `limit` of the order) that a candidate still
+// to be measured lacks: what the cache holds at most by the end of the base pass.
+uint64_t CacheBytes(const LabPlan& plan, const std::vector<DataEval>& all, int n_vocab, int limit) {
   uint64_t bytes = 0;
   for (const DataEval& d : all) {
     const uint64_t record = CacheIdentity(plan, d, n_vocab).RecordBytes();
-    for (int i = 0; i < d.tokens.n_chunks; ++i) bytes += d.NeededByCandidates(plan, i) ? record : 0;
+    for (int j = 0; j < std::min(limit, d.tokens.n_chunks); ++j) {
+      bytes += d.NeededByCandidates(plan, d.order[j]) ? record : 0;
+    }
   }
   return bytes;
+}
+
+// In adaptive mode, how each candidate ended: chunks taken and precision reached.
+void LogPrecision(RunContext& ctx, const std::vector<DataEval>& all) {
+  if (!ctx.log || !ctx.plan.adaptive) return;
+  for (const DataEval& d : all) {
+    for (const auto& f : ctx.plan.formats) {
+      if (f.is_base) continue;
+      const Precision p = PrecisionOf(ctx.plan, d, f);
+      ctx.log(fmt::format(
+          "[2/5] '{}' {}: {} of {} chunks, increase {:+.3f}% ± {:.3f} points, mean KLD ± {:.1f}%{}",
+          d.data->name, f.name, p.chunks, d.tokens.n_chunks, p.increase_pct, p.ci_half_pp,
+          100 * p.kld_rel_stderr, p.enough ? "" : " (all chunks used before the target)"));
+    }
+  }
 }
 
 }  // namespace
@@ -299,7 +384,9 @@ Status EvalAndSampleSteps(RunContext& ctx) {
   QL_ASSIGN_OR_RETURN(const std::vector<uint64_t> bytes, LoadedBytes(plan));
   const uint64_t mem_limit =
       ctx.config.mem_limit_bytes > 0 ? ctx.config.mem_limit_bytes : DefaultMemLimit(AvailableRamBytes());
-  const uint64_t cache_bytes = CacheBytesToWrite(plan, all, n_vocab);
+  int max_chunks = 0;
+  for (const DataEval& d : all) max_chunks = std::max(max_chunks, d.tokens.n_chunks);
+  const uint64_t cache_bytes = CacheBytes(plan, all, n_vocab, max_chunks);
   std::error_code ec;
   fs::create_directories(fs::path(ctx.config.out_dir) / "cache", ec);
   const fs::space_info space = fs::space(ctx.config.out_dir, ec);
@@ -330,23 +417,39 @@ Status EvalAndSampleSteps(RunContext& ctx) {
       }
     }
   }
+  // Format by format with adaptive precision, nobody knows beforehand how many chunks the candidates
+  // will need: the passes run in rounds over the first `limit` chunks of the order, doubling it while
+  // some candidate is short of its target (the models of later rounds are loaded again).
+  const bool rounds = plan.adaptive && residency.mode == Residency::kFormatByFormat;
+  int limit = rounds ? 2 * PrecisionTarget{}.min_chunks : max_chunks;
   ThreadPool pool(ctx.config.threads);
-  for (size_t p = 0; p < residency.passes.size(); ++p) {
-    const EvalPass& pass = residency.passes[p];
-    LoadedModels models(plan, pool);  // unmapped at the end of the pass
-    for (size_t di = 0; di < all.size(); ++di) {
-      std::string header =
-          fmt::format("[2/5] perplexity + KLD on '{}' ({}/{})", all[di].data->name, di + 1, all.size());
-      if (residency.passes.size() > 1)
-        header += fmt::format(", pass {}/{} ({})", p + 1, residency.passes.size(), PassName(plan, pass));
-      QL_RETURN_IF_ERROR(EvalPassOnData(ctx, models, pass, all[di], header));
+  for (int round = 0;; ++round) {
+    for (size_t p = 0; p < residency.passes.size(); ++p) {
+      const EvalPass& pass = residency.passes[p];
+      LoadedModels models(plan, pool);  // unmapped at the end of the pass
+      for (size_t di = 0; di < all.size(); ++di) {
+        std::string header =
+            fmt::format("[2/5] perplexity + KLD on '{}' ({}/{})", all[di].data->name, di + 1, all.size());
+        if (residency.passes.size() > 1)
+          header += fmt::format(", pass {}/{} ({})", p + 1, residency.passes.size(), PassName(plan, pass));
+        if (rounds) header += fmt::format(", round {} (first {} chunks)", round + 1, limit);
+        QL_RETURN_IF_ERROR(EvalPassOnData(ctx, models, pass, all[di], limit, header));
+      }
+      if (round > 0) continue;
+      std::vector<const PlannedFormat*> formats;
+      // The base's samples are made in the first pass that loads it.
+      if (pass.base_session && p == 0) formats.push_back(&BaseOf(plan));
+      for (size_t c : pass.candidates) formats.push_back(&plan.formats[c]);
+      QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
     }
-    std::vector<const PlannedFormat*> formats;
-    // The base's samples are made in the first pass that loads it.
-    if (pass.base_session && p == 0) formats.push_back(&BaseOf(plan));
-    for (size_t c : pass.candidates) formats.push_back(&plan.formats[c]);
-    QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
+    const bool short_of_target = std::any_of(all.begin(), all.end(), [&](const DataEval& d) {
+      return std::any_of(plan.formats.begin(), plan.formats.end(),
+                         [&](const PlannedFormat& f) { return !f.is_base && !d.done.at(f.name); });
+    });
+    if (!rounds || !short_of_target || limit >= max_chunks) break;
+    limit = std::min(max_chunks, 2 * limit);
   }
+  LogPrecision(ctx, all);
   // Every chunk is stored now: the caches have served their purpose.
   for (DataEval& d : all) {
     if (!d.cache) continue;
