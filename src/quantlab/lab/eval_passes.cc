@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -112,7 +113,7 @@ Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pas
     ctx.log(fmt::format(
         "{}: {} chunks of {} tokens x {} formats; {}{} chunks to evaluate, {} done before; {}", header,
         d.tokens.n_chunks, plan.n_ctx, pass.candidates.size() + (pass.base_session ? 1 : 0),
-        plan.adaptive ? "up to " : "", todo, d.tokens.n_chunks - todo, ctx.eta.Text()));
+        plan.adaptive ? "up to " : "", todo, limit - todo, ctx.eta.Text()));
   }
   ProgressBar bar("ppl+KLD " + d.data->name, todo, "chunks", ctx.progress_out);
   for (int j = 0; j < limit; ++j) {
@@ -280,8 +281,11 @@ Status EvalAndSampleSteps(RunContext& ctx) {
   std::vector<DataEval> all;
   QL_ASSIGN_OR_RETURN(const int n_vocab, PrepareData(ctx, all));
   QL_ASSIGN_OR_RETURN(const std::vector<uint64_t> bytes, LoadedBytes(plan));
-  const uint64_t mem_limit =
-      ctx.config.mem_limit_bytes > 0 ? ctx.config.mem_limit_bytes : DefaultMemLimit(AvailableRamBytes());
+  // Where the available memory cannot be read, only an explicit --mem-limit bounds the lab.
+  const uint64_t available = AvailableRamBytes();
+  const uint64_t mem_limit = ctx.config.mem_limit_bytes > 0 ? ctx.config.mem_limit_bytes
+                             : available > 0                ? DefaultMemLimit(available)
+                                                            : std::numeric_limits<uint64_t>::max();
   int max_chunks = 0;
   for (const DataEval& d : all) max_chunks = std::max(max_chunks, d.tokens.n_chunks);
   const uint64_t cache_bytes = CacheBytes(plan, all, n_vocab, max_chunks);
