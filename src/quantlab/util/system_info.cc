@@ -11,9 +11,8 @@
 namespace quantlab {
 namespace {
 
-// Reads a "Key:   1234 kB" line from /proc/self/status, in bytes.
-// A "Key:   123 kB" line of a /proc file, in bytes; 0 when absent.
-uint64_t ReadProcKilobytes(const char* file, std::string_view key) {
+// Reads a "Key:   1234 kB" line from /proc/self/status (or another /proc file), in bytes; 0 when absent.
+uint64_t ReadStatusKilobytes(std::string_view key, const char* file = "/proc/self/status") {
   std::ifstream status(file);
   std::string line;
   while (std::getline(status, line)) {
@@ -79,6 +78,8 @@ uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir) {
   return best_bytes;
 }
 
+uint64_t AvailableRamBytes() { return ReadStatusKilobytes("MemAvailable", "/proc/meminfo"); }
+
 MachineInfo ReadMachineInfo() {
   MachineInfo info;
   info.cpu_model = ReadCpuModel();
@@ -92,8 +93,7 @@ MachineInfo ReadMachineInfo() {
   return info;
 }
 
-uint64_t PeakRssBytes() { return ReadProcKilobytes("/proc/self/status", "VmHWM"); }
-uint64_t CurrentRssBytes() { return ReadProcKilobytes("/proc/self/status", "VmRSS"); }
-uint64_t AvailableRamBytes() { return ReadProcKilobytes("/proc/meminfo", "MemAvailable"); }
+uint64_t PeakRssBytes() { return ReadStatusKilobytes("VmHWM"); }
+uint64_t CurrentRssBytes() { return ReadStatusKilobytes("VmRSS"); }
 
 }  // namespace quantlab
