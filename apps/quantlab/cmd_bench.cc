@@ -123,10 +123,9 @@ void PrintCsv(const std::vector<Row>& rows, double machine_bandwidth) {
   }
 }
 
-int Run(const BenchArgs& args) {
+Status Run(const BenchArgs& args) {
   if (args.output != "md" && args.output != "csv" && args.output != "json") {
-    fmt::print(stderr, "quantlab bench: -o must be md, csv or json (got '{}')\n", args.output);
-    return 2;
+    return UsageError("-o must be md, csv or json (got '{}')", args.output);
   }
   std::vector<BenchResult> results;
   for (const auto& path : args.models) {
@@ -136,11 +135,8 @@ int Run(const BenchArgs& args) {
       if (interactive) fmt::print(stderr, "\r{}: {}\033[K", path, status);
     });
     if (interactive) fmt::print(stderr, "\r\033[K");
-    if (!result.ok()) {
-      fmt::print(stderr, "quantlab bench: {}\n", result.error().message);
-      return 1;
-    }
-    results.push_back(std::move(result).value());
+    QL_ASSIGN_OR_RETURN(BenchResult done, std::move(result));
+    results.push_back(std::move(done));
   }
   double machine_bandwidth = 0;
   if (args.bandwidth && !results.empty()) {
@@ -157,12 +153,12 @@ int Run(const BenchArgs& args) {
   } else {
     PrintMarkdown(rows, machine_bandwidth);
   }
-  return 0;
+  return Ok();
 }
 
 const CommandRegistration kRegistration{
     "bench", "Measure prompt and generation speed, memory and bandwidth (like llama-bench)",
-    [](CLI::App& app) -> std::function<int()> {
+    [](CLI::App& app) -> CommandRunner {
       auto args = std::make_shared<BenchArgs>();
       app.add_option("-m,--model", args->models, "GGUF model(s); repeat for several")->required();
       app.add_option("-p,--n-prompt", args->options.n_prompt, "prompt tokens for the pp test (0: skip)");

@@ -19,36 +19,30 @@ struct GenerateArgs {
   int threads = 0;
 };
 
-int Fail(const std::string& message) {
-  fmt::print(stderr, "quantlab generate: {}\n", message);
-  return 1;
-}
-
-int RunGenerate(const GenerateArgs& args) {
-  auto model = Model::Load(args.model);
-  if (!model.ok()) return Fail(model.error().message);
-  const LlamaConfig& c = (*model)->config();
+Status RunGenerate(const GenerateArgs& args) {
+  QL_ASSIGN_OR_RETURN(const auto model, Model::Load(args.model));
+  const LlamaConfig& c = model->config();
   // Room for the prompt and the continuation, without allocating the whole training context.
   const int n_ctx = args.n_ctx > 0 ? args.n_ctx : std::min(c.n_ctx_train, 4096);
-  auto session = Session::Create(**model, SessionOptions{.n_ctx = n_ctx, .n_threads = args.threads});
-  if (!session.ok()) return Fail(session.error().message);
+  QL_ASSIGN_OR_RETURN(const auto session,
+                      Session::Create(*model, SessionOptions{.n_ctx = n_ctx, .n_threads = args.threads}));
 
   fmt::print("{}", args.prompt);
   std::fflush(stdout);
-  auto result = Generate(**session, args.prompt, args.options, [](int32_t, std::string_view piece) {
+  auto generated = Generate(*session, args.prompt, args.options, [](int32_t, std::string_view piece) {
     fmt::print("{}", piece);
     std::fflush(stdout);
     return true;
   });
   fmt::print("\n");
-  if (!result.ok()) return Fail(result.error().message);
+  QL_ASSIGN_OR_RETURN(const GenerateResult result, std::move(generated));
   fmt::print(
       stderr,
       "prompt: {} tokens in {:.3f} s ({:.1f} tok/s); generation: {} tokens in {:.3f} s ({:.1f} tok/s){}\n",
-      result->prompt_tokens.size(), result->prompt_seconds, result->prompt_tokens_per_second(),
-      result->tokens.size(), result->gen_seconds, result->gen_tokens_per_second(),
-      result->stopped_at_eog ? ", stopped at end of text" : "");
-  return 0;
+      result.prompt_tokens.size(), result.prompt_seconds, result.prompt_tokens_per_second(),
+      result.tokens.size(), result.gen_seconds, result.gen_tokens_per_second(),
+      result.stopped_at_eog ? ", stopped at end of text" : "");
+  return Ok();
 }
 
 CommandRegistration registration{

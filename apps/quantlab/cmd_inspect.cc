@@ -1,9 +1,12 @@
-// `quantlab inspect MODEL.gguf [--json] [--no-tensors]`: what a GGUF file holds.
+// `quantlab inspect MODEL.gguf [--json] [--no-tensors]`: what a GGUF file holds. A file that reads as
+// GGUF but is not a well-formed model (gguf/model_checks.h) is still shown, so the fault can be seen in
+// context, and then reported as an error.
 #include <fmt/core.h>
 
 #include <memory>
 
 #include "command_registry.h"
+#include "quantlab/gguf/model_checks.h"
 #include "quantlab/gguf/reader.h"
 #include "quantlab/gguf/summary.h"
 
@@ -16,13 +19,9 @@ struct InspectOptions {
   bool no_tensors = false;
 };
 
-int RunInspect(const InspectOptions& opts) {
-  auto file = GgufFile::Open(opts.path);
-  if (!file.ok()) {
-    fmt::print(stderr, "quantlab inspect: {}\n", file.error().message);
-    return 1;
-  }
-  const GgufSummary summary = SummarizeGguf(*file);
+Status RunInspect(const InspectOptions& opts) {
+  QL_ASSIGN_OR_RETURN(const GgufFile file, GgufFile::Open(opts.path));
+  const GgufSummary summary = SummarizeGguf(file);
   if (opts.json) {
     nlohmann::json j = SummaryToJson(summary);
     if (opts.no_tensors) j.erase("tensors");
@@ -31,7 +30,7 @@ int RunInspect(const InspectOptions& opts) {
   } else {
     fmt::print("{}", RenderSummaryText(summary, !opts.no_tensors));
   }
-  return 0;
+  return CheckModelFile(file);
 }
 
 CommandRegistration registration{

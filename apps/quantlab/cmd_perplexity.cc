@@ -3,15 +3,14 @@
 // and the statistics llama-perplexity --kl-divergence prints.
 #include <fmt/core.h>
 
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "command_registry.h"
 #include "quantlab/eval/kld.h"
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/util/progress.h"
+#include "quantlab/util/text_file.h"
 #include "quantlab/util/thread_pool.h"
 
 namespace quantlab::cli {
@@ -27,19 +26,6 @@ struct PerplexityArgs {
   int threads = 0;
   bool json = false;
 };
-
-int Fail(const std::string& message) {
-  fmt::print(stderr, "quantlab perplexity: {}\n", message);
-  return 1;
-}
-
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError("cannot open text file '{}'", path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 nlohmann::json EstimateJson(const Estimate& e) { return {{"value", e.value}, {"error", e.error}}; }
 
@@ -108,38 +94,35 @@ nlohmann::json KldJson(const KldStats& s) {
           {"same_top", EstimateJson(s.same_top)}};
 }
 
-int RunPerplexity(const PerplexityArgs& args) {
-  auto text = ReadText(args.text_file);
-  if (!text.ok()) return Fail(text.error().message);
-  auto model = Model::Load(args.model);
-  if (!model.ok()) return Fail(model.error().message);
+Status RunPerplexity(const PerplexityArgs& args) {
+  QL_ASSIGN_OR_RETURN_CTX(const std::string text, ReadText(args.text_file), "text file");
+  QL_ASSIGN_OR_RETURN(const auto model, Model::Load(args.model));
   ThreadPool pool(args.threads);
   const SessionOptions session_options{.n_ctx = args.n_ctx, .n_batch = args.n_batch, .pool = &pool};
-  if (args.n_ctx > (*model)->config().n_ctx_train) {
-    return Fail(fmt::format("context size {} is larger than the model's training context {}", args.n_ctx,
-                            (*model)->config().n_ctx_train));
+  if (args.n_ctx > model->config().n_ctx_train) {
+    return MakeError("context size {} is larger than the model's training context {}", args.n_ctx,
+                     model->config().n_ctx_train);
   }
-  auto session = Session::Create(**model, session_options);
-  if (!session.ok()) return Fail(session.error().message);
-  auto tokens = TokenizeForPerplexity((*model)->tokenizer(), *text, args.n_ctx, args.chunks);
-  if (!tokens.ok()) return Fail(tokens.error().message);
+  QL_ASSIGN_OR_RETURN(const auto session, Session::Create(*model, session_options));
+  QL_ASSIGN_OR_RETURN(const PerplexityTokens tokens,
+                      TokenizeForPerplexity(model->tokenizer(), text, args.n_ctx, args.chunks));
   if (!args.json) {
-    fmt::print(stderr, "{}: {} tokens, {} chunks of {}, {} threads\n", args.model, tokens->tokens.size(),
-               tokens->n_chunks, args.n_ctx, pool.size());
+    fmt::print(stderr, "{}: {} tokens, {} chunks of {}, {} threads\n", args.model, tokens.tokens.size(),
+               tokens.n_chunks, args.n_ctx, pool.size());
   }
 
   if (args.kl_base.empty()) {
-    ProgressBar progress("perplexity", tokens->n_chunks, "chunks");
-    auto result = ComputePerplexity(
-        **session, *tokens, PerplexityOptions{.n_ctx = args.n_ctx, .max_chunks = args.chunks},
-        [&](const PerplexityChunk& chunk, const NllStats& running, int done, int) {
-          if (!args.json) fmt::print("[{}]{:.4f},", chunk.index + 1, running.Ppl());
-          std::fflush(stdout);
-          progress.Update(done);
-          return true;
-        });
+    ProgressBar progress("perplexity", tokens.n_chunks, "chunks");
+    auto result =
+        ComputePerplexity(*session, tokens, PerplexityOptions{.n_ctx = args.n_ctx, .max_chunks = args.chunks},
+                          [&](const PerplexityChunk& chunk, const NllStats& running, int done, int) {
+                            if (!args.json) fmt::print("[{}]{:.4f},", chunk.index + 1, running.Ppl());
+                            std::fflush(stdout);
+                            progress.Update(done);
+                            return true;
+                          });
     progress.Finish();
-    if (!result.ok()) return Fail(result.error().message);
+    if (!result.ok()) return result.error();
     if (args.json) {
       nlohmann::json j = {{"model", args.model},
                           {"ppl", result->ppl},
@@ -155,23 +138,21 @@ int RunPerplexity(const PerplexityArgs& args) {
     } else {
       fmt::print("\nFinal estimate: PPL = {:.4f} +/- {:.5f}\n", result->ppl, result->ppl_stderr);
     }
-    return 0;
+    return Ok();
   }
 
-  auto base_model = Model::Load(args.kl_base);
-  if (!base_model.ok()) return Fail(base_model.error().message);
-  auto base_session = Session::Create(**base_model, session_options);
-  if (!base_session.ok()) return Fail(base_session.error().message);
-  Session* candidates[] = {session->get()};
-  ProgressBar progress("kl-divergence", tokens->n_chunks, "chunks");
-  auto result = ComputeKld(**base_session, candidates, *text,
-                           KldOptions{.n_ctx = args.n_ctx, .max_chunks = args.chunks},
-                           [&](int, const NllStats&, std::span<const KldChunk>, int done, int) {
-                             progress.Update(done);
-                             return true;
-                           });
+  QL_ASSIGN_OR_RETURN(const auto base_model, Model::Load(args.kl_base));
+  QL_ASSIGN_OR_RETURN(const auto base_session, Session::Create(*base_model, session_options));
+  Session* candidates[] = {session.get()};
+  ProgressBar progress("kl-divergence", tokens.n_chunks, "chunks");
+  auto result =
+      ComputeKld(*base_session, candidates, text, KldOptions{.n_ctx = args.n_ctx, .max_chunks = args.chunks},
+                 [&](int, const NllStats&, std::span<const KldChunk>, int done, int) {
+                   progress.Update(done);
+                   return true;
+                 });
   progress.Finish();
-  if (!result.ok()) return Fail(result.error().message);
+  if (!result.ok()) return result.error();
   const KldStats& stats = (*result)[0].stats;
   if (args.json) {
     nlohmann::json j = KldJson(stats);
@@ -181,12 +162,12 @@ int RunPerplexity(const PerplexityArgs& args) {
     j["ppl_stderr"] = stats.ppl.error;
     j["n_ctx"] = args.n_ctx;
     j["n_chunks"] = (*result)[0].accumulator.n_chunks();
-    j["n_tokens"] = tokens->tokens.size();
+    j["n_tokens"] = tokens.tokens.size();
     fmt::print("{}\n", j.dump(2));
   } else {
     PrintKldStats(stats);
   }
-  return 0;
+  return Ok();
 }
 
 CommandRegistration registration{

@@ -46,7 +46,7 @@ std::string RecipeList() {
 Result<std::optional<GgmlType>> ParseType(const std::string& name, const char* option) {
   if (name.empty()) return std::optional<GgmlType>();
   auto type = GgmlTypeFromName(name);
-  if (!type) return MakeError("{}: unknown tensor type '{}'", option, name);
+  if (!type) return UsageError("{}: unknown tensor type '{}'", option, name);
   return std::optional<GgmlType>(*type);
 }
 
@@ -84,13 +84,9 @@ class TensorLines {
   uint64_t done_bytes_ = 0;
 };
 
-int Run(const QuantizeArgs& args) {
+Status Run(const QuantizeArgs& args) {
   auto recipe = FindRecipe(args.recipe);
-  if (!recipe) {
-    fmt::print(stderr, "quantlab quantize: error: unknown recipe '{}' (one of {})\n", args.recipe,
-               RecipeList());
-    return 2;
-  }
+  if (!recipe) return UsageError("unknown recipe '{}' (one of {})", args.recipe, RecipeList());
   QuantizeModelOptions options;
   options.recipe = *recipe;
   options.threads = args.threads;
@@ -102,22 +98,12 @@ int Run(const QuantizeArgs& args) {
        {std::tuple{&args.output_tensor_type, &options.plan.output_tensor_type, "--output-tensor-type"},
         std::tuple{&args.token_embedding_type, &options.plan.token_embedding_type,
                    "--token-embedding-type"}}) {
-    auto type = ParseType(*text, option);
-    if (!type.ok()) {
-      fmt::print(stderr, "quantlab quantize: error: {}\n", type.error().message);
-      return 2;
-    }
-    *target = *type;
+    QL_ASSIGN_OR_RETURN(*target, ParseType(*text, option));
   }
 
   ImportanceMatrix imatrix;
   if (!args.imatrix.empty()) {
-    auto loaded = ReadImatrixFile(args.imatrix);
-    if (!loaded.ok()) {
-      fmt::print(stderr, "quantlab quantize: error: {}\n", loaded.error().message);
-      return 1;
-    }
-    imatrix = std::move(*loaded);
+    QL_ASSIGN_OR_RETURN(imatrix, ReadImatrixFile(args.imatrix));
     options.imatrix = &imatrix;
     options.imatrix_path = args.imatrix;
     fmt::print(stderr, "imatrix: {} entries from {}\n", imatrix.entries.size(), args.imatrix);
@@ -131,6 +117,7 @@ int Run(const QuantizeArgs& args) {
   // ETA uses the sum of the tensors' source sizes, read from the tensor list up front.
   options.on_tensor = [&](const TensorReport& t, size_t index, size_t count) {
     lines.Print(t, index, count, total_source_bytes);
+    return true;
   };
   {
     auto file = GgufFile::Open(args.input);
@@ -139,32 +126,24 @@ int Run(const QuantizeArgs& args) {
     }
   }
 
-  auto report = QuantizeModel(args.input, args.output, options);
-  if (!report.ok()) {
-    fmt::print(stderr, "quantlab quantize: error: {}\n", report.error().message);
-    return 1;
+  QL_ASSIGN_OR_RETURN(const QuantizeReport report, QuantizeModel(args.input, args.output, options));
+  for (const auto& warning : report.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  if (report.n_fallback > 0) {
+    fmt::print(stderr, "warning: {} of {} tensor(s) required fallback quantization\n", report.n_fallback,
+               report.n_fallback + report.n_k_quantized);
   }
-  for (const auto& warning : report->warnings) fmt::print(stderr, "warning: {}\n", warning);
-  if (report->n_fallback > 0) {
-    fmt::print(stderr, "warning: {} of {} tensor(s) required fallback quantization\n", report->n_fallback,
-               report->n_fallback + report->n_k_quantized);
-  }
-  fmt::print("{}: {} -> {} ({} tensors, {} threads, {:.1f}s)\n", RecipeName(report->recipe),
-             HumanBytes(report->source_tensor_bytes), HumanBytes(report->output_tensor_bytes),
-             report->tensors.size(), report->threads, report->seconds);
+  fmt::print("{}: {} -> {} ({} tensors, {} threads, {:.1f}s)\n", RecipeName(report.recipe),
+             HumanBytes(report.source_tensor_bytes), HumanBytes(report.output_tensor_bytes),
+             report.tensors.size(), report.threads, report.seconds);
   fmt::print("compression {:.2f}x, {:.3f} bits per weight, file {}, peak memory {}\n",
-             report->compression_ratio(), report->bits_per_weight(), HumanBytes(report->output_file_bytes),
-             HumanBytes(report->peak_rss_bytes));
+             report.compression_ratio(), report.bits_per_weight(), HumanBytes(report.output_file_bytes),
+             HumanBytes(report.peak_rss_bytes));
 
   if (!args.json.empty()) {
-    const std::string text = QuantizeReportToJson(*report).dump(1) + "\n";
-    Status written = WriteFileAtomically(args.json, std::as_bytes(std::span(text.data(), text.size())));
-    if (!written.ok()) {
-      fmt::print(stderr, "quantlab quantize: error: {}\n", written.error().message);
-      return 1;
-    }
+    const std::string text = QuantizeReportToJson(report).dump(1) + "\n";
+    QL_RETURN_IF_ERROR(WriteFileAtomically(args.json, std::as_bytes(std::span(text.data(), text.size()))));
   }
-  return 0;
+  return Ok();
 }
 
 static CommandRegistration registration{

@@ -10,16 +10,12 @@
 namespace quantlab::cli {
 namespace {
 
-int Report(const std::string& dir) {
+Status Report(const std::string& dir) {
   analysis::Analysis a;
-  auto files = lab::RenderLabReport(dir, std::nullopt, true, &a);
-  if (!files.ok()) {
-    fmt::print(stderr, "quantlab report: {}\n", files.error().message);
-    return 1;
-  }
-  for (const auto& f : *files) fmt::print("wrote {}\n", f);
+  QL_ASSIGN_OR_RETURN(const auto files, lab::RenderLabReport(dir, std::nullopt, true, &a));
+  for (const auto& f : files) fmt::print("wrote {}\n", f);
   fmt::print("Recommendation: {}\n", a.recommendation);
-  return 0;
+  return Ok();
 }
 
 CommandRegistration reg{"report", "Re-render a lab's report from its results database", [](CLI::App& app) {

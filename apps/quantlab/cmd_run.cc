@@ -52,13 +52,10 @@ void PrintTable(const analysis::Analysis& a, const char* id) {
   if (const auto* t = a.FindTable(id)) fmt::print("\n{}\n{}", t->title, report::TableToMarkdown(*t));
 }
 
-int Run(const RunArgs& args) {
+Status Run(const RunArgs& args) {
   lab::LabConfig config;
   if (!args.config.empty()) {
-    if (auto s = lab::ApplyLabToml(args.config, config); !s.ok()) {
-      fmt::print(stderr, "quantlab run: {}\n", s.error().message);
-      return 2;
-    }
+    if (auto s = lab::ApplyLabToml(args.config, config); !s.ok()) return UsageError("--config", s.error());
   }
   // Command-line values win over the lab file.
   if (!args.base.empty()) config.base_model = args.base;
@@ -73,27 +70,18 @@ int Run(const RunArgs& args) {
   }
   if (args.Given("--ram-budget")) {
     auto bytes = lab::ParseByteSize(args.ram_budget);
-    if (!bytes.ok()) {
-      fmt::print(stderr, "quantlab run: --ram-budget: {}\n", bytes.error().message);
-      return 2;
-    }
+    if (!bytes.ok()) return UsageError("--ram-budget", bytes.error());
     config.ram_budget_bytes = *bytes;
   }
   if (args.Given("--mem-limit")) {
     auto bytes = lab::ParseByteSize(args.mem_limit);
-    if (!bytes.ok() || *bytes == 0) {
-      fmt::print(stderr, "quantlab run: --mem-limit: {}\n",
-                 bytes.ok() ? "must be above 0" : bytes.error().message);
-      return 2;
-    }
+    if (!bytes.ok()) return UsageError("--mem-limit", bytes.error());
+    if (*bytes == 0) return UsageError("--mem-limit: must be above 0");
     config.mem_limit_bytes = *bytes;
   }
   if (args.Given("--weights")) {
     auto w = lab::ParseWeights(args.weights, config.weights);
-    if (!w.ok()) {
-      fmt::print(stderr, "quantlab run: --weights: {}\n", w.error().message);
-      return 2;
-    }
+    if (!w.ok()) return UsageError("--weights", w.error());
     config.weights = *w;
   }
   if (args.Given("-c")) config.n_ctx = args.n_ctx;
@@ -110,10 +98,8 @@ int Run(const RunArgs& args) {
   auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   auto summary = lab::RunLab(config, log);
   if (!summary.ok()) {
-    fmt::print(stderr, "quantlab run: {}\n", summary.error().message);
-    fmt::print(stderr, "(finished measurements are kept in {}/{}; rerun the same command to resume)\n",
-               config.out_dir, lab::kResultsFile);
-    return 1;
+    return MakeError("{}\n(finished measurements are kept in {}/{}; rerun the same command to resume)",
+                     summary.error().message, config.out_dir, lab::kResultsFile);
   }
   const auto& a = summary->analysis;
   PrintTable(a, "size");
@@ -127,7 +113,7 @@ int Run(const RunArgs& args) {
              summary->rows_before, summary->rows_after, HumanDuration(summary->seconds));
   fmt::print("Report: {}/report.html, {}/report.md, {}/recommendation.pdf ({} files)\n", summary->out_dir,
              summary->out_dir, summary->out_dir, summary->report_files.size());
-  return 0;
+  return Ok();
 }
 
 CommandRegistration reg{

@@ -17,22 +17,15 @@ struct ScoreArgs {
   bool write = false;
 };
 
-int Score(const ScoreArgs& args) {
+Status Score(const ScoreArgs& args) {
   std::optional<analysis::ScoreWeights> weights;
   if (!args.weights.empty()) {
     auto w = lab::ParseWeights(args.weights);
-    if (!w.ok()) {
-      fmt::print(stderr, "quantlab score: --weights: {}\n", w.error().message);
-      return 2;
-    }
+    if (!w.ok()) return UsageError("--weights", w.error());
     weights = *w;
   }
   analysis::Analysis a;
-  auto files = lab::RenderLabReport(args.dir, weights, args.write, &a);
-  if (!files.ok()) {
-    fmt::print(stderr, "quantlab score: {}\n", files.error().message);
-    return 1;
-  }
+  QL_ASSIGN_OR_RETURN(const auto files, lab::RenderLabReport(args.dir, weights, args.write, &a));
   for (const char* id : {"score", "winner_map"}) {
     if (const auto* t = a.FindTable(id))
       fmt::print("{}\n{}\n{}\n", t->title, t->note, report::TableToMarkdown(*t));
@@ -41,8 +34,8 @@ int Score(const ScoreArgs& args) {
     if (ans.id == "score") fmt::print("{}\n", ans.answer);
   }
   fmt::print("Winner: {}\nRecommendation: {}\n", a.winner, a.recommendation);
-  for (const auto& f : *files) fmt::print("wrote {}\n", f);
-  return 0;
+  for (const auto& f : files) fmt::print("wrote {}\n", f);
+  return Ok();
 }
 
 CommandRegistration reg{

@@ -20,18 +20,11 @@ struct SynthOptions {
   SynthModelSpec spec;
 };
 
-int RunSynth(SynthOptions& opts) {
+Status RunSynth(SynthOptions& opts) {
   const auto type = GgmlTypeFromName(opts.type);
-  if (!type) {
-    fmt::print(stderr, "quantlab synth: unknown weight type '{}' (f32, f16 or bf16)\n", opts.type);
-    return 2;
-  }
+  if (!type) return UsageError("unknown weight type '{}' (f32, f16 or bf16)", opts.type);
   opts.spec.weight_type = *type;
-  Status status = WriteSynthModel(opts.spec, opts.output);
-  if (!status.ok()) {
-    fmt::print(stderr, "quantlab synth: {}\n", status.error().message);
-    return 1;
-  }
+  QL_RETURN_IF_ERROR(WriteSynthModel(opts.spec, opts.output));
   std::error_code ec;
   const auto size = std::filesystem::file_size(opts.output, ec);
   const SynthModelSpec& s = opts.spec;
@@ -39,7 +32,7 @@ int RunSynth(SynthOptions& opts) {
              opts.output, ec ? std::string("?") : HumanBytes(size), s.n_layer, s.n_embd, s.n_head,
              s.n_head_kv, s.n_ff, s.n_vocab, TypeName(s.weight_type),
              s.tied_embeddings ? ", tied embeddings" : "");
-  return 0;
+  return Ok();
 }
 
 CommandRegistration registration{

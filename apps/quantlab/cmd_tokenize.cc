@@ -3,13 +3,12 @@
 // two can be compared directly.
 #include <fmt/core.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "command_registry.h"
 #include "quantlab/model/tokenizer.h"
+#include "quantlab/util/text_file.h"
 
 namespace quantlab::cli {
 namespace {
@@ -24,34 +23,23 @@ struct TokenizeArgs {
   bool show_count = false;
 };
 
-int RunTokenize(const TokenizeArgs& args) {
+Status RunTokenize(const TokenizeArgs& args) {
   std::string text = args.prompt;
   if (!args.file.empty()) {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "error: cannot read {}\n", args.file);
-      return 1;
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    text = content.str();
+    QL_ASSIGN_OR_RETURN(text, ReadText(args.file));
   }
-  auto tokenizer = Tokenizer::FromFile(args.model);
-  if (!tokenizer.ok()) {
-    fmt::print(stderr, "error: {}\n", tokenizer.error().message);
-    return 1;
-  }
+  QL_ASSIGN_OR_RETURN(const Tokenizer tokenizer, Tokenizer::FromFile(args.model));
   // As llama-tokenize: BOS (and EOS, if the model adds one) only when the model asks for BOS.
-  const bool add_special = tokenizer->add_bos() && !args.no_bos;
-  const std::vector<int32_t> ids = tokenizer->Encode(text, add_special, !args.no_parse_special);
+  const bool add_special = tokenizer.add_bos() && !args.no_bos;
+  const std::vector<int32_t> ids = tokenizer.Encode(text, add_special, !args.no_parse_special);
 
   if (args.ids_only) {
     fmt::print("[{}]\n", fmt::join(ids, ", "));
   } else {
-    for (int32_t id : ids) fmt::print("{:6d} -> '{}'\n", id, tokenizer->TokenToPiece(id, /*special=*/true));
+    for (int32_t id : ids) fmt::print("{:6d} -> '{}'\n", id, tokenizer.TokenToPiece(id, /*special=*/true));
   }
   if (args.show_count) fmt::print("Total number of tokens: {}\n", ids.size());
-  return 0;
+  return Ok();
 }
 
 CommandRegistration registration{
@@ -69,11 +57,9 @@ CommandRegistration registration{
       app.add_flag("--no-parse-special", args->no_parse_special,
                    "Tokenize control-token texts such as <s> as plain text");
       app.add_flag("--show-count", args->show_count, "Print the number of tokens");
-      return [args, prompt, file] {
-        if (prompt->count() == 0 && file->count() == 0) {
-          fmt::print(stderr, "error: give the text with -p TEXT or -f FILE\n");
-          return 1;
-        }
+      return [args, prompt, file]() -> Status {
+        if (prompt->count() == 0 && file->count() == 0)
+          return UsageError("give the text with -p TEXT or -f FILE");
         return RunTokenize(*args);
       };
     }};

@@ -56,8 +56,7 @@ TEST_F(EngineCliTest, PerplexityJsonMatchesLibrary) {
   ASSERT_TRUE(model.ok());
   auto session = Session::Create(**model, {.n_ctx = 16, .n_threads = 1});
   ASSERT_TRUE(session.ok());
-  std::ifstream in(text_);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = testing::ReadTestFile(text_);
   auto expected = ComputePerplexity(**session, text, {.n_ctx = 16, .max_chunks = 3});
   ASSERT_TRUE(expected.ok());
   EXPECT_NEAR(j["ppl"].get<double>(), expected->ppl, expected->ppl * 1e-6);

@@ -10,10 +10,10 @@
 namespace quantlab {
 namespace {
 
-std::string WriteModel(const testing::TempDir& dir, const SynthModelSpec& spec) {
+// Writes the model and returns its path; a failed write is the caller's fatal setup error.
+Result<std::string> WriteModel(const testing::TempDir& dir, const SynthModelSpec& spec) {
   const std::string path = (dir / "model.gguf").string();
-  auto status = WriteSynthModel(spec, path);
-  EXPECT_TRUE(status.ok()) << status.error().message;
+  QL_RETURN_IF_ERROR(WriteSynthModel(spec, path));
   return path;
 }
 
@@ -35,7 +35,9 @@ TEST(MemoryModel, KvCacheAndScratchMatchWhatTheEngineAllocates) {
   spec.n_head_kv = 2;
   spec.n_ff = 512;
   spec.n_vocab = 700;
-  const std::string path = WriteModel(dir, spec);
+  const Result<std::string> written = WriteModel(dir, spec);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const std::string& path = *written;
 
   auto model = Model::Load(path);
   ASSERT_TRUE(model.ok()) << model.error().message;
@@ -73,7 +75,9 @@ TEST(RunBench, MeasuresBothTestsAndReportsMemory) {
   SynthModelSpec spec;
   spec.n_layer = 2;
   spec.n_vocab = 512;
-  const std::string path = WriteModel(dir, spec);
+  const Result<std::string> written = WriteModel(dir, spec);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const std::string& path = *written;
 
   BenchOptions options;
   options.n_prompt = 16;
@@ -97,7 +101,9 @@ TEST(RunBench, RejectsNothingToMeasureAndOverlongContext) {
   testing::TempDir dir;
   SynthModelSpec spec;
   spec.n_ctx_train = 64;
-  const std::string path = WriteModel(dir, spec);
+  const Result<std::string> written = WriteModel(dir, spec);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const std::string& path = *written;
   BenchOptions none;
   none.n_prompt = 0;
   none.n_gen = 0;

@@ -39,13 +39,6 @@ std::vector<std::filesystem::path> ReferenceFiles() {
   return files;
 }
 
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(LlamaCppFilesTest, ReadAndRewriteIdentically) {
   const auto files = ReferenceFiles();
   if (files.empty()) GTEST_SKIP() << "set QUANTLAB_LLAMA_CPP_DIR (llama.cpp checkout) or QUANTLAB_GGUF_FILES";
@@ -56,8 +49,8 @@ TEST(LlamaCppFilesTest, ReadAndRewriteIdentically) {
     ASSERT_TRUE(file.ok()) << file.error().message;
     const auto out = dir / "rewritten.gguf";
     ASSERT_TRUE(MakeWriterFromFile(*file).WriteTo(out.string()).ok());
-    std::string original = ReadAll(path);
-    const std::string rewritten = ReadAll(out);
+    std::string original = testing::ReadTestFile(path);
+    const std::string rewritten = testing::ReadTestFile(out);
     if (file->version() == 2) original[4] = 3;  // written back as version 3, same layout
     EXPECT_EQ(original.size(), rewritten.size());
     EXPECT_TRUE(original == rewritten) << "rewritten bytes differ";
@@ -88,10 +81,12 @@ TEST(LlamaCppFilesTest, LlamaCppAcceptsQuantlabFiles) {
     const auto log = tmp / "log.txt";
     const std::string read =
         fmt::format("'{}' '{}' r n > '{}' 2>&1", (bin / "llama-gguf").string(), model.string(), log.string());
-    EXPECT_EQ(std::system(read.c_str()), 0) << name << ": llama-gguf rejected the file:\n" << ReadAll(log);
+    EXPECT_EQ(std::system(read.c_str()), 0) << name << ": llama-gguf rejected the file:\n"
+                                            << testing::ReadTestFile(log);
     const std::string run = fmt::format("'{}' -m '{}' -n 4 'Hello world' > '{}' 2>&1",
                                         (bin / "llama-simple").string(), model.string(), log.string());
-    EXPECT_EQ(std::system(run.c_str()), 0) << name << ": llama-simple failed:\n" << ReadAll(log);
+    EXPECT_EQ(std::system(run.c_str()), 0) << name << ": llama-simple failed:\n"
+                                           << testing::ReadTestFile(log);
   }
 }
 

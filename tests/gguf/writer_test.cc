@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "gguf/gguf_builder.h"
 #include "quantlab/gguf/reader.h"
@@ -15,13 +14,6 @@ namespace quantlab {
 namespace {
 
 using testing::GgufBytes;
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 size_t CountEntries(const std::filesystem::path& dir) {
   size_t n = 0;
@@ -66,7 +58,10 @@ TEST(WriterTest, WritesAndReadsBackMetadataAndTensors) {
   writer.AddTensor({"q", {256, 3}, GgmlType::kQ4_K, Pattern(2)});     // 3 * 144 bytes
   writer.AddTensor({"h", {2, 3, 4, 5}, GgmlType::kF16, Pattern(3)});  // 240 bytes
   std::vector<std::pair<size_t, size_t>> progress;
-  writer.OnTensorWritten([&](size_t i, size_t n) { progress.emplace_back(i, n); });
+  writer.OnTensorWritten([&](size_t i, size_t n) {
+    progress.emplace_back(i, n);
+    return true;
+  });
   ASSERT_TRUE(writer.WriteTo(path.string()).ok());
   EXPECT_EQ(progress, (std::vector<std::pair<size_t, size_t>>{{1, 3}, {2, 3}, {3, 3}}));
 
@@ -136,7 +131,7 @@ TEST(WriterTest, RoundTripIsByteIdentical) {
   ASSERT_TRUE(file.ok());
   const auto second = dir / "second.gguf";
   ASSERT_TRUE(MakeWriterFromFile(*file).WriteTo(second.string()).ok());
-  EXPECT_EQ(ReadAll(first), ReadAll(second));
+  EXPECT_EQ(testing::ReadTestFile(first), testing::ReadTestFile(second));
 }
 
 TEST(WriterTest, VersionTwoIsRewrittenAsThreeWithSameLayout) {
@@ -148,7 +143,7 @@ TEST(WriterTest, VersionTwoIsRewrittenAsThreeWithSameLayout) {
   ASSERT_TRUE(MakeWriterFromFile(*file).WriteTo((dir / "v3.gguf").string()).ok());
   std::string expected = b.str();
   expected[4] = 3;
-  EXPECT_EQ(ReadAll(dir / "v3.gguf"), expected);
+  EXPECT_EQ(testing::ReadTestFile(dir / "v3.gguf"), expected);
 }
 
 TEST(WriterTest, NoTensorsPaddingFollowsTheInput) {
@@ -161,7 +156,7 @@ TEST(WriterTest, NoTensorsPaddingFollowsTheInput) {
     ASSERT_TRUE(file.ok());
     const auto out = dir / "x.gguf";
     ASSERT_TRUE(MakeWriterFromFile(*file).WriteTo(out.string()).ok());
-    EXPECT_EQ(ReadAll(out), b.str()) << "padded=" << padded;
+    EXPECT_EQ(testing::ReadTestFile(out), b.str()) << "padded=" << padded;
   }
 }
 
@@ -189,7 +184,7 @@ void ExpectFailsCleanly(GgufWriter& writer, const std::string& problem) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find(problem), std::string::npos) << status.error().message;
   EXPECT_NE(status.error().message.find("out.gguf"), std::string::npos) << status.error().message;
-  EXPECT_EQ(ReadAll(path), "previous");
+  EXPECT_EQ(testing::ReadTestFile(path), "previous");
   EXPECT_EQ(CountEntries(dir.path()), 1u);
 }
 

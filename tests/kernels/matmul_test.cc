@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -103,6 +104,33 @@ TEST(MatMul, F16OddWidth) {
               << IsaName(isa) << " n_cols=" << n_cols;
         }
       }
+    }
+  }
+}
+
+// QuantizeActivations is the converter the engine runs (model/matmul.cc calls it on each thread's
+// tokens): strided rows, each byte-identical to the scalar reference converter of the weight type's
+// activation format, and nothing written between rows.
+TEST(QuantizeActivations, EachRowEqualsTheScalarConverter) {
+  std::mt19937 rng(21);
+  for (GgmlType type : DotTypes()) {
+    const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+    const int64_t n_cols = 3 * std::max<int64_t>(TypeInfo(type).block_size, 32);
+    const int64_t n_tokens = 5;
+    const size_t src_stride = n_cols + 7;
+    const size_t row_bytes = ActivationRowBytes(type, n_cols);
+    ASSERT_EQ(row_bytes, RowBytes(ref->vec_dot_type, n_cols)) << TypeName(type);
+    const size_t dst_stride = row_bytes + 4;
+    const std::vector<float> x = RandomFloats(static_cast<int64_t>(src_stride) * n_tokens, rng, 3.0f);
+    std::vector<uint8_t> got(dst_stride * n_tokens, 0xAB);
+    QuantizeActivations(type, x.data(), src_stride, n_tokens, n_cols, got.data(), dst_stride);
+    std::vector<uint8_t> want(row_bytes);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      ref->from_float(x.data() + t * src_stride, want.data(), n_cols);
+      EXPECT_EQ(std::memcmp(got.data() + t * dst_stride, want.data(), row_bytes), 0)
+          << TypeName(type) << " token " << t;
+      for (size_t b = row_bytes; b < dst_stride; ++b)
+        EXPECT_EQ(got[t * dst_stride + b], 0xAB) << TypeName(type);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "model/engine_test_models.h"
+#include "support/malformed_models.h"
 #include "support/paths.h"
 
 namespace quantlab {
@@ -101,6 +102,19 @@ TEST(ModelLoadTest, MissingConfigurationKeyIsNamed) {
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.error().message.find("missing metadata key 'qwen2.context_length'"), std::string::npos)
       << model.error().message;
+}
+
+TEST(ModelLoadTest, MalformedModelsAreRefusedWithTheFaultNamed) {
+  for (const testing::MalformedModel& m : testing::AllMalformedModels()) {
+    SCOPED_TRACE(m.name);
+    TempDir dir;
+    const std::string path = (dir / "m.gguf").string();
+    ASSERT_TRUE(testing::WriteMalformedModel(m.defect, path).ok());
+    auto model = Model::Load(path);
+    ASSERT_FALSE(model.ok());
+    EXPECT_NE(model.error().message.find(path), std::string::npos) << model.error().message;
+    EXPECT_NE(model.error().message.find(m.expected_message), std::string::npos) << model.error().message;
+  }
 }
 
 TEST(ModelLoadTest, NotAGgufFile) {

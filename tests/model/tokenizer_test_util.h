@@ -5,13 +5,13 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "quantlab/gguf/metadata.h"
 #include "quantlab/model/tokenizer.h"
+#include "support/paths.h"
 
 namespace quantlab::testing {
 
@@ -61,16 +61,10 @@ inline int32_t ByteId(unsigned char b) { return 3 + b; }
 
 // Reading llama.cpp-style test files: inputs separated by "\n__ggml_vocab_test__\n", one line of
 // space-separated ids per input.
-inline std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Inputs separated by "\n__ggml_vocab_test__\n" (llama.cpp's .inp format).
 inline std::vector<std::string> ReadInputs(const std::filesystem::path& path) {
-  const std::string raw = ReadFile(path);
+  const std::string raw = ReadTestFile(path);
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> inputs;
   for (size_t pos = 0; pos < raw.size();) {
@@ -86,7 +80,7 @@ inline std::vector<std::string> ReadInputs(const std::filesystem::path& path) {
 }
 
 inline std::vector<std::string> ReadLines(const std::filesystem::path& path) {
-  std::istringstream in(ReadFile(path));
+  std::istringstream in(ReadTestFile(path));
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;

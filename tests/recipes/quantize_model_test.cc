@@ -12,6 +12,7 @@
 #include "quantlab/util/hash.h"
 #include "recipes/expectations.h"
 #include "recipes/synth_source.h"
+#include "support/malformed_models.h"
 
 namespace quantlab {
 namespace {
@@ -115,6 +116,7 @@ TEST(QuantizeModel, ReportTotalsAndDistortion) {
     EXPECT_EQ(index, callbacks);
     EXPECT_EQ(count, shape.tensors.size());
     ++callbacks;
+    return true;
   };
   auto report = QuantizeModel(source, (dir / "q8.gguf").string(), options);
   ASSERT_TRUE(report.ok()) << report.error().message;
@@ -173,6 +175,42 @@ TEST(QuantizeModel, NonFiniteSourceValueNamesTensorAndLeavesNoFile) {
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
     EXPECT_EQ(files, 1u);
   }
+}
+
+TEST(QuantizeModel, MalformedModelsAreRefusedBeforeAnyWork) {
+  for (const testing::MalformedModel& m : testing::AllMalformedModels()) {
+    SCOPED_TRACE(m.name);
+    TempDir dir;
+    const std::string source = (dir / "m.gguf").string();
+    ASSERT_TRUE(testing::WriteMalformedModel(m.defect, source).ok());
+    const std::string output = (dir / "out.gguf").string();
+    QuantizeModelOptions options;
+    options.recipe = Recipe::kQ4_K_M;
+    size_t tensors_written = 0;
+    options.on_tensor = [&](const TensorReport&, size_t, size_t) { return ++tensors_written > 0; };
+    auto report = QuantizeModel(source, output, options);
+    ASSERT_FALSE(report.ok());
+    EXPECT_NE(report.error().message.find(m.expected_message), std::string::npos) << report.error().message;
+    EXPECT_EQ(tensors_written, 0u);
+    EXPECT_FALSE(std::filesystem::exists(output));
+  }
+}
+
+TEST(QuantizeModel, ProgressCallbackReturningFalseStopsWithoutAFile) {
+  const ShapeExpectations shape = SmallShape();
+  TempDir dir;
+  const std::string source = (dir / "source.gguf").string();
+  ASSERT_TRUE(testing::WriteSynthSource(shape, source).ok());
+  const std::string output = (dir / "stopped.gguf").string();
+  QuantizeModelOptions options;
+  options.recipe = Recipe::kQ8_0;
+  size_t callbacks = 0;
+  options.on_tensor = [&](const TensorReport&, size_t, size_t) { return ++callbacks < 2; };
+  auto report = QuantizeModel(source, output, options);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(callbacks, 2u);  // no tensor is written after the callback said stop
+  EXPECT_NE(report.error().message.find("stopped"), std::string::npos) << report.error().message;
+  EXPECT_FALSE(std::filesystem::exists(output));
 }
 
 TEST(QuantizeModel, ImportanceMatrixChangesBytesAndIsRecorded) {

@@ -6,6 +6,10 @@
 
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include "quantlab/util/text_file.h"
+
 namespace quantlab::testing {
 
 std::filesystem::path TestDataPath(const std::string& name) {
@@ -15,6 +19,15 @@ std::filesystem::path DemoPath(const std::string& name) {
   return std::filesystem::path(QUANTLAB_DEMO_DIR) / name;
 }
 std::filesystem::path QuantlabBinary() { return std::filesystem::path(QUANTLAB_BINARY); }
+
+std::string ReadTestFile(const std::filesystem::path& path) {
+  Result<std::string> text = ReadText(path.string());
+  if (!text.ok()) {
+    ADD_FAILURE() << text.error().message;
+    return "";
+  }
+  return std::move(text).value();
+}
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};

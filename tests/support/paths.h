@@ -13,6 +13,10 @@ std::filesystem::path DemoPath(const std::string& name);
 // The built quantlab executable (for CLI tests).
 std::filesystem::path QuantlabBinary();
 
+// The bytes of `path` (quantlab::ReadText); a file that cannot be read fails the running test, so an
+// expectation is never checked against an empty string by accident.
+std::string ReadTestFile(const std::filesystem::path& path);
+
 // A fresh empty folder under the system temp dir, removed when the object is destroyed.
 class TempDir {
  public:

@@ -4,19 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "support/paths.h"
 
 namespace quantlab {
 namespace {
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 size_t CountEntries(const std::filesystem::path& dir) {
   size_t n = 0;
@@ -38,7 +30,7 @@ TEST(AtomicFileTest, CommitPutsContentUnderFinalName) {
   EXPECT_FALSE(std::filesystem::exists(path)) << "nothing may appear under the final name before Commit";
   EXPECT_EQ(file->bytes_written(), 6u + big.size());
   ASSERT_TRUE(file->Commit().ok());
-  EXPECT_EQ(ReadAll(path), std::string("abc") + std::string(3, '\0') + big);
+  EXPECT_EQ(testing::ReadTestFile(path), std::string("abc") + std::string(3, '\0') + big);
   EXPECT_EQ(CountEntries(dir.path()), 1u) << "temporary file left behind";
 }
 
@@ -52,7 +44,7 @@ TEST(AtomicFileTest, DestroyedWithoutCommitLeavesNoFileAndKeepsOldOne) {
     ASSERT_TRUE(file->Write(std::string(2 << 20, 'n')).ok());
     EXPECT_TRUE(std::filesystem::exists(file->temp_path()));
   }
-  EXPECT_EQ(ReadAll(path), "old content");
+  EXPECT_EQ(testing::ReadTestFile(path), "old content");
   EXPECT_EQ(CountEntries(dir.path()), 1u);
 }
 
@@ -67,7 +59,7 @@ TEST(AtomicFileTest, WriteFileAtomicallyHelper) {
   const auto path = dir / "x.txt";
   const std::string text = "payload";
   ASSERT_TRUE(WriteFileAtomically(path.string(), std::as_bytes(std::span(text.data(), text.size()))).ok());
-  EXPECT_EQ(ReadAll(path), "payload");
+  EXPECT_EQ(testing::ReadTestFile(path), "payload");
 }
 
 }  // namespace

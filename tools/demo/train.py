@@ -103,10 +103,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--vocab", type=int, default=3000)
     ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--steps", type=int, default=320)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--checkpoint-every", type=int, default=0,
+                    help="also save WORK/model-STEP.pt every N steps (0: never)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-ctx", type=int, nargs="+", default=[256, 128])
     args = ap.parse_args()
@@ -133,7 +136,7 @@ def main():
 
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
     gen = torch.Generator().manual_seed(args.seed)
@@ -167,6 +170,9 @@ def main():
             print(f"step {step:5d} loss {loss.item():.4f} ema {ema:.4f} lr {lr:.2e} "
                   f"{el:7.1f}s ({(step + 1) * args.batch * T / el:.0f} tok/s)",
                   flush=True)
+        if args.checkpoint_every and (step + 1) % args.checkpoint_every == 0:
+            torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()},
+                       os.path.join(args.work, f"model-{step + 1}.pt"))
     train_seconds = time.time() - t_train
 
     torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()},
@@ -174,7 +180,8 @@ def main():
 
     metrics = {"params": n_params, "train_tokens": int(len(data)),
                "eval_tokens": int(len(eval_tokens)), "steps": args.steps,
-               "batch": args.batch, "train_seconds": round(train_seconds, 1),
+               "batch": args.batch, "lr": args.lr,
+               "weight_decay": args.weight_decay, "train_seconds": round(train_seconds, 1),
                "final_loss_ema": round(ema, 4), "seed": args.seed,
                "perplexity_f32": {}, "perplexity_f16_weights": {}}
     for n_ctx in args.eval_ctx:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "quantlab/gguf/model_checks.h"
 #include "quantlab/gguf/reader.h"
 #include "quantlab/model/forward.h"
 
@@ -45,13 +46,14 @@ MemoryEstimate EstimateMemory(const LlamaConfig& c, uint64_t file_bytes, const M
 
 Result<MemoryEstimate> EstimateMemoryForFile(const std::string& path, const MemoryModelOptions& options) {
   QL_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Open(path));
+  QL_RETURN_IF_ERROR(CheckModelFile(file));
   const GgufTensorInfo* embd = file.FindTensor("token_embd.weight");
   if (embd == nullptr || embd->shape.size() != 2) {
     return MakeError("{}: no 2-D token_embd.weight tensor; not a llama-family model", path);
   }
-  auto config = ReadLlamaConfig(file.metadata(), static_cast<int>(embd->shape[1]));
-  if (!config.ok()) return config.error().Wrap(path);
-  return EstimateMemory(*config, file.file_size(), options);
+  QL_ASSIGN_OR_RETURN_CTX(const LlamaConfig config,
+                          ReadLlamaConfig(file.metadata(), static_cast<int>(embd->shape[1])), "{}", path);
+  return EstimateMemory(config, file.file_size(), options);
 }
 
 }  // namespace quantlab

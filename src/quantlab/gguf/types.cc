@@ -74,8 +74,6 @@ std::optional<GgmlType> GgmlTypeFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::span<const GgmlTypeInfo> AllGgmlTypes() { return kTypes; }
-
 size_t RowBytes(GgmlType type, int64_t n) {
   const auto& info = TypeInfo(type);
   QL_CHECK(n >= 0 && n % info.block_size == 0);

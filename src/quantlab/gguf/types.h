@@ -48,11 +48,11 @@ enum class GgmlType : uint32_t {
 
 struct GgmlTypeInfo {
   GgmlType type;
-  std::string_view name;   // as llama.cpp prints it, e.g. "q4_K"
-  uint32_t block_size;     // elements per block
-  uint32_t block_bytes;    // bytes per block
-  bool quantized;          // block-quantized (not a plain float/int type)
-  bool supported;          // quantlab can quantize/dequantize/compute with it
+  std::string_view name;  // as llama.cpp prints it, e.g. "q4_K"
+  uint32_t block_size;    // elements per block
+  uint32_t block_bytes;   // bytes per block
+  bool quantized;         // block-quantized (not a plain float/int type)
+  bool supported;         // quantlab can quantize/dequantize/compute with it
 };
 
 // Returns the info for a raw GGUF type id, or nullopt for an id ggml does not define.
@@ -63,9 +63,6 @@ const GgmlTypeInfo& TypeInfo(GgmlType type);
 
 // Looks a type up by llama.cpp's name, case-insensitively ("Q4_K", "q4_k", "f16").
 std::optional<GgmlType> GgmlTypeFromName(std::string_view name);
-
-// All types in id order.
-std::span<const GgmlTypeInfo> AllGgmlTypes();
 
 inline std::string_view TypeName(GgmlType type) { return TypeInfo(type).name; }
 

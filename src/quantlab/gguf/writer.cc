@@ -169,11 +169,7 @@ Result<uint64_t> CheckedTensorBytes(const GgufTensorToWrite& t) {
 }  // namespace
 
 Status GgufWriter::WriteTo(const std::string& path) {
-  auto fail = [&](const Error& e) { return e.Wrap(path); };
-
-  auto alignment_or = AlignmentOf(metadata_);
-  if (!alignment_or.ok()) return fail(alignment_or.error());
-  const uint64_t alignment = *alignment_or;
+  QL_ASSIGN_OR_RETURN_CTX(const uint64_t alignment, AlignmentOf(metadata_), "{}", path);
 
   Encoder header;
   for (char c : spec::kMagic) header.Put(c);
@@ -182,11 +178,10 @@ Status GgufWriter::WriteTo(const std::string& path) {
   header.Put<int64_t>(static_cast<int64_t>(metadata_.size()));
   for (const auto& [key, value] : metadata_.entries()) {
     if (!ValueIsConsistent(value))
-      return fail(MakeError("metadata key '{}': value does not match its type", key));
+      return MakeError("{}: metadata key '{}': value does not match its type", path, key);
     header.PutString(key);
     header.Put(static_cast<uint32_t>(value.type));
-    Status status = EncodeValue(value, key, header);
-    if (!status.ok()) return fail(status.error());
+    QL_RETURN_IF_ERROR_CTX(EncodeValue(value, key, header), "{}", path);
   }
 
   // Tensor table: offsets laid out in order, each tensor padded to the alignment (as llama.cpp does).
@@ -195,17 +190,16 @@ Status GgufWriter::WriteTo(const std::string& path) {
   std::unordered_set<std::string_view> names;
   uint64_t offset = 0;
   for (const GgufTensorToWrite& t : tensors_) {
-    auto bytes = CheckedTensorBytes(t);
-    if (!bytes.ok()) return fail(bytes.error());
-    if (!names.insert(t.name).second) return fail(MakeError("duplicate tensor name '{}'", t.name));
-    if (!t.produce) return fail(MakeError("tensor '{}' has no data producer", t.name));
+    QL_ASSIGN_OR_RETURN_CTX(const uint64_t bytes, CheckedTensorBytes(t), "{}", path);
+    if (!names.insert(t.name).second) return MakeError("{}: duplicate tensor name '{}'", path, t.name);
+    if (!t.produce) return MakeError("{}: tensor '{}' has no data producer", path, t.name);
     header.PutString(t.name);
     header.Put<uint32_t>(static_cast<uint32_t>(t.shape.size()));
     for (int64_t d : t.shape) header.Put<int64_t>(d);
     header.Put<uint32_t>(static_cast<uint32_t>(t.type));
     header.Put<uint64_t>(offset);
-    sizes.push_back(*bytes);
-    offset = spec::AlignUp(offset + *bytes, alignment);
+    sizes.push_back(bytes);
+    offset = spec::AlignUp(offset + bytes, alignment);
   }
 
   auto file_or = AtomicFile::Create(path);
@@ -221,11 +215,13 @@ Status GgufWriter::WriteTo(const std::string& path) {
   for (size_t i = 0; i < tensors_.size(); ++i) {
     // One tensor in memory at a time; shrink-to-fit after a large one is not worth the reallocation.
     buffer.assign(static_cast<size_t>(sizes[i]), std::byte{0});
-    Status produced = tensors_[i].produce(std::span(buffer));
-    if (!produced.ok()) return fail(produced.error().Wrap(fmt::format("tensor '{}'", tensors_[i].name)));
+    QL_RETURN_IF_ERROR_CTX(tensors_[i].produce(std::span(buffer)), "{}: tensor '{}'", path, tensors_[i].name);
     QL_RETURN_IF_ERROR(file.Write(buffer));
     QL_RETURN_IF_ERROR(file.WriteZeros(spec::AlignUp(sizes[i], alignment) - sizes[i]));
-    if (on_written_) on_written_(i + 1, tensors_.size());
+    if (on_written_ && !on_written_(i + 1, tensors_.size())) {
+      return MakeError("{}: stopped by the caller after {} of {} tensors; nothing written", path, i + 1,
+                       tensors_.size());
+    }
   }
   return file.Commit();
 }

@@ -33,8 +33,9 @@ class GgufWriter {
   // Tensors are written in the order added. Alignment comes from `general.alignment` when present.
   void AddTensor(GgufTensorToWrite tensor) { tensors_.push_back(std::move(tensor)); }
 
-  // Called after each tensor is written (index, count), e.g. for a progress bar.
-  void OnTensorWritten(std::function<void(size_t, size_t)> callback) { on_written_ = std::move(callback); }
+  // Called after each tensor is written (tensors written so far, count), e.g. for a progress bar. Return
+  // false to stop: WriteTo then fails and leaves no file.
+  void OnTensorWritten(std::function<bool(size_t, size_t)> callback) { on_written_ = std::move(callback); }
 
   // With no tensors, gguf-py ends the file right after the tensor table while ggml pads it to the
   // alignment; quantlab follows gguf-py unless told to pad (MakeWriterFromFile keeps what the input did).
@@ -47,7 +48,7 @@ class GgufWriter {
  private:
   GgufMetadata metadata_;
   std::vector<GgufTensorToWrite> tensors_;
-  std::function<void(size_t, size_t)> on_written_;
+  std::function<bool(size_t, size_t)> on_written_;
   bool pad_when_no_tensors_ = false;
 };
 

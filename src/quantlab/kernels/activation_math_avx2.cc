@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 
 namespace quantlab::kernels_internal {
@@ -79,6 +79,8 @@ double ExpShiftedAvx2(const float* x, float max, float* y, int64_t n) {
 
 }  // namespace
 
-ActivationMath ActivationMathAvx2() { return {SiluMulRowAvx2, ExpShiftedAvx2}; }
+ActivationMath ActivationMathAvx2() {
+  return {.silu_mul_row = SiluMulRowAvx2, .exp_shifted = ExpShiftedAvx2};
+}
 
 }  // namespace quantlab::kernels_internal

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 
 namespace quantlab::kernels_internal {
 namespace {
@@ -59,6 +59,8 @@ double ExpShiftedAvx512(const float* x, float max, float* y, int64_t n) {
 
 }  // namespace
 
-ActivationMath ActivationMathAvx512() { return {SiluMulRowAvx512, ExpShiftedAvx512}; }
+ActivationMath ActivationMathAvx512() {
+  return {.silu_mul_row = SiluMulRowAvx512, .exp_shifted = ExpShiftedAvx512};
+}
 
 }  // namespace quantlab::kernels_internal

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/quant/blocks.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
@@ -69,11 +69,6 @@ void FloatToBF16Scalar(const float* src, void* dst, int64_t n) {
 
 void FloatToF32Scalar(const float* src, void* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-}
-
-void F16ToFloatScalar(const void* src, float* dst, int64_t n) {
-  const auto* x = static_cast<const fp16_t*>(src);
-  for (int64_t i = 0; i < n; ++i) dst[i] = Fp16ToFp32(x[i]);
 }
 
 }  // namespace quantlab::kernels_internal

@@ -129,5 +129,7 @@ void DotRowMultiHere(const fp16_t* row, const float* const* vecs, const int64_t*
   }
 }
 
+AttentionKernels AttentionF16Here() { return {.dot_rows = DotRowsHere, .dot_row_multi = DotRowMultiHere}; }
+
 }  // namespace
 }  // namespace quantlab::kernels_internal

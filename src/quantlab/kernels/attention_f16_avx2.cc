@@ -2,7 +2,5 @@
 #include "quantlab/kernels/attention_f16.inc.h"
 
 namespace quantlab::kernels_internal {
-
-AttentionKernels AttentionAvx2Kernels() { return {DotRowsHere, DotRowMultiHere}; }
-
+AttentionKernels AttentionF16Avx2() { return AttentionF16Here(); }
 }  // namespace quantlab::kernels_internal

@@ -3,7 +3,5 @@
 #include "quantlab/kernels/attention_f16.inc.h"
 
 namespace quantlab::kernels_internal {
-
-AttentionKernels AttentionAvx512Kernels() { return {DotRowsHere, DotRowMultiHere}; }
-
+AttentionKernels AttentionF16Avx512() { return AttentionF16Here(); }
 }  // namespace quantlab::kernels_internal

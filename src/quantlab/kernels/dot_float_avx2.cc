@@ -1,7 +1,7 @@
 // AVX2 + F16C + FMA kernels for the float formats: F16, BF16 and F32 dot products (four independent
 // float accumulators of 8 lanes, 32 elements per step, the tail in double as the reference does), and the
 // F16 row conversions (the F16C conversion rounds to nearest even, the same bits as Fp32ToFp16).
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 
 namespace quantlab::kernels_internal {
@@ -71,11 +71,15 @@ void FloatToF16Avx2(const float* src, void* dst, int64_t n) {
 
 }  // namespace
 
-std::span<const KernelOverride> FloatAvx2Kernels() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kF16, F16ToFloatAvx2, FloatToF16Avx2, DotF16F16Avx2, {}},
-      {GgmlType::kBF16, nullptr, nullptr, DotBF16BF16Avx2, {}},
-      {GgmlType::kF32, nullptr, nullptr, DotF32F32Avx2, {}},
+std::span<const TypeKernelEntry> DotFloatAvx2() {
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kF16,
+       .vec_dot_type = GgmlType::kF16,
+       .to_float = F16ToFloatAvx2,
+       .from_float = FloatToF16Avx2,
+       .vec_dot = DotF16F16Avx2},
+      {.type = GgmlType::kBF16, .vec_dot_type = GgmlType::kBF16, .vec_dot = DotBF16BF16Avx2},
+      {.type = GgmlType::kF32, .vec_dot_type = GgmlType::kF32, .vec_dot = DotF32F32Avx2},
   };
   return kernels;
 }

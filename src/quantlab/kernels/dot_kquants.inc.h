@@ -9,7 +9,7 @@
 // VNNI, madd + add become vpdpwssd); all in an unnamed namespace, so each includer gets its own copy.
 #pragma once
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
 
@@ -23,7 +23,7 @@ inline __m256i LoadBsums(const BlockQ8_K& y) {
 // 8 int16 scales (a 128-bit register) in both lanes of a 256-bit register.
 inline __m256i BothLanes(__m128i v) { return _mm256_broadcastsi128_si256(v); }
 
-float DotQ2_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
+float DotQ2_KQ8_K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ2_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   const __m256i mask2 = _mm256_set1_epi8(3);
@@ -54,7 +54,7 @@ float DotQ2_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
   return HsumFloat8(acc) - HsumFloat8(acc_min);
 }
 
-float DotQ3_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
+float DotQ3_KQ8_K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ3_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   const __m256i mask2 = _mm256_set1_epi8(3);
@@ -88,7 +88,7 @@ float DotQ3_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
 }
 
 template <bool kFifthBit, typename Block>
-float DotQ45KAvx2(int64_t n, const Block* x, const BlockQ8_K* y) {
+float DotQ45K(int64_t n, const Block* x, const BlockQ8_K* y) {
   const __m256i mask4 = _mm256_set1_epi8(0x0F);
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_min = _mm_setzero_ps();
@@ -129,15 +129,15 @@ float DotQ45KAvx2(int64_t n, const Block* x, const BlockQ8_K* y) {
   return HsumFloat8(acc) - _mm_cvtss_f32(m);
 }
 
-float DotQ4_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
-  return DotQ45KAvx2<false>(n, static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(a));
+float DotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
+  return DotQ45K<false>(n, static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(a));
 }
 
-float DotQ5_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
-  return DotQ45KAvx2<true>(n, static_cast<const BlockQ5_K*>(w), static_cast<const BlockQ8_K*>(a));
+float DotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
+  return DotQ45K<true>(n, static_cast<const BlockQ5_K*>(w), static_cast<const BlockQ8_K*>(a));
 }
 
-float DotQ6_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
+float DotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   const __m256i mask4 = _mm256_set1_epi8(0x0F);
@@ -176,7 +176,7 @@ float DotQ6_KQ8_KAvx2(int64_t n, const void* w, const void* a) {
 // signed value of the first element of largest magnitude sets iscale = -127 / max; values are
 // iscale * x rounded to nearest even (the reference's magic-number rounding, exact in this range),
 // capped at 127; bsums are the sums of 16; d = 1 / iscale.
-void QuantizeActivationQ8_KSimd(const float* src, void* dst, int64_t n) {
+void QuantizeActivationQ8_K(const float* src, void* dst, int64_t n) {
   auto* y = static_cast<BlockQ8_K*>(dst);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -231,13 +231,29 @@ void QuantizeActivationQ8_KSimd(const float* src, void* dst, int64_t n) {
   }
 }
 
-std::span<const KernelOverride> KQuantKernelsHere() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kQ2_K, nullptr, QuantizeActivationQ8_KSimd, DotQ2_KQ8_KAvx2, {}},
-      {GgmlType::kQ3_K, nullptr, QuantizeActivationQ8_KSimd, DotQ3_KQ8_KAvx2, {}},
-      {GgmlType::kQ4_K, nullptr, QuantizeActivationQ8_KSimd, DotQ4_KQ8_KAvx2, {}},
-      {GgmlType::kQ5_K, nullptr, QuantizeActivationQ8_KSimd, DotQ5_KQ8_KAvx2, {}},
-      {GgmlType::kQ6_K, nullptr, QuantizeActivationQ8_KSimd, DotQ6_KQ8_KAvx2, {}},
+std::span<const TypeKernelEntry> DotKQuantsHere() {
+  constexpr GgmlType kQ8_K = GgmlType::kQ8_K;
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kQ2_K,
+       .vec_dot_type = kQ8_K,
+       .from_float = QuantizeActivationQ8_K,
+       .vec_dot = DotQ2_KQ8_K},
+      {.type = GgmlType::kQ3_K,
+       .vec_dot_type = kQ8_K,
+       .from_float = QuantizeActivationQ8_K,
+       .vec_dot = DotQ3_KQ8_K},
+      {.type = GgmlType::kQ4_K,
+       .vec_dot_type = kQ8_K,
+       .from_float = QuantizeActivationQ8_K,
+       .vec_dot = DotQ4_KQ8_K},
+      {.type = GgmlType::kQ5_K,
+       .vec_dot_type = kQ8_K,
+       .from_float = QuantizeActivationQ8_K,
+       .vec_dot = DotQ5_KQ8_K},
+      {.type = GgmlType::kQ6_K,
+       .vec_dot_type = kQ8_K,
+       .from_float = QuantizeActivationQ8_K,
+       .vec_dot = DotQ6_KQ8_K},
   };
   return kernels;
 }

@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> KQuantAvx2Kernels() { return KQuantKernelsHere(); }
+std::span<const TypeKernelEntry> DotKQuantsAvx2() { return DotKQuantsHere(); }
 
 }  // namespace quantlab::kernels_internal

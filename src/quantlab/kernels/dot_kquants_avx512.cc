@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> KQuantAvx512Kernels() { return KQuantKernelsHere(); }
+std::span<const TypeKernelEntry> DotKQuantsAvx512() { return DotKQuantsHere(); }
 
 }  // namespace quantlab::kernels_internal

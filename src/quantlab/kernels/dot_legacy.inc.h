@@ -6,7 +6,7 @@
 // an unnamed namespace, so each includer gets its own copy.
 #pragma once
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
 
@@ -43,7 +43,7 @@ uint32_t LoadU32(const uint8_t* p) {
 
 // Q4_0 / Q5_0 weights are signed after removing their offset; Q4_1 / Q5_1 stay unsigned, and their
 // offset m contributes m * s (s = d_a * sum of the activation block, stored in Q8_1).
-float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+float DotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ4_0, BlockQ8_0>(
       n, w, a, [](const BlockQ4_0& x, const BlockQ8_0& y, __m256& acc, float&) {
         const __m256i q = _mm256_sub_epi8(NibblesLowThenHigh(x.qs), _mm256_set1_epi8(8));
@@ -52,7 +52,7 @@ float DotQ4_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
 }
 
 // IQ4_NL: each nibble indexes the 16-level table, one byte shuffle per block.
-float DotIQ4_NLQ8_0Avx2(int64_t n, const void* w, const void* a) {
+float DotIQ4_NLQ8_0(int64_t n, const void* w, const void* a) {
   const __m256i table =
       _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
   return SumOverBlocks<BlockIQ4_NL, BlockQ8_0>(
@@ -62,7 +62,7 @@ float DotIQ4_NLQ8_0Avx2(int64_t n, const void* w, const void* a) {
       });
 }
 
-float DotQ4_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
+float DotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ4_1, BlockQ8_1>(
       n, w, a, [](const BlockQ4_1& x, const BlockQ8_1& y, __m256& acc, float& min_acc) {
         AddScaledSum(DotU8I8ToI32(NibblesLowThenHigh(x.qs), LoadBytes32(y.qs)),
@@ -71,7 +71,7 @@ float DotQ4_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
       });
 }
 
-float DotQ5_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+float DotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ5_0, BlockQ8_0>(
       n, w, a, [](const BlockQ5_0& x, const BlockQ8_0& y, __m256& acc, float&) {
         // value = q + 16*bit - 16: where the fifth bit is clear, q - 16 is q with the top nibble 0xF0.
@@ -81,7 +81,7 @@ float DotQ5_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
       });
 }
 
-float DotQ5_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
+float DotQ5_1Q8_1(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ5_1, BlockQ8_1>(
       n, w, a, [](const BlockQ5_1& x, const BlockQ8_1& y, __m256& acc, float& min_acc) {
         const __m256i high = _mm256_and_si256(BitsToByteMask(LoadU32(x.qh)), _mm256_set1_epi8(16));
@@ -91,7 +91,7 @@ float DotQ5_1Q8_1Avx2(int64_t n, const void* w, const void* a) {
       });
 }
 
-float DotQ8_0Q8_0Avx2(int64_t n, const void* w, const void* a) {
+float DotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   return SumOverBlocks<BlockQ8_0, BlockQ8_0>(
       n, w, a, [](const BlockQ8_0& x, const BlockQ8_0& y, __m256& acc, float&) {
         AddScaledSum(DotI8I8ToI32(LoadBytes32(x.qs), LoadBytes32(y.qs)), HalfToFloat(x.d) * HalfToFloat(y.d),
@@ -130,7 +130,7 @@ void StoreInt8(const __m256i* v, int8_t* dst) {
                       _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
-void QuantizeActivationQ8_0Avx2(const float* src, void* dst, int64_t n) {
+void QuantizeActivationQ8_0(const float* src, void* dst, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(dst);
   for (int64_t b = 0; b < n / kQK8_0; ++b) {
     __m256i v[4];
@@ -139,7 +139,7 @@ void QuantizeActivationQ8_0Avx2(const float* src, void* dst, int64_t n) {
   }
 }
 
-void QuantizeActivationQ8_1Avx2(const float* src, void* dst, int64_t n) {
+void QuantizeActivationQ8_1(const float* src, void* dst, int64_t n) {
   auto* y = static_cast<BlockQ8_1*>(dst);
   for (int64_t b = 0; b < n / kQK8_1; ++b) {
     __m256i v[4];
@@ -151,14 +151,33 @@ void QuantizeActivationQ8_1Avx2(const float* src, void* dst, int64_t n) {
   }
 }
 
-std::span<const KernelOverride> LegacyKernelsHere() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kQ4_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ4_0Q8_0Avx2, {}},
-      {GgmlType::kIQ4_NL, nullptr, QuantizeActivationQ8_0Avx2, DotIQ4_NLQ8_0Avx2, {}},
-      {GgmlType::kQ4_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ4_1Q8_1Avx2, {}},
-      {GgmlType::kQ5_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ5_0Q8_0Avx2, {}},
-      {GgmlType::kQ5_1, nullptr, QuantizeActivationQ8_1Avx2, DotQ5_1Q8_1Avx2, {}},
-      {GgmlType::kQ8_0, nullptr, QuantizeActivationQ8_0Avx2, DotQ8_0Q8_0Avx2, {}},
+std::span<const TypeKernelEntry> DotLegacyHere() {
+  constexpr GgmlType kQ8_0 = GgmlType::kQ8_0, kQ8_1 = GgmlType::kQ8_1;
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kQ4_0,
+       .vec_dot_type = kQ8_0,
+       .from_float = QuantizeActivationQ8_0,
+       .vec_dot = DotQ4_0Q8_0},
+      {.type = GgmlType::kIQ4_NL,
+       .vec_dot_type = kQ8_0,
+       .from_float = QuantizeActivationQ8_0,
+       .vec_dot = DotIQ4_NLQ8_0},
+      {.type = GgmlType::kQ4_1,
+       .vec_dot_type = kQ8_1,
+       .from_float = QuantizeActivationQ8_1,
+       .vec_dot = DotQ4_1Q8_1},
+      {.type = GgmlType::kQ5_0,
+       .vec_dot_type = kQ8_0,
+       .from_float = QuantizeActivationQ8_0,
+       .vec_dot = DotQ5_0Q8_0},
+      {.type = GgmlType::kQ5_1,
+       .vec_dot_type = kQ8_1,
+       .from_float = QuantizeActivationQ8_1,
+       .vec_dot = DotQ5_1Q8_1},
+      {.type = GgmlType::kQ8_0,
+       .vec_dot_type = kQ8_0,
+       .from_float = QuantizeActivationQ8_0,
+       .vec_dot = DotQ8_0Q8_0},
   };
   return kernels;
 }

@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> LegacyAvx2Kernels() { return LegacyKernelsHere(); }
+std::span<const TypeKernelEntry> DotLegacyAvx2() { return DotLegacyHere(); }
 
 }  // namespace quantlab::kernels_internal

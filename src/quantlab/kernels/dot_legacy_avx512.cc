@@ -4,6 +4,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> LegacyAvx512Kernels() { return LegacyKernelsHere(); }
+std::span<const TypeKernelEntry> DotLegacyAvx512() { return DotLegacyHere(); }
 
 }  // namespace quantlab::kernels_internal

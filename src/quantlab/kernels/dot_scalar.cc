@@ -4,8 +4,9 @@
 // Float-only dots (F16, BF16, F32) accumulate in double, as ggml's scalar path does.
 #include <cstring>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/quant/blocks.h"
+#include "quantlab/quant/k_scales.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
 
@@ -161,7 +162,7 @@ float DotQ3_KQ8_KScalar(int64_t n, const void* w, const void* a) {
   float sum = 0;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     int8_t scales[16];
-    UnpackQ3KScales(x[b].scales, scales);
+    for (int s = 0; s < 16; ++s) scales[s] = quant_internal::GetScaleQ3K(s, x[b].scales);
     int isum = 0;
     for (int e = 0; e < kQK_K; ++e) {
       // Low 2 bits as in Q2_K; the high bit (bit e/32 of hmask[e%32]) set means no -4 offset.
@@ -182,7 +183,7 @@ namespace {
 template <typename Block, typename ValueFn>
 float DotQ45KBlock(const Block& x, const BlockQ8_K& y, ValueFn value) {
   uint8_t scales[8], mins[8];
-  for (int j = 0; j < 8; ++j) UnpackScaleMinK4(x.scales, j, &scales[j], &mins[j]);
+  for (int j = 0; j < 8; ++j) quant_internal::GetScaleMinK4(j, x.scales, &scales[j], &mins[j]);
   int min_sum = 0;
   for (int s = 0; s < 16; ++s) min_sum += y.bsums[s] * mins[s / 2];
   int isum = 0;

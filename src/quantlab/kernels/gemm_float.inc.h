@@ -7,7 +7,7 @@
 // an unnamed namespace, so each includer gets its own copy.
 #pragma once
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 
 namespace quantlab::kernels_internal {
@@ -96,10 +96,15 @@ void F16GemmTile(int64_t n, const void* const* rows, int n_rows, const void* act
   fn(n, rows, act, act_stride, out, out_stride);
 }
 
-std::span<const KernelOverride> GemmFloatKernelsHere() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kF16, nullptr, nullptr, nullptr,
-       GemmKernel{F32RowBytes, UnpackF16, F16GemmTile, kMaxRows, kMaxTokens}},
+std::span<const TypeKernelEntry> GemmFloatHere() {
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kF16,
+       .vec_dot_type = GgmlType::kF16,
+       .gemm = {.unpacked_row_bytes = F32RowBytes,
+                .unpack = UnpackF16,
+                .tile = F16GemmTile,
+                .max_rows = kMaxRows,
+                .max_tokens = kMaxTokens}},
   };
   return kernels;
 }

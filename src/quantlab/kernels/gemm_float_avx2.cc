@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> GemmFloatAvx2Kernels() { return GemmFloatKernelsHere(); }
+std::span<const TypeKernelEntry> GemmFloatAvx2() { return GemmFloatHere(); }
 
 }  // namespace quantlab::kernels_internal

@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> GemmFloatAvx512Kernels() { return GemmFloatKernelsHere(); }
+std::span<const TypeKernelEntry> GemmFloatAvx512() { return GemmFloatHere(); }
 
 }  // namespace quantlab::kernels_internal

@@ -9,7 +9,7 @@
 // all in an unnamed namespace, so each includer gets its own copy.
 #pragma once
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
 
@@ -245,16 +245,21 @@ void KQuantGemmTile(int64_t n, const void* const* rows, int n_rows, const void* 
 }
 
 GemmKernel KQuantGemm(void (*unpack)(const void*, int64_t, void*)) {
-  return GemmKernel{UnpackedRowBytes, unpack, KQuantGemmTile, kMaxRows, kMaxTokens};
+  return {.unpacked_row_bytes = UnpackedRowBytes,
+          .unpack = unpack,
+          .tile = KQuantGemmTile,
+          .max_rows = kMaxRows,
+          .max_tokens = kMaxTokens};
 }
 
-std::span<const KernelOverride> KQuantGemmKernelsHere() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kQ2_K, nullptr, nullptr, nullptr, KQuantGemm(UnpackQ2_K)},
-      {GgmlType::kQ3_K, nullptr, nullptr, nullptr, KQuantGemm(UnpackQ3_K)},
-      {GgmlType::kQ4_K, nullptr, nullptr, nullptr, KQuantGemm(UnpackQ4_K)},
-      {GgmlType::kQ5_K, nullptr, nullptr, nullptr, KQuantGemm(UnpackQ5_K)},
-      {GgmlType::kQ6_K, nullptr, nullptr, nullptr, KQuantGemm(UnpackQ6_K)},
+std::span<const TypeKernelEntry> GemmKQuantsHere() {
+  constexpr GgmlType kQ8_K = GgmlType::kQ8_K;
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kQ2_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ2_K)},
+      {.type = GgmlType::kQ3_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ3_K)},
+      {.type = GgmlType::kQ4_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ4_K)},
+      {.type = GgmlType::kQ5_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ5_K)},
+      {.type = GgmlType::kQ6_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ6_K)},
   };
   return kernels;
 }

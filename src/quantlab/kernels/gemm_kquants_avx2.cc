@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> GemmAvx2Kernels() { return KQuantGemmKernelsHere(); }
+std::span<const TypeKernelEntry> GemmKQuantsAvx2() { return GemmKQuantsHere(); }
 
 }  // namespace quantlab::kernels_internal

@@ -3,6 +3,6 @@
 
 namespace quantlab::kernels_internal {
 
-std::span<const KernelOverride> GemmKQuantAvx512Kernels() { return KQuantGemmKernelsHere(); }
+std::span<const TypeKernelEntry> GemmKQuantsAvx512() { return GemmKQuantsHere(); }
 
 }  // namespace quantlab::kernels_internal

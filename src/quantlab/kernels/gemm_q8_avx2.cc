@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
 
@@ -119,16 +119,21 @@ void Q8GemmTile(int64_t n, const void* const* rows, int n_rows, const void* act,
 }
 
 GemmKernel Q8Gemm(void (*unpack)(const void*, int64_t, void*)) {
-  return GemmKernel{UnpackedRowBytes, unpack, Q8GemmTile, kMaxRows, kMaxTokens};
+  return {.unpacked_row_bytes = UnpackedRowBytes,
+          .unpack = unpack,
+          .tile = Q8GemmTile,
+          .max_rows = kMaxRows,
+          .max_tokens = kMaxTokens};
 }
 
 }  // namespace
 
-std::span<const KernelOverride> GemmQ8Avx2Kernels() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kQ8_0, nullptr, nullptr, nullptr, Q8Gemm(UnpackQ8_0)},
-      {GgmlType::kQ4_0, nullptr, nullptr, nullptr, Q8Gemm(UnpackQ4_0)},
-      {GgmlType::kQ5_0, nullptr, nullptr, nullptr, Q8Gemm(UnpackQ5_0)},
+std::span<const TypeKernelEntry> GemmQ8Avx2() {
+  constexpr GgmlType kQ8_0 = GgmlType::kQ8_0;
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kQ8_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ8_0)},
+      {.type = GgmlType::kQ4_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ4_0)},
+      {.type = GgmlType::kQ5_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ5_0)},
   };
   return kernels;
 }

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
 
@@ -164,22 +164,21 @@ void PanelGemmTile(int64_t n, const void* const* panel, int n_rows, const void* 
 }
 
 GemmKernel PanelGemm(void (*unpack_panel)(const void* const*, int, int64_t, void*)) {
-  GemmKernel k;
-  k.unpacked_row_bytes = PanelBytes;
-  k.unpack_panel = unpack_panel;
-  k.tile = PanelGemmTile;
-  k.max_rows = kPanelRows;
-  k.max_tokens = kMaxTokens;
-  return k;
+  return {.unpacked_row_bytes = PanelBytes,
+          .tile = PanelGemmTile,
+          .max_rows = kPanelRows,
+          .max_tokens = kMaxTokens,
+          .unpack_panel = unpack_panel};
 }
 
 }  // namespace
 
-std::span<const KernelOverride> GemmQ8Avx512Kernels() {
-  static const KernelOverride kernels[] = {
-      {GgmlType::kQ8_0, nullptr, nullptr, nullptr, PanelGemm(UnpackPanel<DecodeQ8_0>)},
-      {GgmlType::kQ4_0, nullptr, nullptr, nullptr, PanelGemm(UnpackPanel<DecodeQ4_0>)},
-      {GgmlType::kQ5_0, nullptr, nullptr, nullptr, PanelGemm(UnpackPanel<DecodeQ5_0>)},
+std::span<const TypeKernelEntry> GemmQ8Avx512() {
+  constexpr GgmlType kQ8_0 = GgmlType::kQ8_0;
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kQ8_0, .vec_dot_type = kQ8_0, .gemm = PanelGemm(UnpackPanel<DecodeQ8_0>)},
+      {.type = GgmlType::kQ4_0, .vec_dot_type = kQ8_0, .gemm = PanelGemm(UnpackPanel<DecodeQ4_0>)},
+      {.type = GgmlType::kQ5_0, .vec_dot_type = kQ8_0, .gemm = PanelGemm(UnpackPanel<DecodeQ5_0>)},
   };
   return kernels;
 }

@@ -12,9 +12,10 @@
 // ties from quantize_row_q8_0_ref: the bytes are those llama.cpp feeds its dot products on x86.
 //
 // Files: dot_scalar.cc (reference dots), activation_quant.cc (Q8_0/Q8_1 rule, float conversions),
-// dot_*.inc.h / gemm_*.inc.h (SIMD bodies compiled once per ISA by the *_avx2.cc / *_avx512.cc files),
-// type_kernels.cc (tables, dispatch), matmul.h (the engine's entry point, batched kernels),
-// attention_kernels.h (grouped dots against the F16 KV cache).
+// dot_*.inc.h / gemm_*.inc.h / attention_f16.inc.h (SIMD bodies compiled once per ISA by the *_avx2.cc /
+// *_avx512.cc files), registry_<isa>.cc (all of one ISA's kernels), registry.cc (the per-ISA tables and
+// the cpuid dispatch; registry.h explains how to add a kernel), matmul.h (the engine's entry point,
+// batched kernels), attention_kernels.h (grouped dots against the F16 KV cache), activation_math.h.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +50,7 @@ std::span<const CpuIsa> SupportedIsas();
 // Kernels for `type` at the detected ISA; nullptr for a type quantlab cannot compute with.
 const TypeKernels* KernelsFor(GgmlType type);
 // Kernels at a given ISA (falls back to the next lower one where a kernel has no such version; an ISA
-// above what the CPU supports is capped to the best supported one).
+// above what the CPU supports is capped to the best supported one, as by every lookup of kernels/).
 const TypeKernels* KernelsFor(GgmlType type, CpuIsa isa);
 
 }  // namespace quantlab

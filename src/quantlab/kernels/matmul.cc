@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 #include "quantlab/util/check.h"
 
 namespace quantlab {

@@ -88,9 +88,9 @@ inline uint32_t LoadWord(const uint8_t* p) {
   return v;
 }
 
-// Q4_K / Q5_K: the 12 packed bytes -> 16 bytes: scales of sub-blocks 0..7, then mins 0..7 (6 bits each).
-// Bytes 0..3 / 4..7 hold scales / mins 0..3 in their low 6 bits and the top 2 bits of scales / mins 4..7;
-// bytes 8..11 hold the low 4 bits of scales 4..7 (low nibble) and mins 4..7 (high nibble).
+// Q4_K / Q5_K: the 12 packed bytes -> 16 bytes: scales of sub-blocks 0..7, then mins 0..7 (6 bits each),
+// all at once with word operations: byte j (j < 8) is quant_internal::GetScaleMinK4(j)'s scale, byte 8 + j
+// its min (quant/k_scales.h defines the layout).
 inline __m128i UnpackK4ScalesMins(const uint8_t* packed) {
   const uint32_t w0 = LoadWord(packed), w1 = LoadWord(packed + 4), w2 = LoadWord(packed + 8);
   const uint32_t scales_lo = w0 & 0x3F3F3F3Fu;
@@ -101,9 +101,8 @@ inline __m128i UnpackK4ScalesMins(const uint8_t* packed) {
                         static_cast<int>(mins_hi));
 }
 
-// Q3_K: the 12 packed bytes -> 16 signed scales (int8). Scale s has its low 4 bits in byte s % 8 (low
-// nibble for s < 8, high nibble otherwise) and its high 2 bits at bit 2 * (s / 4) of byte 8 + s % 4; the
-// stored value is biased by 32.
+// Q3_K: the 12 packed bytes -> 16 signed scales (int8), byte s = quant_internal::GetScaleQ3K(s), all at
+// once with word operations (quant/k_scales.h defines the layout).
 inline __m128i UnpackQ3KScalesVector(const uint8_t* packed) {
   const uint32_t a0 = LoadWord(packed), a1 = LoadWord(packed + 4), t = LoadWord(packed + 8);
   const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;

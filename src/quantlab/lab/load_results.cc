@@ -22,8 +22,7 @@ Result<LabPlan> LoadPlan(const ResultsStore& store) {
   } catch (const std::exception& e) {
     return MakeError("{}: the stored lab plan is not valid JSON: {}", store.path(), e.what());
   }
-  auto plan = LabPlan::FromJson(j);
-  if (!plan.ok()) return plan.error().Wrap(store.path());
+  QL_ASSIGN_OR_RETURN_CTX(LabPlan plan, LabPlan::FromJson(j), "{}", store.path());
   return plan;
 }
 

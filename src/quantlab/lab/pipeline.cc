@@ -1,7 +1,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -15,6 +14,7 @@
 #include "quantlab/report/report.h"
 #include "quantlab/util/hash.h"
 #include "quantlab/util/system_info.h"
+#include "quantlab/util/text_file.h"
 #include "quantlab/util/thread_pool.h"
 
 namespace quantlab::lab {
@@ -23,16 +23,8 @@ using internal::LabPlan;
 
 namespace {
 
-Result<std::string> ReadText(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError("{}: cannot read the {}", path, what);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result<std::vector<std::string>> ReadPrompts(const std::string& path) {
-  QL_ASSIGN_OR_RETURN(std::string text, ReadText(path, "prompts file"));
+  QL_ASSIGN_OR_RETURN_CTX(std::string text, ReadText(path), "prompts file");
   std::vector<std::string> prompts;
   std::istringstream in(text);
   std::string line;
@@ -85,7 +77,7 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
   if (config.data.empty()) return MakeError("no evaluation text given (--data FILE)");
   for (const auto& d : config.data) {
     internal::PlannedData pd{d.name, d.path, "", ""};
-    QL_ASSIGN_OR_RETURN(pd.text, ReadText(d.path, "evaluation text"));
+    QL_ASSIGN_OR_RETURN_CTX(pd.text, ReadText(d.path), "evaluation text '{}'", d.name);
     pd.hash = Sha256Hex(pd.text);
     plan.data.push_back(std::move(pd));
   }
@@ -134,6 +126,8 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
 Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   const auto start = std::chrono::steady_clock::now();
   QL_RETURN_IF_ERROR(ApplyDemoDefaults(config));
+  // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
+  QL_RETURN_IF_ERROR(Model::Load(config.base_model));
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());

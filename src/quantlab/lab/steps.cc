@@ -22,9 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Thrown from inside a callback of a library step to stop it the way a kill would (the test hook).
-struct StopRequested {};
-
 bool FileHasSize(const std::string& path, uint64_t bytes) {
   std::error_code ec;
   return fs::exists(path, ec) && fs::file_size(path, ec) == bytes && !ec;
@@ -71,22 +68,21 @@ Status QuantizeStep(RunContext& ctx) {
     options.recipe = f->recipe;
     options.threads = ctx.config.threads;
     options.measure_distortion = false;
+    // The test hook stops the quantizer between tensors, the way a kill would.
+    bool stopped = false;
     options.on_tensor = [&](const TensorReport&, size_t, size_t) {
       bar.Add();
-      if (!ctx.budget.Spend()) throw StopRequested{};
+      stopped = !ctx.budget.Spend();
+      return !stopped;
     };
-    Result<QuantizeReport> report = MakeError("not run");
-    try {
-      report = QuantizeModel(plan.base_path, f->path, options);
-    } catch (const StopRequested&) {
-      return ctx.budget.StopError();
-    }
-    if (!report.ok()) return report.error().Wrap("quantizing to " + f->name);
+    Result<QuantizeReport> quantized = QuantizeModel(plan.base_path, f->path, options);
+    if (stopped) return ctx.budget.StopError();
+    QL_ASSIGN_OR_RETURN_CTX(const QuantizeReport report, std::move(quantized), "quantizing to {}", f->name);
     const QuantizeRow made{.file = f->path,
-                           .file_bytes = report->output_file_bytes,
-                           .n_params = static_cast<uint64_t>(report->n_elements),
-                           .bits_per_weight = report->bits_per_weight(),
-                           .seconds = report->seconds};
+                           .file_bytes = report.output_file_bytes,
+                           .n_params = static_cast<uint64_t>(report.n_elements),
+                           .bits_per_weight = report.bits_per_weight(),
+                           .seconds = report.seconds};
     QL_RETURN_IF_ERROR(PutRow(ctx.store, plan.QuantizeKey(*f), 0, made));
     ++ctx.measured;
   }

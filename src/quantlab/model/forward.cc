@@ -150,10 +150,14 @@ void StoreKv(const Pass& p, int il) {
 // Causal multi-head attention with grouped KV heads: for each token t and query head h,
 //   scores_j = (q_th . k_j) / sqrt(head_dim) for cached positions j <= pos0 + t,
 //   attn_th  = sum_j softmax(scores)_j v_j.
-// Work is shared out in units of up to kAttentionGroup (token, head) pairs that read the same KV head:
-// the heads of a GQA group, or (when groups are small) consecutive tokens of a head, so each cache row
-// is loaded once per unit. Each pair's arithmetic is that of one F16 vec_dot per score and per output
-// element, as before grouping (attention_kernels.h).
+// As in ggml, the query and the probabilities are rounded to F16 before they meet the F16 cache, so each
+// score and each output element is one F16 vec_dot (attention_kernels.h batches them, bit for bit).
+//
+// Scheduling: work is shared out in units of up to kAttentionGroup (token, head) pairs that read the
+// same KV head: the heads of a GQA group, or (when groups are small) consecutive tokens of a head, so
+// each cache row is loaded once per unit.
+constexpr int kAttentionGroup = ForwardScratch::kAttentionGroup;
+
 struct AttentionUnits {
   int heads_per_unit;  // query heads of one KV head in a unit
   int head_groups;     // units across one KV head's query heads
@@ -162,87 +166,147 @@ struct AttentionUnits {
 };
 
 AttentionUnits PlanAttentionUnits(const LlamaConfig& c, int n_tokens) {
-  constexpr int kGroup = ForwardScratch::kAttentionGroup;
   AttentionUnits u{};
   const int n_gqa = c.n_gqa();
-  u.heads_per_unit = std::min(n_gqa, kGroup);
+  u.heads_per_unit = std::min(n_gqa, kAttentionGroup);
   u.head_groups = (n_gqa + u.heads_per_unit - 1) / u.heads_per_unit;
-  u.tokens_per_unit = std::max(1, kGroup / u.heads_per_unit);
+  u.tokens_per_unit = std::max(1, kAttentionGroup / u.heads_per_unit);
   const int64_t token_blocks = (n_tokens + u.tokens_per_unit - 1) / u.tokens_per_unit;
   u.count = token_blocks * c.n_head_kv * u.head_groups;
   return u;
 }
 
-void Attention(const Pass& p, int il) {
-  constexpr int kGroup = ForwardScratch::kAttentionGroup;
+// The kernels attention runs on, looked up once per call.
+struct AttentionOps {
+  const TypeKernels& f16;
+  const AttentionKernels& dots;
+  const ActivationMath& math;
+};
+
+// One thread's slice of the attention scratch.
+struct AttentionScratch {
+  float* scores;   // (group, n_ctx)
+  float* probs;    // (group, n_ctx)
+  float* queries;  // (group, head_dim)
+  fp16_t* half;    // max(n_ctx, head_dim)
+};
+
+AttentionScratch ThreadScratch(const Pass& p, int thread) {
+  const size_t n_ctx = static_cast<size_t>(p.kv.n_ctx());
+  const size_t hd = static_cast<size_t>(p.c.head_dim);
+  const size_t t = static_cast<size_t>(thread);
+  return {p.s.scores.data() + t * kAttentionGroup * n_ctx, p.s.probs.data() + t * kAttentionGroup * n_ctx,
+          p.s.queries.data() + t * kAttentionGroup * hd, p.s.half.data() + t * std::max(n_ctx, hd)};
+}
+
+// out[0..n) = x[0..n) rounded to F16 and back (`half` is staging for n values).
+void RoundThroughF16(const AttentionOps& ops, const float* x, int64_t n, fp16_t* half, float* out) {
+  ops.f16.from_float(x, half, n);
+  ops.f16.to_float(half, out, n);
+}
+
+// A work unit decoded: its KV head and its m (token, head) pairs.
+struct AttentionUnit {
+  int kv_head;
+  int m;
+  const float* query[kAttentionGroup];  // F16-rounded query, in the thread's scratch
+  int64_t n_seen[kAttentionGroup];      // causal window: positions 0 .. pos0 + t
+  float* out[kAttentionGroup];          // the pair's head_dim outputs in s.attn
+};
+
+AttentionUnit DecodeUnit(const Pass& p, const AttentionOps& ops, const AttentionUnits& units, int64_t index,
+                         const AttentionScratch& scratch) {
   const int hd = p.c.head_dim;
-  const int n_head = p.c.n_head;
   const int n_gqa = p.c.n_gqa();
-  const int n_embd_kv = p.c.n_embd_kv();
+  const int64_t per_block = static_cast<int64_t>(p.c.n_head_kv) * units.head_groups;
+  const int t0 = static_cast<int>(index / per_block) * units.tokens_per_unit;
+  AttentionUnit u{};
+  u.kv_head = static_cast<int>(index % per_block) / units.head_groups;
+  const int h0 = u.kv_head * n_gqa + static_cast<int>(index % units.head_groups) * units.heads_per_unit;
+  const int h1 = std::min(h0 + units.heads_per_unit, (u.kv_head + 1) * n_gqa);
+  for (int t = t0; t < std::min(p.n_tokens, t0 + units.tokens_per_unit); ++t) {
+    for (int h = h0; h < h1; ++h, ++u.m) {
+      const size_t row = static_cast<size_t>(t) * p.c.n_head + h;
+      float* query = scratch.queries + static_cast<size_t>(u.m) * hd;
+      RoundThroughF16(ops, p.s.q.data() + row * hd, hd, scratch.half, query);
+      u.query[u.m] = query;
+      u.n_seen[u.m] = p.pos0 + t + 1;  // positions after this token are masked out
+      u.out[u.m] = p.s.attn.data() + row * hd;
+    }
+  }
+  return u;
+}
+
+// scores[i * n_ctx + j] = (q_i . k_j) / sqrt(head_dim) for j < n_seen[i].
+void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u, float* scores) {
+  const int hd = p.c.head_dim;
   const int n_ctx = p.kv.n_ctx();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const TypeKernels& f16 = *KernelsFor(GgmlType::kF16);
-  const AttentionKernels& dots = AttentionKernelsFor();
-  const ActivationMath& math = ActivationMathFor();
+  const int64_t n_rows = *std::max_element(u.n_seen, u.n_seen + u.m);
+  ops.dots.dot_rows(hd, p.kv.K(il, 0) + u.kv_head * hd, p.c.n_embd_kv(), n_rows, u.query, u.m, scores, n_ctx);
+  for (int i = 0; i < u.m; ++i) {
+    float* s = scores + static_cast<size_t>(i) * n_ctx;
+    for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
+  }
+}
+
+// s[0..n) <- softmax(s[0..n)), the denominator summed in double as ggml does.
+void Softmax(const AttentionOps& ops, float* s, int64_t n) {
+  float max_score = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) max_score = std::max(max_score, s[j]);
+  const double sum = ops.math.exp_shifted(s, max_score, s, n);
+  const float inv_sum = static_cast<float>(1.0 / sum);
+  for (int64_t j = 0; j < n; ++j) s[j] *= inv_sum;
+}
+
+// out_i[d] = sum_j probs_i[j] v_j[d] over j < n_seen[i], one transposed V row (channel d) at a time.
+void WeightedSum(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u,
+                 const float* const* probs) {
+  const int hd = p.c.head_dim;
+  float values[kAttentionGroup];
+  for (int d = 0; d < hd; ++d) {
+    ops.dots.dot_row_multi(p.kv.Vt(il, u.kv_head * hd + d), probs, u.n_seen, u.m, values);
+    for (int i = 0; i < u.m; ++i) u.out[i][d] = values[i];
+  }
+}
+
+// score -> softmax -> weighted sum for the pairs of one unit.
+void AttendUnit(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u,
+                const AttentionScratch& scratch) {
+  const size_t n_ctx = static_cast<size_t>(p.kv.n_ctx());
+  Scores(p, ops, il, u, scratch.scores);
+  const float* probs[kAttentionGroup];
+  for (int i = 0; i < u.m; ++i) {
+    float* s = scratch.scores + i * n_ctx;
+    float* prob = scratch.probs + i * n_ctx;
+    Softmax(ops, s, u.n_seen[i]);
+    RoundThroughF16(ops, s, u.n_seen[i], scratch.half, prob);
+    probs[i] = prob;
+  }
+  WeightedSum(p, ops, il, u, probs);
+}
+
+// attn: (n_tokens, n_head * head_dim) for layer il, over the batch's queries and the cache.
+void Attention(const Pass& p, int il) {
+  const AttentionOps ops{*KernelsFor(GgmlType::kF16), AttentionKernelsFor(), ActivationMathFor()};
   const AttentionUnits units = PlanAttentionUnits(p.c, p.n_tokens);
   std::atomic<int64_t> next_unit{0};
-
   p.pool.RunOnAll([&](int thread, int /*n_threads*/) {
-    float* scores = p.s.scores.data() + static_cast<size_t>(thread) * kGroup * n_ctx;
-    float* probs = p.s.probs.data() + static_cast<size_t>(thread) * kGroup * n_ctx;
-    float* queries = p.s.queries.data() + static_cast<size_t>(thread) * kGroup * hd;
-    fp16_t* half = p.s.half.data() + static_cast<size_t>(thread) * std::max(n_ctx, hd);
+    const AttentionScratch scratch = ThreadScratch(p, thread);
     // Units are taken one at a time from a shared counter: under the causal mask later tokens cost
     // more, and a thread the OS has descheduled must not keep the others waiting.
     for (int64_t unit = next_unit.fetch_add(1, std::memory_order_relaxed); unit < units.count;
          unit = next_unit.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t per_block = static_cast<int64_t>(p.c.n_head_kv) * units.head_groups;
-      const int t0 = static_cast<int>(unit / per_block) * units.tokens_per_unit;
-      const int kv_head = static_cast<int>(unit % per_block) / units.head_groups;
-      const int h0 = kv_head * n_gqa + static_cast<int>(unit % units.head_groups) * units.heads_per_unit;
-      const int h1 = std::min(h0 + units.heads_per_unit, (kv_head + 1) * n_gqa);
-
-      // The unit's (token, head) pairs: query rounded to F16, causal window, output row.
-      const float* query[kGroup];
-      const float* prob[kGroup];
-      int64_t n_seen[kGroup];
-      float* out[kGroup];
-      int m = 0;
-      for (int t = t0; t < std::min(p.n_tokens, t0 + units.tokens_per_unit); ++t) {
-        for (int h = h0; h < h1; ++h, ++m) {
-          const size_t row = static_cast<size_t>(t) * n_head + h;
-          f16.from_float(p.s.q.data() + row * hd, half, hd);
-          f16.to_float(half, queries + m * hd, hd);
-          query[m] = queries + m * hd;
-          prob[m] = probs + static_cast<size_t>(m) * n_ctx;
-          n_seen[m] = p.pos0 + t + 1;  // causal mask: positions after this token are excluded
-          out[m] = p.s.attn.data() + row * hd;
-        }
-      }
-      const int64_t n_rows = *std::max_element(n_seen, n_seen + m);
-      dots.dot_rows(hd, p.kv.K(il, 0) + kv_head * hd, n_embd_kv, n_rows, query, m, scores, n_ctx);
-
-      for (int i = 0; i < m; ++i) {
-        float* s = scores + static_cast<size_t>(i) * n_ctx;
-        float max_score = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n_seen[i]; ++j) {
-          s[j] *= scale;
-          max_score = std::max(max_score, s[j]);
-        }
-        const double sum = math.exp_shifted(s, max_score, s, n_seen[i]);
-        const float inv_sum = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < n_seen[i]; ++j) s[j] *= inv_sum;
-        f16.from_float(s, half, n_seen[i]);
-        f16.to_float(half, probs + static_cast<size_t>(i) * n_ctx, n_seen[i]);
-      }
-
-      float values[kGroup];
-      for (int d = 0; d < hd; ++d) {
-        dots.dot_row_multi(p.kv.Vt(il, kv_head * hd + d), prob, n_seen, m, values);
-        for (int i = 0; i < m; ++i) out[i][d] = values[i];
-      }
+      AttendUnit(p, ops, il, DecodeUnit(p, ops, units, unit, scratch), scratch);
     }
   });
+}
+
+// x += delta, both (n_tokens, n_embd): the residual connection around each block.
+void AddResidual(const Pass& p, const float* delta) {
+  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
+  float* x = p.s.x.data();
+  for (size_t i = 0; i < n; ++i) x[i] += delta[i];
 }
 
 // x += Attention(norm(x)) for layer il.
@@ -260,8 +324,7 @@ void AttentionBlock(const Pass& p, int il) {
   StoreKv(p, il);
   Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)
   Linear(p, l.wo, l.bo, p.s.attn.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
-  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
-  for (size_t i = 0; i < n; ++i) p.s.x[i] += p.s.proj[i];
+  AddResidual(p, p.s.proj.data());
 }
 
 // x += W_down (SiLU(W_gate h) * W_up h), h = norm(x), for layer il.
@@ -280,8 +343,7 @@ void FeedForwardBlock(const Pass& p, int il) {
     math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
   }
   Linear(p, l.ffn_down, l.ffn_down_b, p.s.gate.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
-  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_embd;
-  for (size_t i = 0; i < n; ++i) p.s.x[i] += p.s.proj[i];
+  AddResidual(p, p.s.proj.data());
 }
 
 // logits: (n_outputs, n_vocab) for the last n_outputs tokens of the batch.

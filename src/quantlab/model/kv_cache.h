@@ -14,8 +14,7 @@ namespace quantlab {
 class KvCache {
  public:
   KvCache(int n_layer, int n_ctx, int n_embd_kv)
-      : n_layer_(n_layer),
-        n_ctx_(n_ctx),
+      : n_ctx_(n_ctx),
         n_embd_kv_(n_embd_kv),
         k_(static_cast<size_t>(n_layer) * n_ctx * n_embd_kv),
         v_(k_.size()) {}
@@ -43,7 +42,7 @@ class KvCache {
   uint64_t bytes() const { return (k_.size() + v_.size()) * sizeof(fp16_t); }
 
  private:
-  int n_layer_, n_ctx_, n_embd_kv_;
+  int n_ctx_, n_embd_kv_;
   int n_past_ = 0;
   std::vector<fp16_t> k_;  // (n_layer, n_ctx, n_embd_kv)
   std::vector<fp16_t> v_;  // (n_layer, n_embd_kv, n_ctx)

@@ -1,16 +1,38 @@
 #include "quantlab/model/llama_config.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
+
 #include <array>
 #include <cmath>
+#include <optional>
 
 namespace quantlab {
 namespace {
 
-constexpr std::array<std::string_view, 3> kSupported = {"llama", "mistral", "qwen2"};
+// The architectures quantlab runs, as spelled in general.architecture: the one list that both
+// recognises a file and tells the user what is supported.
+struct SupportedArch {
+  std::string_view name;
+  LlamaArch arch;
+};
+constexpr std::array<SupportedArch, 3> kSupported = {{
+    {"llama", LlamaArch::kLlama},
+    {"mistral", LlamaArch::kMistral},
+    {"qwen2", LlamaArch::kQwen2},
+}};
 
-std::string SupportedList() { return fmt::format("{}", fmt::join(kSupported, ", ")); }
+std::string SupportedList() {
+  std::string list;
+  for (const SupportedArch& s : kSupported) list += fmt::format("{}{}", list.empty() ? "" : ", ", s.name);
+  return list;
+}
+
+std::optional<LlamaArch> FindArch(std::string_view name) {
+  for (const SupportedArch& s : kSupported) {
+    if (s.name == name) return s.arch;
+  }
+  return std::nullopt;
+}
 
 Result<int> RequiredInt(const GgufMetadata& metadata, const std::string& key) {
   const GgufValue* value = metadata.Find(key);
@@ -36,22 +58,14 @@ Result<float> OptionalFloat(const GgufMetadata& metadata, const std::string& key
 
 }  // namespace
 
-std::span<const std::string_view> SupportedArchitectures() { return kSupported; }
-
 Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
   LlamaConfig c;
   const auto arch = metadata.GetString("general.architecture");
   if (!arch) return MakeError("missing metadata key 'general.architecture' (supported: {})", SupportedList());
   c.arch_name = *arch;
-  if (c.arch_name == "llama") {
-    c.arch = LlamaArch::kLlama;
-  } else if (c.arch_name == "mistral") {
-    c.arch = LlamaArch::kMistral;
-  } else if (c.arch_name == "qwen2") {
-    c.arch = LlamaArch::kQwen2;
-  } else {
-    return MakeError("unsupported architecture '{}' (supported: {})", c.arch_name, SupportedList());
-  }
+  const std::optional<LlamaArch> known = FindArch(c.arch_name);
+  if (!known) return MakeError("unsupported architecture '{}' (supported: {})", c.arch_name, SupportedList());
+  c.arch = *known;
   c.model_name = metadata.GetString("general.name").value_or("");
   c.n_vocab = n_vocab;
 

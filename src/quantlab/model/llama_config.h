@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,9 +44,6 @@ struct LlamaConfig {
   int n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row per token
   int n_gqa() const { return n_head / n_head_kv; }        // query heads per KV head
 };
-
-// Architectures quantlab can run, as spelled in general.architecture.
-std::span<const std::string_view> SupportedArchitectures();
 
 // Reads and validates the configuration. `n_vocab` comes from the caller (token_embd.weight's rows).
 // Errors name the missing or invalid key, or list the supported architectures.

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "quantlab/gguf/model_checks.h"
 #include "quantlab/model/weights.h"
 
 namespace quantlab {
@@ -115,10 +116,10 @@ Model::~Model() = default;
 const std::string& Model::path() const { return file_->path(); }
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& path) {
-  auto opened = GgufFile::Open(path);
-  if (!opened.ok()) return opened.error();
+  QL_ASSIGN_OR_RETURN(GgufFile opened, GgufFile::Open(path));
+  QL_RETURN_IF_ERROR(CheckModelFile(opened));
   std::unique_ptr<Model> model(new Model());
-  model->file_ = std::make_unique<GgufFile>(std::move(opened).value());
+  model->file_ = std::make_unique<GgufFile>(std::move(opened));
   const GgufFile& file = *model->file_;
 
   const GgufTensorInfo* embd = file.FindTensor("token_embd.weight");
@@ -129,17 +130,11 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path) {
           fmt::format("{}.expert_count", file.metadata().GetString("general.architecture").value_or("")))) {
     return MakeError("{}: mixture-of-experts models are not supported", path);
   }
-  auto config = ReadLlamaConfig(file.metadata(), static_cast<int>(embd->shape[1]));
-  if (!config.ok()) return config.error().Wrap(path);
-  model->config_ = std::move(config).value();
-
-  auto weights = BindWeights(file, model->config_);
-  if (!weights.ok()) return weights.error().Wrap(path);
-  model->weights_ = std::move(weights).value();
-
-  auto tokenizer = Tokenizer::FromGguf(file.metadata());
-  if (!tokenizer.ok()) return tokenizer.error().Wrap(path);
-  model->tokenizer_ = std::make_unique<Tokenizer>(std::move(tokenizer).value());
+  QL_ASSIGN_OR_RETURN_CTX(model->config_, ReadLlamaConfig(file.metadata(), static_cast<int>(embd->shape[1])),
+                          "{}", path);
+  QL_ASSIGN_OR_RETURN_CTX(model->weights_, BindWeights(file, model->config_), "{}", path);
+  QL_ASSIGN_OR_RETURN_CTX(Tokenizer tokenizer, Tokenizer::FromGguf(file.metadata()), "{}", path);
+  model->tokenizer_ = std::make_unique<Tokenizer>(std::move(tokenizer));
   if (model->tokenizer_->n_vocab() > model->config_.n_vocab) {
     return MakeError("{}: tokenizer has {} tokens but token_embd.weight only {} rows", path,
                      model->tokenizer_->n_vocab(), model->config_.n_vocab);

@@ -198,10 +198,8 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufMetadata& metadata) {
 }
 
 Result<Tokenizer> Tokenizer::FromFile(const std::string& path) {
-  auto file = GgufFile::Open(path);
-  if (!file.ok()) return file.error();
-  auto tokenizer = FromGguf(file->metadata());
-  if (!tokenizer.ok()) return tokenizer.error().Wrap(path);
+  QL_ASSIGN_OR_RETURN(const GgufFile file, GgufFile::Open(path));
+  QL_ASSIGN_OR_RETURN_CTX(Tokenizer tokenizer, FromGguf(file.metadata()), "{}", path);
   return tokenizer;
 }
 

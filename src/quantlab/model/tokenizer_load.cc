@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "quantlab/gguf/model_checks.h"
 #include "quantlab/model/tokenizer_impl.h"
 
 namespace quantlab {
@@ -32,15 +33,10 @@ Status LoadTokens(const GgufMetadata& md, TokenizerImpl& impl) {
   if (texts == nullptr || texts->items.empty()) {
     return MakeError("tokenizer.ggml.tokens: missing or empty (the file has no vocabulary)");
   }
+  // Element types and lengths were checked by CheckTokenizerMetadata.
   const size_t n = texts->items.size();
   const GgufArray* scores = md.GetArray("tokenizer.ggml.scores");
   const GgufArray* types = md.GetArray("tokenizer.ggml.token_type");
-  if (scores != nullptr && scores->items.size() != n) {
-    return MakeError("tokenizer.ggml.scores: {} entries for {} tokens", scores->items.size(), n);
-  }
-  if (types != nullptr && types->items.size() != n) {
-    return MakeError("tokenizer.ggml.token_type: {} entries for {} tokens", types->items.size(), n);
-  }
   impl.tokens.resize(n);
   impl.token_to_id.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -179,6 +175,7 @@ void ApplyNamedAttributes(const GgufMetadata& md, std::string_view pre, Tokenize
 }  // namespace
 
 Result<std::shared_ptr<TokenizerImpl>> LoadTokenizerImpl(const GgufMetadata& md) {
+  QL_RETURN_IF_ERROR(CheckTokenizerMetadata(md));
   auto impl = std::make_shared<TokenizerImpl>();
   const std::optional<std::string> model = md.GetString("tokenizer.ggml.model");
   if (!model) return MakeError("tokenizer.ggml.model: missing (the file has no tokenizer)");

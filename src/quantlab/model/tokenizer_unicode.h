@@ -34,8 +34,6 @@ extern const size_t kCategoryRangeCount;
 UnicodeCategory CategoryOf(uint32_t cp);
 // Unicode White_Space property (\s in the Python/Rust regexes the tokenizers were defined with).
 bool IsWhitespace(uint32_t cp);
-inline bool IsLetter(uint32_t cp) { return CategoryOf(cp) == UnicodeCategory::kLetter; }
-inline bool IsNumber(uint32_t cp) { return CategoryOf(cp) == UnicodeCategory::kNumber; }
 
 // Length of a UTF-8 sequence from its first byte, judged by the high nibble only (a stray
 // continuation byte counts as 1), as llama.cpp splits text into symbols.

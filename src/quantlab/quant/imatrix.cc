@@ -6,6 +6,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "quantlab/util/text_file.h"
+
 namespace quantlab {
 namespace {
 
@@ -119,11 +121,8 @@ Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std:
 }
 
 Result<ImportanceMatrix> ReadImatrixFile(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return MakeError("{}: cannot open imatrix file: {}", path.string(), std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad()) return MakeError("{}: read error", path.string());
-  return ParseImatrix(bytes, path.string());
+  QL_ASSIGN_OR_RETURN_CTX(const std::string bytes, ReadText(path.string()), "imatrix file");
+  return ParseImatrix(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path.string());
 }
 
 Status WriteImatrixFile(const std::filesystem::path& path, const ImportanceMatrix& matrix) {

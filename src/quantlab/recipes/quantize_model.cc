@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <thread>
 
+#include "quantlab/gguf/model_checks.h"
 #include "quantlab/gguf/reader.h"
 #include "quantlab/gguf/writer.h"
 #include "quantlab/quant/quantize.h"
@@ -266,29 +267,30 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
                                      const QuantizeModelOptions& options) {
   const auto start = Clock::now();
   QL_ASSIGN_OR_RETURN(GgufFile source, GgufFile::Open(input_path));
-  auto facts = ReadModelFacts(source.metadata());
-  if (!facts.ok()) return facts.error().Wrap(input_path);
+  QL_RETURN_IF_ERROR(CheckModelFile(source));
+  QL_ASSIGN_OR_RETURN_CTX(const ModelFacts facts, ReadModelFacts(source.metadata()), "{}", input_path);
 
   QuantizeOptions plan_options = options.plan;
   plan_options.has_imatrix = options.imatrix != nullptr && !options.imatrix->entries.empty();
-  auto plan = PlanQuantization(*facts, source.tensors(), options.recipe, plan_options);
-  if (!plan.ok()) return plan.error().Wrap(input_path);
-  QL_RETURN_IF_ERROR(CheckConvertible(*plan));
+  QL_ASSIGN_OR_RETURN_CTX(const QuantizationPlan plan,
+                          PlanQuantization(facts, source.tensors(), options.recipe, plan_options), "{}",
+                          input_path);
+  QL_RETURN_IF_ERROR(CheckConvertible(plan));
 
   QuantizeReport report;
   report.input_path = input_path;
   report.output_path = output_path;
   report.recipe = options.recipe;
-  report.n_fallback = plan->n_fallback;
-  report.n_k_quantized = plan->n_k_quantized;
-  report.warnings = plan->warnings;
+  report.n_fallback = plan.n_fallback;
+  report.n_k_quantized = plan.n_k_quantized;
+  report.warnings = plan.warnings;
   report.source_file_bytes = source.file_size();
-  report.tensors.resize(plan->tensors.size());
+  report.tensors.resize(plan.tensors.size());
 
   std::vector<std::string> without_importance;
-  std::vector<const float*> importance(plan->tensors.size(), nullptr);
-  for (size_t i = 0; i < plan->tensors.size(); ++i) {
-    const TensorDecision& decision = plan->tensors[i];
+  std::vector<const float*> importance(plan.tensors.size(), nullptr);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const TensorDecision& decision = plan.tensors[i];
     if (!decision.convert || options.imatrix == nullptr) continue;
     QL_ASSIGN_OR_RETURN(importance[i], ImportanceFor(options.imatrix, decision));
     if (importance[i] == nullptr && TypeInfo(decision.type).quantized)
@@ -303,8 +305,8 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
   TensorConverter converter(options.threads, options.measure_distortion);
   report.threads = converter.threads();
   GgufWriter writer(OutputMetadata(source.metadata(), options.recipe, options));
-  for (size_t i = 0; i < plan->tensors.size(); ++i) {
-    const TensorDecision& decision = plan->tensors[i];
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const TensorDecision& decision = plan.tensors[i];
     const GgufTensorInfo& tensor = source.tensors()[decision.source_index];
     TensorReport& entry = report.tensors[i];
     entry.name = decision.name;
@@ -337,7 +339,7 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
     // The writer reports how many tensors are written so far.
     writer.OnTensorWritten([&](size_t written, size_t count) {
       QL_CHECK(written >= 1 && written <= report.tensors.size());
-      options.on_tensor(report.tensors[written - 1], written - 1, count);
+      return options.on_tensor(report.tensors[written - 1], written - 1, count);
     });
   }
   QL_RETURN_IF_ERROR(writer.WriteTo(output_path));

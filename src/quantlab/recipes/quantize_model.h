@@ -70,7 +70,8 @@ struct QuantizeModelOptions {
   std::string imatrix_path;
   bool measure_distortion = true;
   // Called after each tensor is written with its report, its index and the tensor count (progress).
-  std::function<void(const TensorReport&, size_t index, size_t count)> on_tensor;
+  // Return false to stop: QuantizeModel then fails and writes no file.
+  std::function<bool(const TensorReport&, size_t index, size_t count)> on_tensor;
 };
 
 Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::string& output_path,

@@ -50,7 +50,6 @@ const RecipeInfo& RecipeInfoFor(Recipe recipe);
 std::optional<Recipe> FindRecipe(std::string_view name);
 
 inline uint32_t FileTypeValue(Recipe recipe) { return static_cast<uint32_t>(recipe); }
-inline LlamaFileType FileTypeOf(Recipe recipe) { return static_cast<LlamaFileType>(recipe); }
 inline std::string_view RecipeName(Recipe recipe) { return RecipeInfoFor(recipe).name; }
 
 // llama.cpp's GGML_QNT_VERSION, written as `general.quantization_version`.

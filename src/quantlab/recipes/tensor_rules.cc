@@ -151,39 +151,6 @@ TensorRole ClassifyTensor(std::string_view name, bool model_has_output) {
   return TensorRole::kOther;
 }
 
-std::string_view TensorRoleName(TensorRole role) {
-  switch (role) {
-    case TensorRole::kOutput:
-      return "output";
-    case TensorRole::kTokenEmbedding:
-      return "token_embd";
-    case TensorRole::kAttnV:
-      return "attn_v";
-    case TensorRole::kAttnK:
-      return "attn_k";
-    case TensorRole::kAttnQ:
-      return "attn_q";
-    case TensorRole::kFfnDown:
-      return "ffn_down";
-    case TensorRole::kAttnOutput:
-      return "attn_output";
-    case TensorRole::kAttnQkv:
-      return "attn_qkv";
-    case TensorRole::kFfnGate:
-      return "ffn_gate";
-    case TensorRole::kFfnUp:
-      return "ffn_up";
-    case TensorRole::kOther:
-      return "other";
-  }
-  return "other";
-}
-
-bool IsCountedRole(TensorRole role) {
-  return role == TensorRole::kAttnV || role == TensorRole::kFfnDown || role == TensorRole::kFfnGate ||
-         role == TensorRole::kFfnUp;
-}
-
 bool UseMoreBits(int i_layer, int n_layer) {
   return i_layer < n_layer / 8 || i_layer >= 7 * n_layer / 8 || (i_layer - n_layer / 8) % 3 == 2;
 }

@@ -31,10 +31,6 @@ enum class TensorRole {
 };
 
 TensorRole ClassifyTensor(std::string_view name, bool model_has_output);
-std::string_view TensorRoleName(TensorRole role);
-
-// Roles whose rules depend on the tensor's position among the tensors of that role.
-bool IsCountedRole(TensorRole role);
 
 // The inputs a rule may look at.
 struct RuleInput {

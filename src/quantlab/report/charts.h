@@ -8,14 +8,18 @@
 #include <vector>
 
 #include "quantlab/analysis/analysis.h"
+#include "quantlab/report/axes.h"
 
 namespace quantlab::report {
+
+enum class YScale { kLinear, kLog, kAuto };  // kAuto: log when SpreadNeedsLog(the points' y)
 
 struct ScatterPoint {
   std::string label;
   double x = 0;
   double y = 0;
-  double y_err = 0;  // half-height of an error bar; 0 = none
+  double y_lo = analysis::kNaN;  // error bar from y_lo to y_hi (a 95% CI); NaN = no bar
+  double y_hi = analysis::kNaN;
   size_t color = 0;  // palette index
 };
 
@@ -26,12 +30,16 @@ struct ScatterChart {
   std::vector<ScatterPoint> points;
   std::vector<std::string> front;  // labels of the Pareto front, in drawing order
   std::string front_label = "Pareto front";
+  std::string bar_label;  // legend entry for the error bars; empty = no entry
+  YScale y_scale = YScale::kLinear;
+  bool y_from_zero = false;
 };
 
 struct BarChart {
   std::string title;
   std::string y_label;
   std::vector<ScatterPoint> bars;  // label + y (x unused)
+  YScale y_scale = YScale::kLinear;
 };
 
 struct WinnerMapChart {
@@ -45,7 +53,9 @@ void DrawScatter(cairo_t* cr, double width, double height, const ScatterChart& c
 void DrawBars(cairo_t* cr, double width, double height, const BarChart& chart);
 void DrawWinnerMap(cairo_t* cr, double width, double height, const WinnerMapChart& chart);
 
-// "Nice" tick positions (1, 2, 5 x 10^k steps) covering [lo, hi], about `target` of them.
-std::vector<double> NiceTicks(double lo, double hi, int target);
+// Shared by the charts.
+void FillBackground(cairo_t* cr, double width, double height);
+void DrawTitle(cairo_t* cr, double width, const std::string& title);
+void SetPaletteColor(cairo_t* cr, size_t index, double alpha = 1.0);
 
 }  // namespace quantlab::report

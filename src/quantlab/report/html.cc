@@ -3,6 +3,7 @@
 #include <map>
 
 #include "quantlab/report/report.h"
+#include "quantlab/report/svg_ids.h"
 #include "quantlab/report/text_formats.h"
 
 namespace quantlab::report {
@@ -66,7 +67,11 @@ std::string RenderHtml(const analysis::LabResults& r, const analysis::Analysis& 
     h += "</div>\n";
   }
   h += "<h2>Plots</h2>\n<div class=\"plots\">\n";
-  for (const auto& p : plots) h += "<figure>\n" + StripXmlHeader(p.svg) + "\n</figure>\n";
+  // Each plot's ids get its stem as a prefix: cairo gives every SVG the same ids (see svg_ids.h).
+  for (const auto& p : plots) {
+    h += fmt::format("<figure id=\"plot-{}\">\n{}\n</figure>\n", p.stem,
+                     StripXmlHeader(PrefixSvgIds(p.svg, p.stem + "-")));
+  }
   h += "</div>\n<h2>Tables</h2>\n";
   for (const auto& t : a.tables) {
     h += fmt::format("<h3 id=\"t-{}\">{}</h3>\n<p class=\"note\">{}</p>\n{}", HtmlEscape(t.id),

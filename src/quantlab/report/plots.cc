@@ -7,51 +7,106 @@
 #include "quantlab/report/charts.h"
 
 namespace quantlab::report {
+namespace {
+
+using analysis::kNaN;
+
+// The primary data set's perplexity increase over the base, in % (the figure its paired CI is about;
+// FormatPoint::loss_pct averages over all data sets).
+double PrimaryIncreasePct(const analysis::LabResults& r, const std::string& format,
+                          const std::string& primary) {
+  const auto* base = r.Base();
+  const auto* p = r.Ppl(format, primary);
+  const auto* b = base ? r.Ppl(base->name, primary) : nullptr;
+  if (!p || !b) return kNaN;
+  return (p->Ppl() / b->Ppl() - 1.0) * 100.0;
+}
+
+size_t FormatIndex(const analysis::LabResults& r, const std::string& name) {
+  for (size_t i = 0; i < r.formats.size(); ++i) {
+    if (r.formats[i].name == name) return i;
+  }
+  return r.formats.size();
+}
+
+ScatterChart LossChart(const analysis::LabResults& r, const analysis::Analysis& a) {
+  ScatterChart c{fmt::format("Perplexity increase vs {} ({})", r.base_format, a.primary_dataset),
+                 "file size (MB)",
+                 fmt::format("PPL increase vs {} (%)", r.base_format),
+                 {},
+                 a.quality_front,
+                 "size-quality Pareto front",
+                 "paired 95% CI"};
+  std::vector<double> increases;  // of the formats other than the base, which sits at 0 by definition
+  for (const auto& p : a.points) {
+    const double y = p.is_base ? 0.0 : PrimaryIncreasePct(r, p.format, a.primary_dataset);
+    c.points.push_back({p.format, p.bytes / 1e6, y, p.is_base ? kNaN : p.loss_lo,
+                        p.is_base ? kNaN : p.loss_hi, FormatIndex(r, p.format)});
+    if (!p.is_base) increases.push_back(y);
+  }
+  c.y_scale = SpreadNeedsLog(increases) ? YScale::kLog : YScale::kLinear;
+  return c;
+}
+
+// One speed panel; `tg` picks generation, else prompt processing.
+ScatterChart SpeedChart(const analysis::LabResults& r, const analysis::Analysis& a, bool tg) {
+  ScatterChart c{tg ? "Generation speed (tg)" : "Prompt speed (pp)",
+                 "file size (MB)",
+                 tg ? "generation tokens/s" : "prompt tokens/s",
+                 {},
+                 tg ? a.speed_front : std::vector<std::string>{},
+                 tg ? "size-speed Pareto front" : "",
+                 "95% CI over the repetitions",
+                 YScale::kLinear};
+  for (const auto& p : a.points) {
+    c.points.push_back({p.format, p.bytes / 1e6, tg ? p.tg_tps : p.pp_tps, tg ? p.tg_lo : p.pp_lo,
+                        tg ? p.tg_hi : p.pp_hi, FormatIndex(r, p.format)});
+  }
+  return c;
+}
+
+bool AnyFinite(const ScatterChart& c) {
+  for (const auto& p : c.points) {
+    if (std::isfinite(p.y)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 std::vector<Plot> BuildPlots(const analysis::LabResults& r, const analysis::Analysis& a) {
-  using analysis::kNaN;
   std::vector<Plot> plots;
-  const std::string primary = a.primary_dataset;
+  const ScatterChart loss = LossChart(r, a);
+  plots.push_back({"size_vs_ppl", loss.title, 720, 440,
+                   [loss](cairo_t* cr, double w, double h) { DrawScatter(cr, w, h, loss); }});
 
-  ScatterChart ppl{fmt::format("Size vs perplexity ({})", primary),
-                   "file size (MB)",
-                   fmt::format("perplexity on {}", primary),
-                   {},
-                   a.quality_front,
-                   "size-quality Pareto front"};
-  ScatterChart speed{
-      "Size vs generation speed", "file size (MB)", "generation (tg) tokens/s", {}, a.speed_front,
-      "size-speed Pareto front"};
-  BarChart kld{
-      fmt::format("Mean KL divergence vs {} ({})", r.base_format, primary), "mean KLD (nats/token)", {}};
-  bool any_speed = false, any_kld = false;
-  for (size_t i = 0; i < r.formats.size(); ++i) {
-    const auto& f = r.formats[i];
-    const double mb = static_cast<double>(f.file_bytes) / 1e6;
-    if (const auto* p = r.Ppl(f.name, primary)) {
-      const double pm = p->Ppl() * 1.96 * p->LogPplStderr();
-      ppl.points.push_back({f.name, mb, p->Ppl(), std::isfinite(pm) ? pm : 0.0, i});
-    }
-    if (const auto* s = r.Speed(f.name); s && std::isfinite(s->tg_tps)) {
-      speed.points.push_back({f.name, mb, s->tg_tps, std::isfinite(s->tg_stddev) ? s->tg_stddev : 0.0, i});
-      any_speed = true;
-    }
-    if (const auto* k = r.Kld(f.name, primary); k && !f.is_base) {
-      kld.bars.push_back({f.name, 0, k->mean_kld, 0, i});
-      any_kld = any_kld || std::isfinite(k->mean_kld);
-    }
+  const ScatterChart tg = SpeedChart(r, a, true), pp = SpeedChart(r, a, false);
+  if (AnyFinite(tg) || AnyFinite(pp)) {
+    plots.push_back({"size_vs_speed", "Size vs speed, with 95% CIs", 1000, 440,
+                     [tg, pp](cairo_t* cr, double w, double h) {
+                       DrawScatter(cr, w / 2, h, tg);
+                       cairo_save(cr);
+                       cairo_translate(cr, w / 2, 0);
+                       DrawScatter(cr, w / 2, h, pp);
+                       cairo_restore(cr);
+                     }});
   }
-  // The front in the plot follows the y it shows: PPL on the primary data set.
-  plots.push_back({"size_vs_ppl", ppl.title, 720, 440,
-                   [ppl](cairo_t* cr, double w, double h) { DrawScatter(cr, w, h, ppl); }});
-  if (any_speed) {
-    plots.push_back({"size_vs_speed", speed.title, 720, 440,
-                     [speed](cairo_t* cr, double w, double h) { DrawScatter(cr, w, h, speed); }});
+
+  BarChart kld{fmt::format("Mean KL divergence vs {} ({})", r.base_format, a.primary_dataset),
+               "mean KLD (nats/token)",
+               {},
+               YScale::kLog};
+  bool any_kld = false;
+  for (const auto& p : a.points) {
+    if (p.is_base || !r.Kld(p.format, a.primary_dataset)) continue;
+    kld.bars.push_back({p.format, 0, p.kld, kNaN, kNaN, FormatIndex(r, p.format)});
+    any_kld = any_kld || std::isfinite(p.kld);
   }
   if (any_kld) {
     plots.push_back(
         {"kld", kld.title, 720, 400, [kld](cairo_t* cr, double w, double h) { DrawBars(cr, w, h, kld); }});
   }
+
   WinnerMapChart map{"Winner of the score over all weights", a.winner_map, {}, r.weights};
   for (const auto& f : r.formats) map.formats.push_back(f.name);
   plots.push_back({"winner_map", map.title, 720, 520,

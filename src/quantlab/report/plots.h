@@ -17,7 +17,10 @@ struct Plot {
   DrawFn draw;
 };
 
-// size_vs_ppl, size_vs_speed (when speeds were measured), kld (when KLD was measured), winner_map.
+// size_vs_ppl: perplexity increase vs the base (%) with its paired 95% CI against size (log y when the
+// increases span a wide range); size_vs_speed (when speeds were measured): generation and prompt speed
+// with their 95% CIs, side by side; kld (when KLD was measured): mean KLD per format on a log scale;
+// winner_map.
 std::vector<Plot> BuildPlots(const analysis::LabResults& results, const analysis::Analysis& analysis);
 
 }  // namespace quantlab::report

@@ -14,12 +14,19 @@
 
 namespace quantlab {
 
+// Whose fault an error is; the executable turns it into its exit code (1 or 2).
+enum class ErrorKind {
+  kFailure,  // the work could not be done: a bad file, a failed write, a model that does not fit
+  kUsage,    // the request itself is wrong: an unknown recipe, a malformed option value
+};
+
 // A human-readable error. The message should say what, where (file, byte offset, tensor, line) and why.
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kFailure;
 
   // Returns a copy with `context: ` prepended, e.g. Wrap("model.gguf") -> "model.gguf: <message>".
-  Error Wrap(std::string_view context) const { return Error{fmt::format("{}: {}", context, message)}; }
+  Error Wrap(std::string_view context) const { return Error{fmt::format("{}: {}", context, message), kind}; }
 };
 
 template <typename... Args>
@@ -30,8 +37,8 @@ Error MakeError(fmt::format_string<Args...> format, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
-  Result(Error error) : data_(std::move(error)) {}   // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(data_); }
   explicit operator bool() const { return ok(); }
@@ -73,9 +80,9 @@ inline Status Ok() { return Status(); }
 }  // namespace quantlab
 
 // Propagates an error from an expression returning Result<...> or Status.
-#define QL_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    auto ql_status_ = (expr);                   \
+#define QL_RETURN_IF_ERROR(expr)                     \
+  do {                                               \
+    auto ql_status_ = (expr);                        \
     if (!ql_status_.ok()) return ql_status_.error(); \
   } while (0)
 
@@ -88,3 +95,19 @@ inline Status Ok() { return Status(); }
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.error();             \
   lhs = std::move(tmp).value()
+
+// The same, with context for the error: `QL_ASSIGN_OR_RETURN_CTX(auto x, Read(path), "reading {}", path);`
+// returns "reading a.gguf: <message>". The context is formatted only when there is an error.
+#define QL_ASSIGN_OR_RETURN_CTX(lhs, expr, ...) \
+  QL_ASSIGN_OR_RETURN_CTX_IMPL(QL_CONCAT(ql_result_, __LINE__), lhs, expr, __VA_ARGS__)
+#define QL_ASSIGN_OR_RETURN_CTX_IMPL(tmp, lhs, expr, ...)           \
+  auto tmp = (expr);                                                \
+  if (!tmp.ok()) return tmp.error().Wrap(fmt::format(__VA_ARGS__)); \
+  lhs = std::move(tmp).value()
+
+// QL_RETURN_IF_ERROR with context, formatted as in QL_ASSIGN_OR_RETURN_CTX.
+#define QL_RETURN_IF_ERROR_CTX(expr, ...)                                           \
+  do {                                                                              \
+    auto ql_status_ = (expr);                                                       \
+    if (!ql_status_.ok()) return ql_status_.error().Wrap(fmt::format(__VA_ARGS__)); \
+  } while (0)

@@ -94,6 +94,5 @@ MachineInfo ReadMachineInfo() {
 }
 
 uint64_t PeakRssBytes() { return ReadStatusKilobytes("VmHWM"); }
-uint64_t CurrentRssBytes() { return ReadStatusKilobytes("VmRSS"); }
 
 }  // namespace quantlab

@@ -26,7 +26,5 @@ uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir = "/sys/devices/sy
 
 // Peak resident set size of this process so far (VmHWM), in bytes; 0 if unavailable.
 uint64_t PeakRssBytes();
-// Current resident set size (VmRSS), in bytes; 0 if unavailable.
-uint64_t CurrentRssBytes();
 
 }  // namespace quantlab

@@ -1,10 +1,8 @@
-// The scalar attention kernels (each dot is DotF16F16Scalar: products in float, summed in double) and
-// the per-ISA choice.
+// The scalar attention kernels: each dot is DotF16F16Scalar's arithmetic (products in float, summed in
+// double).
 #include "quantlab/kernels/attention_kernels.h"
 
-#include <iterator>
-
-#include "quantlab/kernels/kernel_impl.h"
+#include "quantlab/kernels/registry.h"
 
 namespace quantlab {
 namespace {
@@ -30,17 +28,12 @@ void DotRowMultiScalar(const fp16_t* row, const float* const* vecs, const int64_
 
 }  // namespace
 
-const AttentionKernels& AttentionKernelsFor() { return AttentionKernelsFor(DetectedIsa()); }
+namespace kernels_internal {
 
-const AttentionKernels& AttentionKernelsFor(CpuIsa isa) {
-  static const AttentionKernels versions[] = {
-    {DotRowsScalar, DotRowMultiScalar},
-#if defined(QUANTLAB_X86)
-    kernels_internal::AttentionAvx2Kernels(),
-    kernels_internal::AttentionAvx512Kernels(),
-#endif
-  };
-  return versions[kernels_internal::IsaIndex(isa, std::size(versions))];
+AttentionKernels AttentionF16Scalar() {
+  return {.dot_rows = DotRowsScalar, .dot_row_multi = DotRowMultiScalar};
 }
+
+}  // namespace kernels_internal
 
 }  // namespace quantlab

@@ -1,0 +1,19 @@
+// The AVX2 registry (AVX2 + FMA + F16C + BMI2): everything the AVX2 files provide. Compiled with those
+// flags like every *_avx2.cc, and only called on a CPU that runs them.
+#include "quantlab/kernels/registry.h"
+
+namespace quantlab::kernels_internal {
+
+IsaKernels RegistryAvx2() {
+  IsaKernels isa{
+      .attention = AttentionF16Avx2(),
+      .activation_math = ActivationMathAvx2(),
+  };
+  for (auto part : {DotLegacyAvx2(), DotKQuantsAvx2(), DotFloatAvx2(), GemmKQuantsAvx2(), GemmFloatAvx2(),
+                    GemmQ8Avx2()}) {
+    isa.types.insert(isa.types.end(), part.begin(), part.end());
+  }
+  return isa;
+}
+
+}  // namespace quantlab::kernels_internal
