@@ -20,6 +20,7 @@ struct RunArgs {
   std::vector<std::string> data;
   std::string prompts;
   std::string ram_budget;
+  std::string mem_limit;
   std::string weights;
   int n_ctx = 0;
   int chunks = 0;
@@ -29,6 +30,7 @@ struct RunArgs {
   int n_predict = 0;
   int bench_reps = 0;
   bool skip_speed = false;
+  bool full = false;
   bool no_progress = false;
   int64_t stop_after = -1;
   CLI::App* app = nullptr;
@@ -71,6 +73,12 @@ Status Run(const RunArgs& args) {
     if (!bytes.ok()) return UsageError("--ram-budget", bytes.error());
     config.ram_budget_bytes = *bytes;
   }
+  if (args.Given("--mem-limit")) {
+    auto bytes = lab::ParseByteSize(args.mem_limit);
+    if (!bytes.ok()) return UsageError("--mem-limit", bytes.error());
+    if (*bytes == 0) return UsageError("--mem-limit: must be above 0");
+    config.mem_limit_bytes = *bytes;
+  }
   if (args.Given("--weights")) {
     auto w = lab::ParseWeights(args.weights, config.weights);
     if (!w.ok()) return UsageError("--weights", w.error());
@@ -83,6 +91,7 @@ Status Run(const RunArgs& args) {
   if (args.Given("--n-predict")) config.n_predict = args.n_predict;
   if (args.Given("--bench-reps")) config.bench_repetitions = args.bench_reps;
   if (args.skip_speed) config.skip_speed = true;
+  if (args.full) config.full = true;
   if (args.no_progress) config.progress = false;
   config.stop_after_units = args.stop_after;
 
@@ -117,9 +126,15 @@ CommandRegistration reg{
       app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
       app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
       app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");
+      app.add_option("--mem-limit", args->mem_limit,
+                     "Memory the lab may keep models mapped in, e.g. 3G (default: available memory less a "
+                     "margin); formats that do not fit together are evaluated one group at a time");
       app.add_option("--weights", args->weights, "Score weights, e.g. size=0.3,quality=0.4,speed=0.3");
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per perplexity chunk (default 512)");
       app.add_option("--chunks", args->chunks, "Evaluate only the first N chunks of each text");
+      app.add_flag("--full", args->full,
+                   "Evaluate every chunk in order (default: chunks in a seeded random order until each "
+                   "format's increase and KLD are precise enough to rank it)");
       app.add_option("-t,--threads", args->threads, "Threads (default: all)");
       app.add_option("--out", args->out, "Output folder (default quantlab-lab)");
       app.add_option("--config", args->config, "TOML lab file with any of these settings");

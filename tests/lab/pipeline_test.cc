@@ -2,12 +2,17 @@
 // re-rendering without measuring, perplexities equal to the standalone evaluator's, damaged database.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
+#include <set>
 
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/lab/lab.h"
+#include "quantlab/lab/lab_internal.h"
+#include "quantlab/lab/precision.h"
 #include "quantlab/model/model.h"
 #include "quantlab/synth/synth_model.h"
 #include "quantlab/util/system_info.h"
@@ -87,6 +92,30 @@ class LabPipelineTest : public ::testing::Test {
           r.created_at;
     }
     return times;
+  }
+
+  // Every perplexity and KLD row, value and per-token bytes, by kind, format and chunk.
+  static std::map<std::string, std::string> QualityRows(const std::string& out) {
+    auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+    EXPECT_TRUE(store.ok());
+    std::map<std::string, std::string> rows;
+    for (const char* kind : {"ppl_chunk", "kld_chunk"}) {
+      auto stored = (*store)->RowsOfKind(kind);
+      EXPECT_TRUE(stored.ok());
+      for (const auto& r : *stored) {
+        rows[std::string(kind) + "/" + r.key.format + "/" + std::to_string(r.item)] =
+            r.measurement.value.dump() + "|" + r.measurement.blob;
+      }
+    }
+    return rows;
+  }
+
+  // Runs the lab, collecting its log.
+  static Result<LabRunSummary> RunLogged(const LabConfig& c, std::vector<std::string>& log) {
+    return RunLab(c, [&](const std::string& line) { log.push_back(line); });
+  }
+  static bool Logged(const std::vector<std::string>& log, const std::string& text) {
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(text) != l.npos; });
   }
 
   static testing::TempDir* dir_;
@@ -224,6 +253,170 @@ TEST_F(LabPipelineTest, RescoresAndRerendersWithoutMeasuring) {
   }
   EXPECT_EQ(testing::LineCount(testing::ReadAll(fs::path(out) / "tables" / "size.csv")), 4);
   EXPECT_EQ(testing::LineCount(testing::ReadAll(fs::path(out) / "tables" / "generation.csv")), 1 + 2 * 2);
+}
+
+// --mem-limit below the sum of the formats: the base first (its log-probabilities to the cache), then one
+// candidate at a time. Every per-chunk perplexity and KLD row equals the one-pass run's, bit for bit.
+TEST_F(LabPipelineTest, FormatByFormatRowsEqualTheOnePassRowsBitForBit) {
+  const std::string out = (*dir_ / "by-format").string();
+  LabConfig c = Config(out);
+  c.mem_limit_bytes = 1;  // every model alone
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(Logged(log, "format by format")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(log, "pass 3/3 (Q4_K_M)"));
+  const auto rows = QualityRows(out);
+  EXPECT_EQ(rows.size(), 3u * 3 + 2 * 3);
+  EXPECT_EQ(rows, QualityRows(CleanLab()));
+  // The cache is removed once every chunk is stored.
+  EXPECT_TRUE(fs::is_empty(fs::path(out) / "cache"));
+}
+
+// Killed in the middle of a candidate's pass, the lab resumes from the base cache without evaluating the
+// base again; a truncated cache keeps its complete records; one made for another text is rebuilt.
+TEST_F(LabPipelineTest, FormatByFormatResumesFromTheBaseCacheAndRebuildsABadOne) {
+  const std::string out = (*dir_ / "by-format-resumed").string();
+  LabConfig c = Config(out);
+  c.mem_limit_bytes = 1;
+  // Units: 2 quantizations, the base pass (3 chunks, 2 samples), then the first chunk of Q8_0.
+  c.stop_after_units = 2 * kTensors + 3 + 2 + 1;
+  auto stopped = RunLab(c);
+  ASSERT_FALSE(stopped.ok());
+  const fs::path cache_dir = fs::path(out) / "cache";
+  ASSERT_EQ(std::distance(fs::directory_iterator(cache_dir), fs::directory_iterator()), 1);
+  const fs::path cache = fs::directory_iterator(cache_dir)->path();
+  const auto full_size = fs::file_size(cache);
+
+  // Cut into the last record: two complete ones are kept, the base evaluates one chunk again.
+  fs::resize_file(cache, full_size - 100);
+  c.stop_after_units = 1 + 1;  // that chunk, then one more chunk of Q8_0
+  std::vector<std::string> log;
+  ASSERT_FALSE(RunLogged(c, log).ok());
+  EXPECT_TRUE(Logged(log, "last record was incomplete")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(log, "2 chunks stored"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 1 chunks to evaluate"));
+  EXPECT_EQ(fs::file_size(cache), full_size);
+
+  // Resume with the cache whole: the base is not evaluated again.
+  const auto before = RowTimes(out);
+  log.clear();
+  c.stop_after_units = -1;
+  auto resumed = RunLogged(c, log);
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  EXPECT_TRUE(Logged(log, "3 chunks stored"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 0 chunks to evaluate"));
+  for (const auto& [key, t] : before) EXPECT_EQ(RowTimes(out).at(key), t) << key;
+  EXPECT_EQ(QualityRows(out), QualityRows(CleanLab()));
+
+  // A cache made for something else (here: a damaged header) is detected and rebuilt, never read.
+  const std::string other = (*dir_ / "by-format-other").string();
+  LabConfig o = Config(other);
+  o.mem_limit_bytes = 1;
+  o.stop_after_units = 2 * kTensors + 3 + 2;  // the whole base pass
+  ASSERT_FALSE(RunLab(o).ok());
+  const fs::path other_cache = fs::directory_iterator(fs::path(other) / "cache")->path();
+  {
+    std::fstream f(other_cache, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);  // inside the vocabulary size
+    f.put('\x7f');
+  }
+  log.clear();
+  o.stop_after_units = -1;
+  auto rebuilt = RunLogged(o, log);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().message;
+  EXPECT_TRUE(Logged(log, "rebuilt, it was made for another")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(
+      Logged(log, "pass 1/3 (F16 (to the cache)): 3 chunks of 64 tokens x 1 formats; 3 chunks to evaluate"));
+  EXPECT_EQ(QualityRows(other), QualityRows(CleanLab()));
+}
+
+// Adaptive precision (no --chunks): chunks in the plan's seeded random order, each format stopping at the
+// first chunk count where the rule is met (or at the end of the text), the base on as many as any format.
+TEST_F(LabPipelineTest, AdaptivePrecisionStopsEachFormatByTheRuleOnARandomOrder) {
+  const std::string out = (*dir_ / "adaptive").string();
+  LabConfig c = Config(out);
+  c.chunks = -1;
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+  ASSERT_TRUE(store.ok());
+  auto meta = (*store)->GetMeta("lab");
+  ASSERT_TRUE(meta.ok() && *meta);
+  auto plan = internal::LabPlan::FromJson(nlohmann::json::parse(**meta));
+  ASSERT_TRUE(plan.ok() && plan->adaptive);
+  auto results = LoadLabResults(**store);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+
+  auto model = Model::Load((*dir_ / "tiny.gguf").string());
+  ASSERT_TRUE(model.ok());
+  auto tokens = TokenizeForPerplexity((*model)->tokenizer(), testing::ReadAll(*dir_ / "prose.txt"), 64);
+  ASSERT_TRUE(tokens.ok());
+  const int n = tokens->n_chunks;
+  ASSERT_GT(n, PrecisionTarget{}.min_chunks);
+  const std::vector<int> order = internal::ChunkOrder(*plan, plan->data[0], n);
+  std::vector<int> in_order(n);
+  std::iota(in_order.begin(), in_order.end(), 0);
+  EXPECT_NE(order, in_order);
+
+  const analysis::PerplexityResult* base = results->Ppl("F16", "prose");
+  ASSERT_NE(base, nullptr);
+  const auto means = [](const analysis::PerplexityResult& p, size_t k) {
+    std::vector<double> m;
+    for (size_t i = 0; i < k; ++i) m.push_back(p.chunk_nll_sum[i] / double(p.chunk_tokens[i]));
+    return m;
+  };
+  size_t most = 0;
+  for (const char* format : {"Q8_0", "Q4_K_M"}) {
+    auto items =
+        (*store)->Items(plan->PplKey(plan->formats[format == std::string("Q8_0") ? 1 : 2], plan->data[0]));
+    ASSERT_TRUE(items.ok());
+    const size_t k = items->size();
+    most = std::max(most, k);
+    // The first k chunks of the order, no others.
+    EXPECT_EQ(*items, std::set<int64_t>(order.begin(), order.begin() + k)) << format;
+    const analysis::PerplexityResult* p = results->Ppl(format, "prose");
+    const auto kld = std::find_if(results->kld.begin(), results->kld.end(),
+                                  [&](const auto& x) { return x.format == format; });
+    ASSERT_TRUE(p && kld != results->kld.end());
+    ASSERT_EQ(p->chunks(), k);
+    const auto at = [&](size_t m) {
+      return AssessPrecision(means(*base, m), means(*p, m), std::span(kld->chunk_mean_kld).first(m));
+    };
+    EXPECT_GE(k, size_t(PrecisionTarget{}.min_chunks)) << format;
+    EXPECT_TRUE(at(k).enough || k == size_t(n)) << format << " stopped at " << k << " without the target";
+    if (k > size_t(PrecisionTarget{}.min_chunks)) {
+      EXPECT_FALSE(at(k - 1).enough) << format << " went on too long";
+    }
+    EXPECT_TRUE(Logged(log, fmt::format("'prose' {}: {} of {} chunks", format, k, n))) << format;
+  }
+  EXPECT_EQ(base->chunks(), most);
+
+  // Killed mid-way and resumed, or format by format (in rounds), the lab measures the same rows.
+  const std::string resumed = (*dir_ / "adaptive-resumed").string();
+  LabConfig rc = Config(resumed);
+  rc.chunks = -1;
+  rc.stop_after_units = 2 * kTensors + 6;
+  ASSERT_FALSE(RunLab(rc).ok());
+  rc.stop_after_units = -1;
+  ASSERT_TRUE(RunLab(rc).ok());
+  EXPECT_EQ(QualityRows(resumed), QualityRows(out));
+
+  const std::string by_format = (*dir_ / "adaptive-by-format").string();
+  LabConfig fc = Config(by_format);
+  fc.chunks = -1;
+  fc.mem_limit_bytes = 1;
+  log.clear();
+  ASSERT_TRUE(RunLogged(fc, log).ok());
+  auto candidate_rows = [](std::map<std::string, std::string> rows) {
+    std::erase_if(rows, [](const auto& kv) { return kv.first.find("/F16/") != std::string::npos; });
+    return rows;
+  };
+  EXPECT_EQ(candidate_rows(QualityRows(by_format)), candidate_rows(QualityRows(out)));
+  EXPECT_TRUE(Logged(log, "round 1 (first 20 chunks)")) << fmt::format("{}", fmt::join(log, "\n"));
 }
 
 TEST_F(LabPipelineTest, DamagedDatabaseStopsTheRun) {

@@ -104,7 +104,8 @@ TEST(ConfigTest, TomlLabFile) {
       << "base = \"m.gguf\"\nformats = [\"Q8_0\", \"Q4_K_M\"]\n"
          "data = { prose = \"p.txt\", code = \"/abs/c.txt\" }\n"
          "ram_budget = \"4G\"\nweights = { size = 0.2, quality = 0.3, speed = 0.5 }\n"
-         "context = 256\nchunks = 10\nthreads = 3\nprompts = [\"Hi\"]\nseed = 7\n";
+         "context = 256\nchunks = 10\nthreads = 3\nprompts = [\"Hi\"]\nseed = 7\n"
+         "mem_limit = \"3G\"\nfull = true\n";
   LabConfig c;
   auto s = ApplyLabToml((dir / "lab.toml").string(), c);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -118,12 +119,19 @@ TEST(ConfigTest, TomlLabFile) {
   EXPECT_EQ(c.threads, 3);
   EXPECT_EQ(c.prompts, std::vector<std::string>{"Hi"});
   EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.mem_limit_bytes, 3ull << 30);
+  EXPECT_TRUE(c.full);
 
   std::ofstream(dir / "bad.toml") << "context = 256\nflavour = \"x\"\n";
   auto bad = ApplyLabToml((dir / "bad.toml").string(), c);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find(":2: unknown setting 'flavour'"), std::string::npos)
       << bad.error().message;
+  std::ofstream(dir / "limit.toml") << "mem_limit = -3\n";
+  auto negative = ApplyLabToml((dir / "limit.toml").string(), c);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().message.find(":1: mem_limit must be a size"), std::string::npos)
+      << negative.error().message;
   std::ofstream(dir / "type.toml") << "\n\ncontext = \"big\"\n";
   auto wrong = ApplyLabToml((dir / "type.toml").string(), c);
   ASSERT_FALSE(wrong.ok());

@@ -28,10 +28,19 @@ PplComparison ComparePpl(const LabResults& r, const std::string& format, const s
   c.ppl_pm = c.ppl * TCritical95(std::max<int>(1, static_cast<int>(p->chunks()) - 1)) * p->LogPplStderr();
   c.chunks = static_cast<int>(p->chunks());
   if (!base) return c;
-  c.base_ppl = base->Ppl();
   const auto a = ChunkMeans(*p);
   const auto b = ChunkMeans(*base);
   const size_t n = std::min(a.size(), b.size());
+  // With adaptive precision the base holds more chunks than a format that stopped early; the increase
+  // compares the same (first n) chunks.
+  if (base->chunks() > n) {
+    PerplexityResult same = *base;
+    same.chunk_nll_sum.resize(n);
+    same.chunk_tokens.resize(n);
+    c.base_ppl = same.Ppl();
+  } else {
+    c.base_ppl = base->Ppl();
+  }
   const auto d = PairedMeanDifference(std::span(a).first(n), std::span(b).first(n));
   c.paired_n = d.n;
   // exp(mean of per-chunk NLL differences) is the PPL ratio when the chunks hold equal token counts,

@@ -6,6 +6,7 @@
 
 #include "quantlab/analysis/analysis.h"
 #include "quantlab/analysis/detail.h"
+#include "quantlab/analysis/stats.h"
 
 namespace quantlab::analysis {
 
@@ -57,15 +58,16 @@ Table SizeTable(const LabResults& r) {
 }
 
 Table PerplexityTable(const LabResults& r) {
-  Table t{
-      "perplexity",
-      "Perplexity and increase vs base",
-      "PPL = exp(mean NLL) over the same chunks for every format. '±' is the format's own 95% interval; the "
-      "paired 95% CI is on the increase (t-interval of per-chunk NLL differences vs the base), which is "
-      "what ranks formats.",
-      {"Format", "Data set", "Chunks", "PPL", "PPL ±95%", "Increase vs base", "Paired 95% CI low",
-       "Paired 95% CI high"},
-      {}};
+  Table t{"perplexity",
+          "Perplexity and increase vs base",
+          "PPL = exp(mean NLL) over the chunks each format took: the same chunks for every format (with "
+          "adaptive precision, the first ones of one random order, each format stopping once ranked; its "
+          "increase is against the base on the same chunks). '±' is the format's own 95% interval; the "
+          "paired 95% CI is on the increase (t-interval of per-chunk NLL differences vs the base), which is "
+          "what ranks formats.",
+          {"Format", "Data set", "Chunks", "PPL", "PPL ±95%", "Increase vs base", "Paired 95% CI low",
+           "Paired 95% CI high"},
+          {}};
   for (const auto& ds : r.datasets) {
     for (const auto& f : r.formats) {
       const auto c = ComparePpl(r, f.name, ds);
@@ -82,15 +84,21 @@ Table PerplexityTable(const LabResults& r) {
 Table KldTable(const LabResults& r) {
   Table t{"kld",
           "KL divergence, Δp and same top token vs base",
-          "KLD(base || format) per token, Δp = p_format(correct token) - p_base(correct token).",
+          "KLD(base || format) per token, Δp = p_format(correct token) - p_base(correct token). Rel. SE = "
+          "standard error of the mean KLD over the chunks / mean (the precision reached).",
           {"Format", "Data set", "Tokens", "Mean KLD", "Median KLD", "P99 KLD", "Max KLD", "Mean Δp (%)",
-           "RMS Δp (%)", "Same top (%)"},
+           "RMS Δp (%)", "Same top (%)", "Mean KLD rel. SE (%)"},
           {}};
   for (const auto& k : r.kld) {
+    const auto& chunks = k.chunk_mean_kld;
+    const double rel_se = chunks.size() >= 2 && Mean(chunks) > 0
+                              ? StdDev(chunks) / std::sqrt(double(chunks.size())) / Mean(chunks) * 100
+                              : kNaN;
     t.rows.push_back({Cell::Text(k.format), Cell::Text(k.dataset), Cell::Num(double(k.tokens), 0),
                       Cell::Num(k.mean_kld, 6), Cell::Num(k.median_kld, 6), Cell::Num(k.p99_kld, 6),
                       Cell::Num(k.max_kld, 6), Cell::Num(k.mean_delta_p * 100, 3),
-                      Cell::Num(k.rms_delta_p * 100, 3), Cell::Num(k.same_top_fraction * 100, 2)});
+                      Cell::Num(k.rms_delta_p * 100, 3), Cell::Num(k.same_top_fraction * 100, 2),
+                      Cell::Num(rel_se, 2)});
   }
   return t;
 }

@@ -118,6 +118,20 @@ Status Read(const toml::table& t, const char* key, T& out, const std::string& pa
   return MakeError("{}:{}: '{}' has the wrong type", path, node->source().begin.line, key);
 }
 
+// A size: "8G" or a number of bytes.
+Status ReadByteSize(const toml::table& t, const char* key, uint64_t& out, const std::string& path) {
+  const toml::node* node = t.get(key);
+  if (!node) return Ok();
+  if (auto s = node->value<std::string>()) {
+    QL_ASSIGN_OR_RETURN(out, ParseByteSize(*s));
+  } else if (auto n = node->value<int64_t>(); n && *n >= 0) {
+    out = static_cast<uint64_t>(*n);
+  } else {
+    return MakeError("{}:{}: {} must be a size like \"8G\"", path, node->source().begin.line, key);
+  }
+  return Ok();
+}
+
 Status ReadStrings(const toml::table& t, const char* key, std::vector<std::string>& out,
                    const std::string& path) {
   const toml::node* node = t.get(key);
@@ -145,7 +159,8 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   static constexpr std::string_view kKnown[] = {
       "base",    "formats", "data",         "prompts",   "prompts_file",      "ram_budget",  "weights",
       "context", "chunks",  "threads",      "out",       "n_predict",         "temperature", "top_p",
-      "top_k",   "seed",    "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed"};
+      "top_k",   "seed",    "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit",
+      "full"};
   for (const auto& [key, node] : t) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
       return MakeError("{}:{}: unknown setting '{}'", path, node.source().begin.line, key.str());
@@ -180,15 +195,8 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   QL_RETURN_IF_ERROR(ReadStrings(t, "prompts", c.prompts, path));
   QL_RETURN_IF_ERROR(Read(t, "prompts_file", c.prompts_file, path));
   c.prompts_file = relative(c.prompts_file);
-  if (const toml::node* budget = t.get("ram_budget")) {
-    if (auto s = budget->value<std::string>()) {
-      QL_ASSIGN_OR_RETURN(c.ram_budget_bytes, ParseByteSize(*s));
-    } else if (auto n = budget->value<int64_t>()) {
-      c.ram_budget_bytes = static_cast<uint64_t>(*n);
-    } else {
-      return MakeError("{}:{}: ram_budget must be a size like \"8G\"", path, budget->source().begin.line);
-    }
-  }
+  QL_RETURN_IF_ERROR(ReadByteSize(t, "ram_budget", c.ram_budget_bytes, path));
+  QL_RETURN_IF_ERROR(ReadByteSize(t, "mem_limit", c.mem_limit_bytes, path));
   if (const toml::node* w = t.get("weights")) {
     if (auto s = w->value<std::string>()) {
       QL_ASSIGN_OR_RETURN(c.weights, ParseWeights(*s, c.weights));
@@ -203,6 +211,7 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   }
   QL_RETURN_IF_ERROR(Read(t, "context", c.n_ctx, path));
   QL_RETURN_IF_ERROR(Read(t, "chunks", c.chunks, path));
+  QL_RETURN_IF_ERROR(Read(t, "full", c.full, path));
   QL_RETURN_IF_ERROR(Read(t, "threads", c.threads, path));
   QL_RETURN_IF_ERROR(Read(t, "out", c.out_dir, path));
   QL_RETURN_IF_ERROR(Read(t, "n_predict", c.n_predict, path));

@@ -23,9 +23,16 @@ struct LabConfig {
   std::string prompts_file;          // one prompt per line; empty: the lab's five prompts (demo: its own)
   std::vector<std::string> prompts;  // set directly (TOML `prompts = [...]`), overrides prompts_file
   uint64_t ram_budget_bytes = 0;     // 0: none
+  // How much memory the lab's own evaluation may keep mapped (models, caches, scratch); 0: the machine's
+  // available memory less a margin. Not part of the results (unlike ram_budget, the deployment question).
+  uint64_t mem_limit_bytes = 0;
   analysis::ScoreWeights weights;
   int n_ctx = 512;  // tokens per perplexity chunk (capped at the model's training context)
-  int chunks = -1;  // evaluate only the first N chunks of each text; -1 = all
+  // Evaluate only the first N chunks of each text. -1: adaptive precision — chunks in a seeded random
+  // order, each format stopping once it is measured precisely enough to rank (lab/precision.h) — or,
+  // with `full`, every chunk in order (llama-perplexity-comparable).
+  int chunks = -1;
+  bool full = false;
   int threads = 0;  // 0 = all hardware threads
   std::string out_dir = "quantlab-lab";
   // Generation samples.

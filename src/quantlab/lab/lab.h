@@ -3,7 +3,8 @@
 //
 //   1. quantize every format (a file already made from the same source and recipe is reused);
 //   2. perplexity of every format and KLD / Δp / same-top vs the base on the same chunks of each data
-//      set, one transaction per chunk;
+//      set, one transaction per chunk (by default each format until it is precise enough to rank,
+//      precision.h; format by format when the models do not fit in --mem-limit together, residency.h);
 //   3. a sampled and a greedy continuation of every prompt by every format;
 //   4. speed (pp / tg, repeated) and peak memory per format, and the RAM needed at the lab's context;
 //   5. analysis and report from the database alone.

@@ -49,6 +49,10 @@ struct LabPlan {
   std::vector<std::string> prompts;
   int n_ctx = 0;
   int chunks = -1;
+  // Adaptive precision: chunks in the order ChunkOrder() gives, each format stopping once
+  // AssessPrecision() says it is ranked (lab/precision.h). Otherwise the first `chunks` (or all) in order.
+  bool adaptive = false;
+  uint64_t chunk_seed = 0;
   uint64_t ram_budget_bytes = 0;
   analysis::ScoreWeights weights;
   analysis::MachineSummary machine;
@@ -75,6 +79,14 @@ struct LabPlan {
 // loader reads only chunks complete for every format.
 Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
                                          const PlannedFormat& f, const PlannedData& d);
+
+const PlannedFormat& BaseOf(const LabPlan& plan);
+
+// The order in which the lab evaluates the `n_chunks` chunks of `d`: when adaptive, by ChunkSortKey — a
+// pseudo-random key per chunk from chunk_seed and the text's hash, the same in every run — so that any
+// prefix is an unbiased sample; 0, 1, ... otherwise.
+uint64_t ChunkSortKey(const LabPlan& plan, const PlannedData& d, int64_t chunk);
+std::vector<int> ChunkOrder(const LabPlan& plan, const PlannedData& d, int n_chunks);
 
 // Counts units of work for the stop-after test hook.
 class WorkBudget {
@@ -111,7 +123,8 @@ struct RunContext {
 };
 
 Status QuantizeStep(RunContext& ctx);
-// Perplexity + KLD, then generation samples, sharing the loaded models.
+// Perplexity + KLD, then generation samples, in passes over the formats that fit in --mem-limit
+// together (residency.h); eval_passes.cc.
 Status EvalAndSampleSteps(RunContext& ctx);
 Status SpeedStep(RunContext& ctx);
 

@@ -1,4 +1,6 @@
 // The LabResults the analysis reads, rebuilt from the plan (meta "lab") and the typed rows.
+#include <algorithm>
+
 #include "quantlab/eval/kld.h"
 #include "quantlab/lab/lab.h"
 #include "quantlab/lab/lab_internal.h"
@@ -60,11 +62,36 @@ Result<std::set<int64_t>> CommonChunks(const ResultsStore& store, const LabPlan&
   return common;
 }
 
+// Adaptive precision: each format took its own number of chunks, the first ones of one order. Every
+// format's chunks are read in that order (the base's complete chunks sorted by ChunkSortKey), as far as it
+// has them without a gap, so that chunk i of every format covers the same tokens, and the analysis'
+// paired comparisons over the first n chunks pair the same chunks.
+Result<std::vector<int64_t>> PrefixChunks(const ResultsStore& store, const LabPlan& plan,
+                                          const PlannedFormat& f, const PlannedData& d) {
+  const PlannedFormat& base = internal::BaseOf(plan);
+  QL_ASSIGN_OR_RETURN(const std::set<int64_t> base_chunks, internal::CompleteChunks(store, plan, base, d));
+  QL_ASSIGN_OR_RETURN(const std::set<int64_t> mine, internal::CompleteChunks(store, plan, f, d));
+  std::vector<std::pair<uint64_t, int64_t>> keyed;
+  for (int64_t i : base_chunks) keyed.emplace_back(internal::ChunkSortKey(plan, d, i), i);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<int64_t> prefix;
+  for (const auto& [key, i] : keyed) {
+    if (!mine.count(i)) break;
+    prefix.push_back(i);
+  }
+  return prefix;
+}
+
 Status LoadChunks(const ResultsStore& store, const LabPlan& plan,
                   const std::vector<const PlannedFormat*>& formats, const PlannedData& d,
                   analysis::LabResults& r) {
-  QL_ASSIGN_OR_RETURN(const std::set<int64_t> common, CommonChunks(store, plan, formats, d));
+  QL_ASSIGN_OR_RETURN(const std::set<int64_t> common_set, CommonChunks(store, plan, formats, d));
+  const std::vector<int64_t> common(common_set.begin(), common_set.end());
   for (const PlannedFormat* f : formats) {
+    std::vector<int64_t> chunks = common;
+    if (plan.adaptive) {
+      QL_ASSIGN_OR_RETURN(chunks, PrefixChunks(store, plan, *f, d));
+    }
     QL_ASSIGN_OR_RETURN(auto ppl, GetRows<PplChunkRow>(store, plan.PplKey(*f, d)));
     std::map<int64_t, KldChunkRow> kld;
     if (!f->is_base) {
@@ -77,7 +104,7 @@ Status LoadChunks(const ResultsStore& store, const LabPlan& plan,
     analysis::KldResult k;
     k.format = f->name;
     k.dataset = d.name;
-    for (int64_t i : common) {
+    for (int64_t i : chunks) {
       const PplChunkRow& row = ppl.at(i);
       p.chunk_nll_sum.push_back(row.sum);
       p.chunk_tokens.push_back(row.count);

@@ -2,6 +2,7 @@
 // (meta "lab").
 #include <algorithm>
 #include <iterator>
+#include <numeric>
 
 #include "quantlab/lab/lab_internal.h"
 #include "quantlab/util/hash.h"
@@ -47,6 +48,27 @@ Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPla
   return both;
 }
 
+uint64_t ChunkSortKey(const LabPlan& plan, const PlannedData& d, int64_t chunk) {
+  // splitmix64 of (seed, text hash, chunk): a fixed pseudo-random key per chunk, so the order needs
+  // neither the chunk count nor a stored permutation, and any prefix is a uniform sample.
+  uint64_t z = plan.chunk_seed ^ std::stoull(d.hash.substr(0, 16), nullptr, 16) ^
+               (static_cast<uint64_t>(chunk) + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::vector<int> ChunkOrder(const LabPlan& plan, const PlannedData& d, int n_chunks) {
+  std::vector<int> order(std::max(0, n_chunks));
+  std::iota(order.begin(), order.end(), 0);
+  if (!plan.adaptive) return order;
+  std::vector<std::pair<uint64_t, int>> keyed;
+  for (int i : order) keyed.emplace_back(ChunkSortKey(plan, d, i), i);
+  std::sort(keyed.begin(), keyed.end());
+  for (size_t j = 0; j < keyed.size(); ++j) order[j] = keyed[j].second;
+  return order;
+}
+
 nlohmann::json LabPlan::ToJson() const {
   nlohmann::json formats = nlohmann::json::array();
   for (const auto& f : this->formats) {
@@ -67,6 +89,8 @@ nlohmann::json LabPlan::ToJson() const {
           {"prompts", prompts},
           {"n_ctx", n_ctx},
           {"chunks", chunks},
+          {"adaptive", adaptive},
+          {"chunk_seed", chunk_seed},
           {"ram_budget_bytes", ram_budget_bytes},
           {"weights", {{"size", weights.size}, {"quality", weights.quality}, {"speed", weights.speed}}},
           {"machine",
@@ -100,6 +124,9 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     p.prompts = j.at("prompts").get<std::vector<std::string>>();
     p.n_ctx = j.at("n_ctx");
     p.chunks = j.at("chunks");
+    // Plans written before adaptive precision evaluated chunks in order.
+    p.adaptive = j.value("adaptive", false);
+    p.chunk_seed = j.value("chunk_seed", uint64_t{0});
     p.ram_budget_bytes = j.at("ram_budget_bytes");
     p.weights = {j.at("weights").at("size"), j.at("weights").at("quality"), j.at("weights").at("speed")};
     const auto& m = j.at("machine");

@@ -11,9 +11,9 @@
 namespace quantlab {
 namespace {
 
-// Reads a "Key:   1234 kB" line from /proc/self/status, in bytes.
-uint64_t ReadStatusKilobytes(std::string_view key) {
-  std::ifstream status("/proc/self/status");
+// Reads a "Key:   1234 kB" line from /proc/self/status (or another /proc file), in bytes; 0 when absent.
+uint64_t ReadStatusKilobytes(std::string_view key, const char* file = "/proc/self/status") {
+  std::ifstream status(file);
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind(key, 0) == 0 && line.size() > key.size() && line[key.size()] == ':') {
@@ -77,6 +77,8 @@ uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir) {
   }
   return best_bytes;
 }
+
+uint64_t AvailableRamBytes() { return ReadStatusKilobytes("MemAvailable", "/proc/meminfo"); }
 
 MachineInfo ReadMachineInfo() {
   MachineInfo info;

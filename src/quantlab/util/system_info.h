@@ -17,6 +17,9 @@ struct MachineInfo {
 
 MachineInfo ReadMachineInfo();
 
+// Memory the kernel could give new work without swapping (MemAvailable), in bytes; 0 if unavailable.
+uint64_t AvailableRamBytes();
+
 // Size of the highest-level cache described under `cache_dir` (Linux sysfs: index*/level, index*/size
 // such as "32768K"); the largest if that level has several. 0 when nothing there can be read.
 uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir = "/sys/devices/system/cpu/cpu0/cache");
