@@ -90,30 +90,28 @@ TEST(ModelLoadTest, Phi3BindsItsFusedMatricesByRows) {
   EXPECT_EQ(l.ffn_up.n_out, c.n_ff);
 }
 
-TEST(ModelLoadTest, Phi3WithoutSlidingWindowKeyIsRefusedLikeLlamaCpp) {
+// Loading `spec` fails with a message that contains `expected`.
+void ExpectLoadError(const EngineTestModel& spec, const std::string& expected) {
   TempDir dir;
   const std::string path = (dir / "m.gguf").string();
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find(expected), std::string::npos) << model.error().message;
+}
+
+TEST(ModelLoadTest, Phi3WithoutSlidingWindowKeyIsRefusedLikeLlamaCpp) {
   EngineTestModel spec = SmallModel();
   spec.synth.arch = "phi3";
   spec.drop_key = "phi3.attention.sliding_window";
-  testing::WriteEngineTestModel(spec, path);
-  auto model = Model::Load(path);
-  ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.error().message.find("phi3.attention.sliding_window"), std::string::npos)
-      << model.error().message;
+  ExpectLoadError(spec, "missing metadata key 'phi3.attention.sliding_window'");
 }
 
 TEST(ModelLoadTest, Phi3MissingFusedTensorIsNamed) {
-  TempDir dir;
-  const std::string path = (dir / "m.gguf").string();
   EngineTestModel spec = SmallModel();
   spec.synth.arch = "phi3";
   spec.drop_tensor = "blk.0.attn_qkv.weight";
-  testing::WriteEngineTestModel(spec, path);
-  auto model = Model::Load(path);
-  ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.error().message.find("missing tensor 'blk.0.attn_qkv.weight'"), std::string::npos)
-      << model.error().message;
+  ExpectLoadError(spec, "missing tensor 'blk.0.attn_qkv.weight'");
 }
 
 TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
