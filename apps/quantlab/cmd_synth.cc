@@ -1,5 +1,7 @@
-// `quantlab synth OUT.gguf [--layers N --embd N --heads N --heads-kv N --ff N --vocab N --ctx N
-//  --type f32|f16|bf16 --seed N --tied]`: writes a synthetic llama model (random weights, valid vocabulary).
+// `quantlab synth OUT.gguf [--arch llama|phi3 --sliding-window N --layers N --embd N --heads N --heads-kv N
+// --ff N --vocab N --ctx N
+//  --type f32|f16|bf16 --seed N --tied]`: writes a synthetic llama or phi3 model (random weights, valid
+//  vocabulary).
 #include <fmt/core.h>
 
 #include <memory>
@@ -28,19 +30,22 @@ Status RunSynth(SynthOptions& opts) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(opts.output, ec);
   const SynthModelSpec& s = opts.spec;
-  fmt::print("wrote {} ({}): llama, {} layers, embd {}, heads {}/{} kv, ffn {}, vocab {}, {}{}\n",
-             opts.output, ec ? std::string("?") : HumanBytes(size), s.n_layer, s.n_embd, s.n_head,
-             s.n_head_kv, s.n_ff, s.n_vocab, TypeName(s.weight_type),
-             s.tied_embeddings ? ", tied embeddings" : "");
+  fmt::print("wrote {} ({}): {}, {} layers, embd {}, heads {}/{} kv, ffn {}, vocab {}, {}{}\n", opts.output,
+             ec ? std::string("?") : HumanBytes(size), s.arch, s.n_layer, s.n_embd, s.n_head, s.n_head_kv,
+             s.n_ff, s.n_vocab, TypeName(s.weight_type), s.tied_embeddings ? ", tied embeddings" : "");
   return Ok();
 }
 
 CommandRegistration registration{
-    "synth", "Write a synthetic llama-architecture GGUF model (random weights, valid vocabulary)",
+    "synth", "Write a synthetic llama or phi3 GGUF model (random weights, valid vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
       app.add_option("output", opts->output, "Output GGUF file")->required();
+      app.add_option("--arch", s.arch, fmt::format("Architecture: {}", kSynthArchitectures))
+          ->capture_default_str();
+      app.add_option("--sliding-window", s.sliding_window, "phi3: attention.sliding_window (0: none)")
+          ->capture_default_str();
       app.add_option("--layers", s.n_layer, "Number of transformer blocks")->capture_default_str();
       app.add_option("--embd", s.n_embd, "Embedding size")->capture_default_str();
       app.add_option("--heads", s.n_head, "Attention heads")->capture_default_str();

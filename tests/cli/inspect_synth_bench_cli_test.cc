@@ -40,6 +40,28 @@ TEST(SynthInspectCli, InspectReportsWhatSynthWrote) {
   EXPECT_EQ(json["file_size"].get<uint64_t>(), std::filesystem::file_size(model));
 }
 
+TEST(SynthInspectCli, Phi3ModelRunsEndToEnd) {
+  TempDir dir;
+  const auto model = (dir / "phi3.gguf").string();
+  auto synth = RunQuantlab("synth " + model +
+                           " --arch phi3 --layers 2 --embd 256 --heads 4 --heads-kv 2 --ff 512 --vocab 300"
+                           " --sliding-window 2047");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  EXPECT_NE(synth.output.find("phi3, 2 layers"), std::string::npos) << synth.output;
+  auto inspect = RunQuantlab("inspect " + model + " --json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  const auto json = ParseJsonTail(inspect.output);
+  EXPECT_EQ(json["architecture"], "phi3");
+  // 2 blocks x 6 tensors (attn_qkv and ffn_up fused) + token_embd + output_norm + output.
+  EXPECT_EQ(json["tensors"].size(), 15u);
+  auto generate = RunQuantlab("generate -m " + model + " -p hello -n 4 --temp 0 -t 1");
+  EXPECT_EQ(generate.exit_code, 0) << generate.output;
+
+  auto wrong = RunQuantlab("synth " + model + " --arch gemma9");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find("supported: llama, phi3"), std::string::npos) << wrong.output;
+}
+
 TEST(SynthInspectCli, InspectOfATruncatedFileSaysWhereItEnds) {
   TempDir dir;
   const auto model = (dir / "m.gguf").string();

@@ -25,6 +25,7 @@ struct EngineTestModel {
   GgmlType matrix_type = GgmlType::kF32;  // type of every 2-D weight in the final file
   bool qwen2 = false;                     // rename to the qwen2 architecture and add Q/K/V biases
   std::string drop_tensor;                // leave this tensor out (error tests)
+  std::string drop_key;                   // leave this metadata key out (error tests)
   std::string architecture;               // overwrite general.architecture only (error tests)
 };
 
@@ -50,6 +51,7 @@ inline void WriteEngineTestModel(const EngineTestModel& spec, const std::string&
     if (spec.qwen2 && k.rfind("llama.", 0) == 0) k = "qwen2." + k.substr(6);
     metadata.Set(k, value);
   }
+  if (!spec.drop_key.empty()) metadata.Remove(spec.drop_key);
   if (spec.qwen2) metadata.Set("general.architecture", GgufValue::Str("qwen2"));
   if (!spec.architecture.empty()) metadata.Set("general.architecture", GgufValue::Str(spec.architecture));
   if (spec.matrix_type != GgmlType::kF32) metadata.Remove("general.file_type");
@@ -122,6 +124,9 @@ class ReferenceForward {
         v[t] = Apply(l.wv, h, l.bv);
         Rope(q[t], c_.n_head, t);
         Rope(k[t], c_.n_head_kv, t);
+        if (c_.query_prescaled) {
+          for (double& e : q[t]) e *= 1.0 / std::sqrt(static_cast<double>(hd));
+        }
         // The cache holds K and V in F16 and the query meets K in F16, as in llama.cpp.
         RoundToF16(q[t]);
         RoundToF16(k[t]);
@@ -131,17 +136,20 @@ class ReferenceForward {
         attn[t].assign(static_cast<size_t>(c_.n_head) * hd, 0.0);
         for (int h = 0; h < c_.n_head; ++h) {
           const int kvh = h / (c_.n_head / c_.n_head_kv);
-          std::vector<double> s(t + 1);
+          // A sliding window of n_swa positions keeps j in (t - n_swa, t].
+          const int first = c_.n_swa > 0 ? std::max(0, t - c_.n_swa + 1) : 0;
+          const double scale = c_.query_prescaled ? 1.0 : 1.0 / std::sqrt(static_cast<double>(hd));
+          std::vector<double> s(t + 1, 0.0);
           double max_s = -1e300;
-          for (int j = 0; j <= t; ++j) {
+          for (int j = first; j <= t; ++j) {
             double dot = 0;
             for (int d = 0; d < hd; ++d) dot += q[t][h * hd + d] * k[j][kvh * hd + d];
-            s[j] = dot / std::sqrt(static_cast<double>(hd));
+            s[j] = dot * scale;
             max_s = std::max(max_s, s[j]);
           }
           double sum = 0;
-          for (double& e : s) sum += (e = std::exp(e - max_s));
-          for (int j = 0; j <= t; ++j) {
+          for (int j = first; j <= t; ++j) sum += (s[j] = std::exp(s[j] - max_s));
+          for (int j = first; j <= t; ++j) {
             const double p =
                 Fp16ToFp32(Fp32ToFp16(static_cast<float>(s[j] / sum)));  // probabilities meet V in F16
             for (int d = 0; d < hd; ++d) attn[t][h * hd + d] += p * v[j][kvh * hd + d];

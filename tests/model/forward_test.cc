@@ -25,6 +25,7 @@ struct ForwardCase {
 
 EngineTestModel Shape(int n_head, int n_head_kv, bool tied, GgmlType type, bool qwen2 = false) {
   EngineTestModel m;
+  m.synth.arch = "llama";
   m.synth.n_layer = 2;
   m.synth.n_embd = 256;
   m.synth.n_head = n_head;
@@ -36,6 +37,15 @@ EngineTestModel Shape(int n_head, int n_head_kv, bool tied, GgmlType type, bool 
   m.synth.weight_std = 0.02f;  // large enough that attention is far from uniform
   m.matrix_type = type;
   m.qwen2 = qwen2;
+  return m;
+}
+
+// phi3: fused attn_qkv and ffn_up, NeoX RoPE, the query scaled before attention; a sliding window of
+// `window` positions (0: none) shorter than the 20 tokens tested, so the mask is exercised.
+EngineTestModel Phi3Shape(int n_head, int n_head_kv, GgmlType type, int window) {
+  EngineTestModel m = Shape(n_head, n_head_kv, false, type);
+  m.synth.arch = "phi3";
+  m.synth.sliding_window = window;
   return m;
 }
 
@@ -133,7 +143,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{"qwen2_f32_bias_gqa", Shape(8, 2, false, GgmlType::kF32, true), 5e-3},
                       ForwardCase{"llama_q8_0_gqa", Shape(4, 1, false, GgmlType::kQ8_0), 3e-2},
                       ForwardCase{"llama_q4_k_tied", Shape(4, 2, true, GgmlType::kQ4_K), 3e-2},
-                      ForwardCase{"llama_q6_k", Shape(2, 2, false, GgmlType::kQ6_K), 3e-2}),
+                      ForwardCase{"llama_q6_k", Shape(2, 2, false, GgmlType::kQ6_K), 3e-2},
+                      ForwardCase{"phi3_f32_gqa", Phi3Shape(4, 2, GgmlType::kF32, 0), 5e-3},
+                      ForwardCase{"phi3_f16_window", Phi3Shape(4, 4, GgmlType::kF16, 7), 5e-3},
+                      ForwardCase{"phi3_q4_k_gqa_window", Phi3Shape(8, 2, GgmlType::kQ4_K, 5), 3e-2}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A wrong RoPE pairing must be caught by the tolerance above: the NEOX-style reference differs from a

@@ -66,6 +66,54 @@ TEST(ModelLoadTest, Qwen2UsesNeoxRopeAndBiases) {
   EXPECT_TRUE((*model)->config().qkv_bias);
 }
 
+TEST(ModelLoadTest, Phi3BindsItsFusedMatricesByRows) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "phi3";
+  spec.synth.sliding_window = 2047;
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kPhi3);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNeox);
+  EXPECT_TRUE(c.query_prescaled);
+  EXPECT_EQ(c.n_swa, 2047);
+  const LayerWeights& l = (*model)->weights().layers[1];
+  // Q, K, V are consecutive row ranges of attn_qkv; gate then up of ffn_up.
+  EXPECT_EQ(l.wk.data, l.wq.Row(l.wq.n_out));
+  EXPECT_EQ(l.wv.data, l.wk.Row(l.wk.n_out));
+  EXPECT_EQ(l.wq.n_out, c.n_embd);
+  EXPECT_EQ(l.wk.n_out, c.n_embd_kv());
+  EXPECT_EQ(l.ffn_up.data, l.ffn_gate.Row(c.n_ff));
+  EXPECT_EQ(l.ffn_up.n_out, c.n_ff);
+}
+
+// Loading `spec` fails with a message that contains `expected`.
+void ExpectLoadError(const EngineTestModel& spec, const std::string& expected) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find(expected), std::string::npos) << model.error().message;
+}
+
+TEST(ModelLoadTest, Phi3WithoutSlidingWindowKeyIsRefusedLikeLlamaCpp) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "phi3";
+  spec.drop_key = "phi3.attention.sliding_window";
+  ExpectLoadError(spec, "missing metadata key 'phi3.attention.sliding_window'");
+}
+
+TEST(ModelLoadTest, Phi3MissingFusedTensorIsNamed) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "phi3";
+  spec.drop_tensor = "blk.0.attn_qkv.weight";
+  ExpectLoadError(spec, "missing tensor 'blk.0.attn_qkv.weight'");
+}
+
 TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
   TempDir dir;
   const std::string path = (dir / "m.gguf").string();
@@ -76,7 +124,8 @@ TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.error().message.find("unsupported architecture 'falcon'"), std::string::npos)
       << model.error().message;
-  EXPECT_NE(model.error().message.find("llama, mistral, qwen2"), std::string::npos) << model.error().message;
+  EXPECT_NE(model.error().message.find("llama, mistral, qwen2, phi3"), std::string::npos)
+      << model.error().message;
   EXPECT_NE(model.error().message.find(path), std::string::npos);
 }
 

@@ -110,6 +110,41 @@ TEST(SynthModelTest, TensorNamesShapesAndTypes) {
   EXPECT_EQ(file->FindTensor("blk.2.attn_q.weight"), nullptr);
 }
 
+// phi3 as llama.cpp's converter writes it: phi3.* keys with the sliding window, Q/K/V fused in
+// attn_qkv ((n_embd + 2 n_embd_kv) rows), gate and up fused in ffn_up (2 n_ff rows), no ffn_gate.
+TEST(SynthModelTest, Phi3LayoutAsLlamaCppExpects) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "phi3";
+  spec.sliding_window = 2047;
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "phi3");
+  EXPECT_EQ(*m.GetUint("phi3.attention.sliding_window"), 2047u);
+  EXPECT_EQ(*m.GetUint("phi3.rope.dimension_count"), 16u);
+  EXPECT_EQ(*m.GetUint("phi3.attention.head_count_kv"), 2u);
+  EXPECT_FALSE(m.Contains("llama.block_count"));
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 6 + 2);
+  EXPECT_EQ(file->FindTensor("blk.1.attn_qkv.weight")->shape, (std::vector<int64_t>{64, 64 + 2 * 32}));
+  EXPECT_EQ(file->FindTensor("blk.1.ffn_up.weight")->shape, (std::vector<int64_t>{64, 2 * 96}));
+  EXPECT_EQ(file->FindTensor("blk.1.ffn_down.weight")->shape, (std::vector<int64_t>{96, 64}));
+  EXPECT_EQ(file->FindTensor("blk.1.ffn_gate.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("output.weight"), nullptr);
+
+  spec.tied_embeddings = true;  // phi3 always has output.weight
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+  spec.tied_embeddings = false;
+  spec.arch = "gemma7";
+  const Status unknown = ValidateSynthModelSpec(spec);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("supported: llama, phi3"), std::string::npos)
+      << unknown.error().message;
+}
+
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
   testing::TempDir dir;
   SynthModelSpec spec = SmallSpec();

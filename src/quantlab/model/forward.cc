@@ -237,16 +237,27 @@ AttentionUnit DecodeUnit(const Pass& p, const AttentionOps& ops, const Attention
   return u;
 }
 
-// scores[i * n_ctx + j] = (q_i . k_j) / sqrt(head_dim) for j < n_seen[i].
+// scores[i * n_ctx + j] = (q_i . k_j) / sqrt(head_dim) for j < n_seen[i] (without the division when
+// the query was scaled already); -inf outside a sliding window, as llama.cpp's mask sets it.
 void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u, float* scores) {
   const int hd = p.c.head_dim;
   const int n_ctx = p.kv.n_ctx();
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t n_rows = *std::max_element(u.n_seen, u.n_seen + u.m);
   ops.dots.dot_rows(hd, p.kv.K(il, 0) + u.kv_head * hd, p.c.n_embd_kv(), n_rows, u.query, u.m, scores, n_ctx);
-  for (int i = 0; i < u.m; ++i) {
-    float* s = scores + static_cast<size_t>(i) * n_ctx;
-    for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
+  if (!p.c.query_prescaled) {
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    for (int i = 0; i < u.m; ++i) {
+      float* s = scores + static_cast<size_t>(i) * n_ctx;
+      for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
+    }
+  }
+  if (p.c.n_swa > 0) {
+    // Position j is out of the window of the query at n_seen - 1 when (n_seen - 1) - j >= n_swa.
+    for (int i = 0; i < u.m; ++i) {
+      float* s = scores + static_cast<size_t>(i) * n_ctx;
+      const int64_t first = std::max<int64_t>(0, u.n_seen[i] - p.c.n_swa);
+      std::fill(s, s + first, -std::numeric_limits<float>::infinity());
+    }
   }
 }
 
@@ -309,6 +320,14 @@ void AddResidual(const Pass& p, const float* delta) {
   for (size_t i = 0; i < n; ++i) x[i] += delta[i];
 }
 
+// q *= 1/sqrt(head_dim) in float, as phi3's graph scales the roped query.
+void ScaleQuery(const Pass& p) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(p.c.head_dim));
+  const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_head * p.c.head_dim;
+  float* q = p.s.q.data();
+  for (size_t i = 0; i < n; ++i) q[i] *= scale;
+}
+
 // x += Attention(norm(x)) for layer il.
 void AttentionBlock(const Pass& p, int il) {
   const LayerWeights& l = p.w.layers[il];
@@ -320,6 +339,7 @@ void AttentionBlock(const Pass& p, int il) {
   AddBias(p.s.k.data(), l.bk, p.n_tokens);
   AddBias(p.s.v.data(), l.bv, p.n_tokens);
   ApplyRope(p, p.s.q.data(), p.c.n_head);
+  if (p.c.query_prescaled) ScaleQuery(p);
   ApplyRope(p, p.s.k.data(), p.c.n_head_kv);
   StoreKv(p, il);
   Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)

@@ -15,10 +15,11 @@ struct SupportedArch {
   std::string_view name;
   LlamaArch arch;
 };
-constexpr std::array<SupportedArch, 3> kSupported = {{
+constexpr std::array<SupportedArch, 4> kSupported = {{
     {"llama", LlamaArch::kLlama},
     {"mistral", LlamaArch::kMistral},
     {"qwen2", LlamaArch::kQwen2},
+    {"phi3", LlamaArch::kPhi3},
 }};
 
 std::string SupportedList() {
@@ -54,6 +55,23 @@ Result<float> OptionalFloat(const GgufMetadata& metadata, const std::string& key
   const auto v = value->AsFloat();
   if (!v || !std::isfinite(*v)) return MakeError("metadata key '{}' is not a finite number", key);
   return static_cast<float>(*v);
+}
+
+// phi3's sliding window as llama.cpp c392e50 reads it: attention.sliding_window when present (0 for
+// Phi-4: no window), else the window of the Phi-3 release the shape identifies; a file matching none
+// is refused, as llama.cpp refuses it.
+Result<int> Phi3SlidingWindow(const GgufMetadata& metadata, const LlamaConfig& c) {
+  const std::string key = "phi3.attention.sliding_window";
+  if (const GgufValue* value = metadata.Find(key)) {
+    const auto v = value->AsInt();
+    if (!v || *v < 0 || *v > (int64_t{1} << 31) - 1)
+      return MakeError("metadata key '{}' is not a non-negative integer", key);
+    return static_cast<int>(*v);
+  }
+  if ((c.n_layer == 32 || c.n_layer == 40) && c.n_ctx_train == 4096) return 2047;      // Phi-3 mini/medium 4k
+  if (c.n_layer == 32 && c.n_head_kv == 32 && c.n_ctx_train == 131072) return 262144;  // mini 128k
+  if (c.n_layer == 40 && c.n_ctx_train == 131072) return 131072;                       // medium 128k
+  return MakeError("missing metadata key '{}' (phi3 needs its sliding window)", key);
 }
 
 }  // namespace
@@ -109,8 +127,23 @@ Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
   }
   c.rope_freq_scale = factor > 0.0f ? 1.0f / factor : 1.0f;
 
-  c.rope_style = c.arch == LlamaArch::kQwen2 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  const bool phi3 = c.arch == LlamaArch::kPhi3;
+  c.rope_style = c.arch == LlamaArch::kQwen2 || phi3 ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.qkv_bias = c.arch == LlamaArch::kQwen2;
+  c.fused_qkv_ffn = phi3;
+  c.query_prescaled = phi3;
+  if (phi3) {
+    if (c.head_dim * c.n_head != c.n_embd) {
+      return MakeError("phi3: attention.key_length {} times head_count {} must equal embedding_length {}",
+                       c.head_dim, c.n_head, c.n_embd);
+    }
+    // The long-context variants scale attention and switch between two sets of RoPE factors by the
+    // context size; quantlab does not compute that yet.
+    if (metadata.Contains(p + "rope.scaling.attn_factor")) {
+      return MakeError("phi3 long-context RoPE scaling (rope.scaling.attn_factor) is not supported");
+    }
+    QL_ASSIGN_OR_RETURN(c.n_swa, Phi3SlidingWindow(metadata, c));
+  }
   return c;
 }
 

@@ -11,16 +11,16 @@
 
 namespace quantlab {
 
-enum class LlamaArch { kLlama, kMistral, kQwen2 };
+enum class LlamaArch { kLlama, kMistral, kQwen2, kPhi3 };
 
 // How RoPE pairs the dimensions of a head: llama.cpp's NORMAL mode rotates adjacent pairs (x[2i],
 // x[2i+1]) — used by llama and mistral files, whose Q/K weights the converter permuted for it; NEOX
-// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2.
+// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2 and phi3.
 enum class RopeStyle { kNormal, kNeox };
 
 struct LlamaConfig {
   LlamaArch arch = LlamaArch::kLlama;
-  std::string arch_name;   // "llama", "mistral", "qwen2" as in general.architecture
+  std::string arch_name;   // "llama", "mistral", "qwen2", "phi3" as in general.architecture
   std::string model_name;  // general.name, may be empty
 
   int n_vocab = 0;      // rows of token_embd.weight
@@ -37,6 +37,16 @@ struct LlamaConfig {
   float rope_freq_base = 10000;  // <arch>.rope.freq_base
   float rope_freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor for linear scaling
   RopeStyle rope_style = RopeStyle::kNormal;
+
+  // phi3 stores Q, K and V as one attn_qkv matrix (rows: Q, then K, then V) and the FFN's gate and up
+  // as one ffn_up matrix (rows: gate, then up); quantlab binds row ranges of them as the usual weights.
+  bool fused_qkv_ffn = false;
+  // phi3's graph multiplies the query by 1/sqrt(head_dim) before attention (so before its F16
+  // rounding) and scores with scale 1; llama scales the scores instead. The rounding differs.
+  bool query_prescaled = false;
+  // Sliding-window attention (<arch>.attention.sliding_window): a token sees only the n_swa latest
+  // positions, its own included. 0: the whole causal window.
+  int n_swa = 0;
 
   bool qkv_bias = false;         // attn_q/k/v.bias present (qwen2)
   bool tied_embeddings = false;  // output.weight absent: token_embd.weight is the output matrix

@@ -64,14 +64,29 @@ class TensorBinder {
   const GgufFile& file_;
 };
 
+// phi3's attn_qkv: the rows of Q (n_embd), then K and V (n_embd_kv each).
+Status BindFusedQkv(const TensorBinder& bind, const LlamaConfig& c, const std::string& p, LayerWeights& l) {
+  const int64_t n_q = int64_t{c.n_head} * c.head_dim;
+  const int64_t n_kv = c.n_embd_kv();
+  QL_ASSIGN_OR_RETURN(const LinearWeight qkv, bind.Matrix(p + "attn_qkv.weight", c.n_embd, n_q + 2 * n_kv));
+  l.wq = qkv.Rows(0, n_q, qkv.name + "[q]");
+  l.wk = qkv.Rows(n_q, n_kv, qkv.name + "[k]");
+  l.wv = qkv.Rows(n_q + n_kv, n_kv, qkv.name + "[v]");
+  return Ok();
+}
+
 Result<LayerWeights> BindLayer(const TensorBinder& bind, const LlamaConfig& c, int i) {
   const std::string p = fmt::format("blk.{}.", i);
   const int64_t n_q = int64_t{c.n_head} * c.head_dim;
   LayerWeights l;
   QL_ASSIGN_OR_RETURN(l.attn_norm, bind.Vector(p + "attn_norm.weight", c.n_embd));
-  QL_ASSIGN_OR_RETURN(l.wq, bind.Matrix(p + "attn_q.weight", c.n_embd, n_q));
-  QL_ASSIGN_OR_RETURN(l.wk, bind.Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv()));
-  QL_ASSIGN_OR_RETURN(l.wv, bind.Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv()));
+  if (c.fused_qkv_ffn) {
+    QL_RETURN_IF_ERROR(BindFusedQkv(bind, c, p, l));
+  } else {
+    QL_ASSIGN_OR_RETURN(l.wq, bind.Matrix(p + "attn_q.weight", c.n_embd, n_q));
+    QL_ASSIGN_OR_RETURN(l.wk, bind.Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv()));
+    QL_ASSIGN_OR_RETURN(l.wv, bind.Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv()));
+  }
   QL_ASSIGN_OR_RETURN(l.wo, bind.Matrix(p + "attn_output.weight", n_q, c.n_embd));
   const bool bias_required = c.arch == LlamaArch::kQwen2;
   QL_ASSIGN_OR_RETURN(l.bq, bind.Vector(p + "attn_q.bias", n_q, bias_required));
@@ -79,8 +94,16 @@ Result<LayerWeights> BindLayer(const TensorBinder& bind, const LlamaConfig& c, i
   QL_ASSIGN_OR_RETURN(l.bv, bind.Vector(p + "attn_v.bias", c.n_embd_kv(), bias_required));
   QL_ASSIGN_OR_RETURN(l.bo, bind.Vector(p + "attn_output.bias", c.n_embd, false));
   QL_ASSIGN_OR_RETURN(l.ffn_norm, bind.Vector(p + "ffn_norm.weight", c.n_embd));
-  QL_ASSIGN_OR_RETURN(l.ffn_gate, bind.Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));
-  QL_ASSIGN_OR_RETURN(l.ffn_up, bind.Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff));
+  if (c.fused_qkv_ffn) {
+    // ffn_up holds gate (rows 0 .. n_ff) then up, as llama.cpp's SWIGLU splits it.
+    QL_ASSIGN_OR_RETURN(const LinearWeight fused,
+                        bind.Matrix(p + "ffn_up.weight", c.n_embd, 2 * int64_t{c.n_ff}));
+    l.ffn_gate = fused.Rows(0, c.n_ff, fused.name + "[gate]");
+    l.ffn_up = fused.Rows(c.n_ff, c.n_ff, fused.name + "[up]");
+  } else {
+    QL_ASSIGN_OR_RETURN(l.ffn_gate, bind.Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));
+    QL_ASSIGN_OR_RETURN(l.ffn_up, bind.Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff));
+  }
   QL_ASSIGN_OR_RETURN(l.ffn_down, bind.Matrix(p + "ffn_down.weight", c.n_ff, c.n_embd));
   QL_ASSIGN_OR_RETURN(l.ffn_gate_b, bind.Vector(p + "ffn_gate.bias", c.n_ff, false));
   QL_ASSIGN_OR_RETURN(l.ffn_up_b, bind.Vector(p + "ffn_up.bias", c.n_ff, false));
@@ -99,12 +122,19 @@ Result<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& file, LlamaCon
   c.qkv_bias = !w->layers.empty() && !w->layers[0].bq.empty();
   QL_ASSIGN_OR_RETURN(w->output_norm, bind.Vector("output_norm.weight", c.n_embd));
   c.tied_embeddings = file.FindTensor("output.weight") == nullptr;
+  if (c.tied_embeddings && c.arch == LlamaArch::kPhi3) return MakeError("missing tensor 'output.weight'");
   if (c.tied_embeddings) {
     w->output = w->token_embd;
   } else {
     QL_ASSIGN_OR_RETURN(w->output, bind.Matrix("output.weight", c.n_embd, c.n_vocab));
   }
   QL_ASSIGN_OR_RETURN(w->rope_freq_factors, bind.Vector("rope_freqs.weight", c.n_rot / 2, false));
+  // Phi-3's long-context files choose between two factor sets by the context size: not computed yet.
+  for (const char* name : {"rope_factors_long.weight", "rope_factors_short.weight"}) {
+    if (file.FindTensor(name) != nullptr) {
+      return MakeError("tensor '{}': phi3 long-context RoPE factors are not supported", name);
+    }
+  }
   return w;
 }
 

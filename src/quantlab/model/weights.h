@@ -25,6 +25,16 @@ struct LinearWeight {
 
   const std::byte* Row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
   uint64_t bytes() const { return static_cast<uint64_t>(row_bytes) * n_out; }
+
+  // Rows [first, first + count) as a weight of their own: a part of a fused matrix (phi3's attn_qkv,
+  // ffn_up). Each output row is one dot product, so a part computes what the whole computes there.
+  LinearWeight Rows(int64_t first, int64_t count, std::string part_name) const {
+    LinearWeight part = *this;
+    part.name = std::move(part_name);
+    part.n_out = count;
+    part.data = Row(first);
+    return part;
+  }
 };
 
 struct LayerWeights {

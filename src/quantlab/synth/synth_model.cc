@@ -76,11 +76,21 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   const float sd = s.weight_std;
   // Norm weights sit near 1, as in trained models.
   const float norm_sd = 0.05f;
+  const bool phi3 = s.arch == "phi3";
   std::vector<TensorPlan> plan;
   plan.push_back({"token_embd.weight", {embd, s.n_vocab}, w, 0.0f, sd});
   for (int l = 0; l < s.n_layer; ++l) {
     auto name = [l](std::string_view part) { return fmt::format("blk.{}.{}.weight", l, part); };
     plan.push_back({name("attn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
+    if (phi3) {
+      // The order llama.cpp's phi3 converter writes a block in.
+      plan.push_back({name("attn_qkv"), {embd, embd + 2 * embd_kv}, w, 0.0f, sd});
+      plan.push_back({name("attn_output"), {embd, embd}, w, 0.0f, sd});
+      plan.push_back({name("ffn_up"), {embd, 2 * int64_t{s.n_ff}}, w, 0.0f, sd});
+      plan.push_back({name("ffn_down"), {s.n_ff, embd}, w, 0.0f, sd});
+      plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
+      continue;
+    }
     plan.push_back({name("attn_q"), {embd, embd}, w, 0.0f, sd});
     plan.push_back({name("attn_k"), {embd, embd_kv}, w, 0.0f, sd});
     plan.push_back({name("attn_v"), {embd, embd_kv}, w, 0.0f, sd});
@@ -98,6 +108,17 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
 }  // namespace
 
 Status ValidateSynthModelSpec(const SynthModelSpec& s) {
+  if (s.arch != "llama" && s.arch != "phi3") {
+    return MakeError("synthetic model: architecture '{}' not supported (supported: {})", s.arch,
+                     kSynthArchitectures);
+  }
+  if (s.arch == "phi3" && s.tied_embeddings) {
+    return MakeError("synthetic model: phi3 has an untied output matrix (--tied is for llama)");
+  }
+  if (s.sliding_window < 0 || (s.sliding_window > 0 && s.arch != "phi3")) {
+    return MakeError("synthetic model: a sliding window ({}) must be non-negative and is for phi3 only",
+                     s.sliding_window);
+  }
   if (s.n_layer < 1 || s.n_embd < 1 || s.n_head < 1 || s.n_head_kv < 1 || s.n_ff < 1 || s.n_ctx_train < 1) {
     return MakeError("synthetic model: layers, embedding, heads, kv heads, ffn and context must be positive");
   }
@@ -141,19 +162,24 @@ uint32_t SynthFileType(const SynthModelSpec& spec) {
 
 GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   GgufMetadata m;
-  m.Set("general.architecture", GgufValue::Str("llama"));
+  const std::string& a = s.arch;
+  m.Set("general.architecture", GgufValue::Str(a));
   m.Set("general.name", GgufValue::Str(s.name));
   m.Set("general.file_type", GgufValue::U32(SynthFileType(s)));
-  m.Set("llama.vocab_size", GgufValue::U32(static_cast<uint32_t>(s.n_vocab)));
-  m.Set("llama.context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx_train)));
-  m.Set("llama.embedding_length", GgufValue::U32(static_cast<uint32_t>(s.n_embd)));
-  m.Set("llama.block_count", GgufValue::U32(static_cast<uint32_t>(s.n_layer)));
-  m.Set("llama.feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.n_ff)));
-  m.Set("llama.attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_head)));
-  m.Set("llama.attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_head_kv)));
-  m.Set("llama.rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.n_embd / s.n_head)));
-  m.Set("llama.rope.freq_base", GgufValue::F32(s.rope_freq_base));
-  m.Set("llama.attention.layer_norm_rms_epsilon", GgufValue::F32(s.rms_norm_eps));
+  // phi3's converter writes no vocab_size key; llama's does.
+  if (a == "llama") m.Set("llama.vocab_size", GgufValue::U32(static_cast<uint32_t>(s.n_vocab)));
+  m.Set(a + ".context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx_train)));
+  m.Set(a + ".embedding_length", GgufValue::U32(static_cast<uint32_t>(s.n_embd)));
+  m.Set(a + ".block_count", GgufValue::U32(static_cast<uint32_t>(s.n_layer)));
+  m.Set(a + ".feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.n_ff)));
+  m.Set(a + ".attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_head)));
+  m.Set(a + ".attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_head_kv)));
+  m.Set(a + ".rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.n_embd / s.n_head)));
+  m.Set(a + ".rope.freq_base", GgufValue::F32(s.rope_freq_base));
+  m.Set(a + ".attention.layer_norm_rms_epsilon", GgufValue::F32(s.rms_norm_eps));
+  if (a == "phi3") {
+    m.Set("phi3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
+  }
 
   const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
   std::vector<GgufValue> tokens, scores, types;

@@ -1,5 +1,5 @@
-// Synthetic llama-architecture models: any shape, random weights of realistic scale, a valid
-// SentencePiece-style vocabulary, written as GGUF exactly as llama.cpp's converter lays out a llama model
+// Synthetic llama- and phi3-architecture models: any shape, random weights of realistic scale, a valid
+// SentencePiece-style vocabulary, written as GGUF exactly as llama.cpp's converter lays out such a model
 // (same keys, tensor names and shapes), so that llama.cpp and quantlab load them alike. Used by tests and
 // benchmarks that need a model without downloading one.
 #pragma once
@@ -13,7 +13,14 @@
 
 namespace quantlab {
 
+// The architectures synth writes, as spelled in general.architecture.
+inline constexpr const char* kSynthArchitectures = "llama, phi3";
+
 struct SynthModelSpec {
+  // "llama", or "phi3": fused attn_qkv (rows Q, K, V) and ffn_up (rows gate, up), no ffn_gate, NeoX
+  // RoPE, an untied output and the attention.sliding_window key.
+  std::string arch = "llama";
+  int sliding_window = 0;  // phi3 only: 0 = none (as Phi-4 writes it)
   int n_layer = 2;
   int n_embd = 256;
   int n_head = 4;
