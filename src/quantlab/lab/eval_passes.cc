@@ -267,7 +267,8 @@ void LogPrecision(RunContext& ctx, const std::vector<DataEval>& all) {
       ctx.log(fmt::format(
           "[2/5] '{}' {}: {} of {} chunks, increase {:+.3f}% ± {:.3f} points, mean KLD ± {:.1f}%{}",
           d.data->name, f.name, p.chunks, d.tokens.n_chunks, p.increase_pct, p.ci_half_pp,
-          100 * p.kld_rel_stderr, p.enough ? "" : " (all chunks used before the target)"));
+          100 * p.kld_rel_stderr,
+          p.enough ? "" : " (the text ran out before the precision target was reached)"));
     }
   }
 }
