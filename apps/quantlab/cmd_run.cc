@@ -31,6 +31,7 @@ struct RunArgs {
   int bench_reps = 0;
   bool skip_speed = false;
   bool full = false;
+  std::string reference;
   bool no_progress = false;
   int64_t stop_after = -1;
   CLI::App* app = nullptr;
@@ -73,6 +74,8 @@ Status Run(const RunArgs& args) {
     if (!bytes.ok()) return UsageError("--ram-budget", bytes.error());
     config.ram_budget_bytes = *bytes;
   }
+  if (args.Given("--reference")) config.reference = args.reference;
+  if (auto s = lab::CheckReference(config); !s.ok()) return UsageError("--reference", s.error());
   if (args.Given("--mem-limit")) {
     auto bytes = lab::ParseByteSize(args.mem_limit);
     if (!bytes.ok()) return UsageError("--mem-limit", bytes.error());
@@ -132,6 +135,9 @@ CommandRegistration reg{
       app.add_option("--weights", args->weights, "Score weights, e.g. size=0.3,quality=0.4,speed=0.3");
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per perplexity chunk (default 512)");
       app.add_option("--chunks", args->chunks, "Evaluate only the first N chunks of each text");
+      app.add_option("--reference", args->reference,
+                     "Measure increases and KLD against this format (one of --formats, e.g. Q8_0) instead of "
+                     "the base, which is then not evaluated (for a base too large for the machine)");
       app.add_flag("--full", args->full,
                    "Evaluate every chunk in order (default: chunks in a seeded random order until each "
                    "format's increase and KLD are precise enough to rank it)");

@@ -15,6 +15,9 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "quantlab/lab/lab.h"
 #include "quantlab/lab/store.h"
 #include "quantlab/synth/synth_model.h"
 #include "report/report_checks.h"
@@ -170,6 +173,40 @@ TEST_F(RunCliTest, DamagedDatabaseAndBadArguments) {
   const Outcome missing = Quantlab("report " + (dir_ / "nothing").string());
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("no results database"), std::string::npos) << missing.output;
+}
+
+// --reference Q8_0: the lab's KLD of Q4_K_M is `quantlab perplexity --kl-base Q8_0.gguf` on the same
+// chunks, and the base is not evaluated. A reference that is not one of the formats is a usage error
+// before any work.
+TEST_F(RunCliTest, ReferenceFormatIsWhatPerplexityKlBaseMeasures) {
+  const Outcome lab = Quantlab("run " + Args("ref") + " --reference Q8_0 --skip-speed");
+  ASSERT_EQ(lab.exit_code, 0) << lab.output;
+  auto store = lab::ResultsStore::Open((dir_ / "ref" / "results.sqlite").string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto results = lab::LoadLabResults(**store);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results->formats.size(), 2u);
+  EXPECT_TRUE(results->Format("Q8_0")->is_base);
+  EXPECT_EQ(results->Format("F16"), nullptr);
+  ASSERT_EQ(results->kld.size(), 1u);
+  EXPECT_EQ(results->kld[0].format, "Q4_K_M");
+
+  const fs::path models = dir_ / "ref" / "models";
+  const Outcome direct = Quantlab("perplexity -m " + (models / "tiny-Q4_K_M.gguf").string() + " -f " +
+                                  (dir_ / "prose.txt").string() + " -c 64 --chunks 3 -t 2 --json --kl-base " +
+                                  (models / "tiny-Q8_0.gguf").string());
+  ASSERT_EQ(direct.exit_code, 0) << direct.output;
+  const auto j = nlohmann::json::parse(direct.output.substr(direct.output.find('{')));
+  EXPECT_EQ(results->kld[0].tokens, j.at("count").get<int64_t>());
+  EXPECT_DOUBLE_EQ(results->kld[0].mean_kld, j.at("kld").at("value").get<double>());
+  EXPECT_DOUBLE_EQ(results->kld[0].same_top_fraction, j.at("same_top").at("value").get<double>());
+
+  for (const char* bad : {"Q5_K_M", "Q9_Z"}) {
+    const Outcome r = Quantlab("run " + Args("bad-ref") + " --reference " + bad);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("--reference"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir_ / "bad-ref")) << bad;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "quantlab/eval/kld.h"
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/lab/lab.h"
 #include "quantlab/lab/lab_internal.h"
@@ -417,6 +418,122 @@ TEST_F(LabPipelineTest, AdaptivePrecisionStopsEachFormatByTheRuleOnARandomOrder)
   };
   EXPECT_EQ(candidate_rows(QualityRows(by_format)), candidate_rows(QualityRows(out)));
   EXPECT_TRUE(Logged(log, "round 1 (first 20 chunks)")) << fmt::format("{}", fmt::join(log, "\n"));
+}
+
+// --reference Q8_0: the base is quantized from but never evaluated; every KLD row is Q4_K_M against
+// Q8_0, equal to the evaluator's own comparison of the two files on the same chunks.
+TEST_F(LabPipelineTest, ReferenceFormatReplacesTheBaseAsWhatEveryFormatIsComparedWith) {
+  const std::string out = (*dir_ / "reference").string();
+  LabConfig c = Config(out);
+  c.reference = "q8_0";
+  auto r = RunLab(c);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+
+  auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto rows = (*store)->ListRows();
+  ASSERT_TRUE(rows.ok());
+  for (const auto& row : *rows) EXPECT_NE(row.format, "F16") << row.kind << " row of the base";
+  auto plan_json = (*store)->GetMeta("lab");
+  ASSERT_TRUE(plan_json.ok() && plan_json->has_value());
+  auto plan = internal::LabPlan::FromJson(nlohmann::json::parse(**plan_json));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->reference, "Q8_0");
+  ASSERT_EQ(plan->formats.size(), 2u);
+  const internal::PlannedFormat& q4 = plan->formats.back();
+  ASSERT_EQ(q4.name, "Q4_K_M");
+  auto stored = (*store)->RowsOfKind("kld_chunk");
+  ASSERT_TRUE(stored.ok());
+  for (const auto& row : *stored) EXPECT_EQ(row.key.format, "Q4_K_M");
+  auto kld_rows = GetRows<KldChunkRow>(**store, plan->KldKey(q4, plan->data[0]));
+  ASSERT_TRUE(kld_rows.ok()) << kld_rows.error().message;
+  std::map<int64_t, KldSums> lab_kld;
+  for (const auto& [i, row] : *kld_rows) lab_kld[i] = row.sums;
+  ASSERT_EQ(lab_kld.size(), 3u);
+
+  const std::string text = testing::ReadAll(*dir_ / "prose.txt");
+  auto load = [&](const std::string& format) {
+    return Model::Load((fs::path(out) / "models" / ("tiny-" + format + ".gguf")).string());
+  };
+  auto reference = load("Q8_0");
+  auto candidate = load("Q4_K_M");
+  ASSERT_TRUE(reference.ok() && candidate.ok());
+  auto ref_session = Session::Create(**reference, {.n_ctx = 64, .n_threads = 2});
+  auto cand_session = Session::Create(**candidate, {.n_ctx = 64, .n_threads = 2});
+  ASSERT_TRUE(ref_session.ok() && cand_session.ok());
+  Session* candidates[] = {cand_session->get()};
+  std::map<int64_t, KldSums> direct;
+  auto kld = ComputeKld(**ref_session, candidates, text, {.n_ctx = 64, .max_chunks = 3},
+                        [&](int chunk, const NllStats&, std::span<const KldChunk> c, int, int) {
+                          direct[chunk] = c[0].sums;
+                          return true;
+                        });
+  ASSERT_TRUE(kld.ok()) << kld.error().message;
+  ASSERT_EQ(direct.size(), 3u);
+  for (const auto& [i, sums] : direct) {
+    EXPECT_EQ(lab_kld.at(i).count, sums.count) << i;
+    EXPECT_EQ(lab_kld.at(i).sum_kld, sums.sum_kld) << i;
+    EXPECT_EQ(lab_kld.at(i).sum_p_diff, sums.sum_p_diff) << i;
+    EXPECT_EQ(lab_kld.at(i).n_same_top, sums.n_same_top) << i;
+  }
+
+  // The analysis takes Q8_0 as the reference; the report says the base was not evaluated.
+  analysis::Analysis a;
+  ASSERT_TRUE(RenderLabReport(out, std::nullopt, false, &a).ok());
+  ASSERT_EQ(a.points.size(), 2u);
+  for (const auto& p : a.points) {
+    EXPECT_EQ(p.is_base, p.format == "Q8_0") << p.format;
+    if (p.is_base) {
+      EXPECT_EQ(p.loss_pct, 0.0);
+    }
+  }
+  EXPECT_TRUE(std::any_of(a.caveats.begin(), a.caveats.end(), [](const std::string& c) {
+    return c.find("measured against Q8_0, not the F16 base") != c.npos;
+  }));
+  const std::string md = testing::ReadAll(fs::path(out) / "report.md");
+  EXPECT_NE(md.find("Reference Q8_0 (not the F16 base, which was not evaluated)"), md.npos);
+  // `quantlab report` renders it again from the stored plan, identically.
+  fs::remove(fs::path(out) / "report.md");
+  ASSERT_TRUE(RenderLabReport(out, std::nullopt, true).ok());
+  EXPECT_EQ(testing::ReadAll(fs::path(out) / "report.md"), md);
+
+  // KLD rows against Q8_0 and against the base never share a key; perplexity rows do.
+  internal::LabPlan base_plan = *plan;
+  base_plan.reference.clear();
+  EXPECT_NE(plan->KldKey(q4, plan->data[0]).settings, base_plan.KldKey(q4, plan->data[0]).settings);
+  EXPECT_EQ(plan->PplKey(q4, plan->data[0]).settings, base_plan.PplKey(q4, plan->data[0]).settings);
+
+  // Format by format, the reference's log-probabilities go through the cache: the same rows, bit for bit.
+  LabConfig by_format = Config(out + "-by-format");
+  by_format.reference = "Q8_0";
+  by_format.mem_limit_bytes = 1;
+  std::vector<std::string> log;
+  auto limited = RunLogged(by_format, log);
+  ASSERT_TRUE(limited.ok()) << limited.error().message;
+  EXPECT_TRUE(Logged(log, "pass 1/2 (Q8_0 (to the cache))")) << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_EQ(QualityRows(out + "-by-format"), QualityRows(out));
+}
+
+TEST_F(LabPipelineTest, AReferenceOutsideTheFormatsIsAnErrorBeforeAnyWork) {
+  const std::string out = (*dir_ / "bad-reference").string();
+  for (const char* name : {"Q5_K_M", "Q9_Z", "F16"}) {
+    LabConfig c = Config(out);
+    c.reference = name;
+    auto r = RunLab(c);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.error().message.find("--reference"), std::string::npos) << r.error().message;
+    // Nothing quantized or measured (the base itself is only found to be the base once it is read).
+    const fs::path models = fs::path(out) / "models";
+    EXPECT_TRUE(!fs::exists(models) || fs::is_empty(models)) << name;
+    if (std::string(name) != "F16") {
+      EXPECT_FALSE(fs::exists(out)) << name;
+    }
+  }
+  LabConfig c = Config(out);
+  c.reference = "Q5_K_M";
+  EXPECT_FALSE(CheckReference(c).ok());
+  c.reference = "q4_k_m";
+  EXPECT_TRUE(CheckReference(c).ok());
 }
 
 TEST_F(LabPipelineTest, DamagedDatabaseStopsTheRun) {

@@ -105,7 +105,7 @@ TEST(ConfigTest, TomlLabFile) {
          "data = { prose = \"p.txt\", code = \"/abs/c.txt\" }\n"
          "ram_budget = \"4G\"\nweights = { size = 0.2, quality = 0.3, speed = 0.5 }\n"
          "context = 256\nchunks = 10\nthreads = 3\nprompts = [\"Hi\"]\nseed = 7\n"
-         "mem_limit = \"3G\"\nfull = true\n";
+         "mem_limit = \"3G\"\nfull = true\nreference = \"Q8_0\"\n";
   LabConfig c;
   auto s = ApplyLabToml((dir / "lab.toml").string(), c);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -121,6 +121,7 @@ TEST(ConfigTest, TomlLabFile) {
   EXPECT_EQ(c.seed, 7u);
   EXPECT_EQ(c.mem_limit_bytes, 3ull << 30);
   EXPECT_TRUE(c.full);
+  EXPECT_EQ(c.reference, "Q8_0");
 
   std::ofstream(dir / "bad.toml") << "context = 256\nflavour = \"x\"\n";
   auto bad = ApplyLabToml((dir / "bad.toml").string(), c);

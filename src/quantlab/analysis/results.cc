@@ -32,6 +32,11 @@ const FormatInfo* LabResults::Format(const std::string& name) const {
   return nullptr;
 }
 
+std::string LabResults::ReferenceText() const {
+  if (unevaluated_base.empty()) return "Base " + base_format;
+  return "Reference " + base_format + " (not the " + unevaluated_base + " base, which was not evaluated)";
+}
+
 const FormatInfo* LabResults::Base() const {
   for (const auto& f : formats) {
     if (f.is_base) return &f;

@@ -106,7 +106,10 @@ struct LabResults {
   std::string model_name;
   std::string model_hash;
   std::string tool_version;
-  std::string base_format;
+  std::string base_format;  // the reference: the base, or the --reference format
+  // The base's format when a quantized format was the reference instead (the base was not evaluated);
+  // empty when the base is the reference.
+  std::string unevaluated_base;
   int context = 0;                // tokens per chunk
   int generated_tokens = 0;       // per sample
   std::string sampling;           // e.g. "temp 0.7, top-p 0.9, seed 42"
@@ -122,6 +125,8 @@ struct LabResults {
 
   const FormatInfo* Format(const std::string& name) const;
   const FormatInfo* Base() const;
+  // "Base F16", or "Reference Q8_0 (not the F16 base, which was not evaluated)" for the report headers.
+  std::string ReferenceText() const;
   const PerplexityResult* Ppl(const std::string& format, const std::string& dataset) const;
   const KldResult* Kld(const std::string& format, const std::string& dataset) const;
   const SpeedResult* Speed(const std::string& format) const;

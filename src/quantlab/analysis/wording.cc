@@ -500,6 +500,12 @@ void Caveats(const LabResults& r, Analysis& a) {
       fmt::format("Perplexity rests on {} chunk(s) of {} tokens per data set; differences inside the "
                   "paired CI are not established.",
                   chunks, r.context));
+  if (!r.unevaluated_base.empty()) {
+    a.caveats.push_back(fmt::format(
+        "Increases and KLD are measured against {}, not the {} base, which was not evaluated (too large "
+        "for the machine, or by request); {} itself shows no loss here.",
+        r.base_format, r.unevaluated_base, r.base_format));
+  }
   a.caveats.push_back(fmt::format("Speed and memory hold only for this machine ({}, {}, {} threads).",
                                   r.machine.cpu_model, r.machine.simd, r.machine.threads));
   a.caveats.push_back(

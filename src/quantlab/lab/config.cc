@@ -9,7 +9,10 @@
 #include <fstream>
 #include <string_view>
 
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
+
+#include "quantlab/recipes/recipe.h"
 
 namespace quantlab::lab {
 namespace fs = std::filesystem;
@@ -149,6 +152,21 @@ Status ReadStrings(const toml::table& t, const char* key, std::vector<std::strin
 
 }  // namespace
 
+Status CheckReference(const LabConfig& c) {
+  if (c.reference.empty()) return Ok();
+  const auto same = [&](const std::string& name) {
+    return std::equal(name.begin(), name.end(), c.reference.begin(), c.reference.end(),
+                      [](char a, char b) { return std::toupper(a) == std::toupper(b); });
+  };
+  std::string upper = c.reference;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!FindRecipe(upper)) return MakeError("'{}' is not a known format", c.reference);
+  if (!c.formats.empty() && std::none_of(c.formats.begin(), c.formats.end(), same)) {
+    return MakeError("'{}' is not one of the lab's formats ({})", c.reference, fmt::join(c.formats, ", "));
+  }
+  return Ok();
+}
+
 Status ApplyLabToml(const std::string& path, LabConfig& c) {
   toml::table t;
   try {
@@ -157,10 +175,10 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
     return MakeError("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description());
   }
   static constexpr std::string_view kKnown[] = {
-      "base",    "formats", "data",         "prompts",   "prompts_file",      "ram_budget",  "weights",
-      "context", "chunks",  "threads",      "out",       "n_predict",         "temperature", "top_p",
-      "top_k",   "seed",    "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit",
-      "full"};
+      "base",    "formats",  "data",         "prompts",   "prompts_file",      "ram_budget",  "weights",
+      "context", "chunks",   "threads",      "out",       "n_predict",         "temperature", "top_p",
+      "top_k",   "seed",     "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit",
+      "full",    "reference"};
   for (const auto& [key, node] : t) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
       return MakeError("{}:{}: unknown setting '{}'", path, node.source().begin.line, key.str());
@@ -173,6 +191,7 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   QL_RETURN_IF_ERROR(Read(t, "base", c.base_model, path));
   c.base_model = relative(c.base_model);
   QL_RETURN_IF_ERROR(ReadStrings(t, "formats", c.formats, path));
+  QL_RETURN_IF_ERROR(Read(t, "reference", c.reference, path));
   if (const toml::node* data = t.get("data")) {
     c.data.clear();
     if (const toml::table* dt = data->as_table()) {  // data = { prose = "a.txt", code = "b.txt" }

@@ -19,6 +19,9 @@ struct DataSetSpec {
 struct LabConfig {
   std::string base_model;            // empty: the built-in demo model
   std::vector<std::string> formats;  // empty: the base's own type, Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_K_S, Q3_K_M
+  // --reference: a format of `formats` used as the reference for perplexity increases and KLD instead of
+  // the base, which is then not evaluated (a base too large for the machine); empty: the base.
+  std::string reference;
   std::vector<DataSetSpec> data;     // empty: the demo's evaluation text
   std::string prompts_file;          // one prompt per line; empty: the lab's five prompts (demo: its own)
   std::vector<std::string> prompts;  // set directly (TOML `prompts = [...]`), overrides prompts_file
@@ -63,6 +66,10 @@ Result<uint64_t> ParseByteSize(const std::string& text);
 Result<analysis::ScoreWeights> ParseWeights(const std::string& text, analysis::ScoreWeights base = {});
 // "prose=path.txt" or "path.txt" (name = stem).
 DataSetSpec ParseDataSet(const std::string& text);
+
+// --reference checked before any work: a known format and, when the formats are given, one of them (the
+// lab checks the default list once it knows the base).
+Status CheckReference(const LabConfig& config);
 
 // Applies a TOML lab file on top of `config`. Errors name the file, the key and the line.
 Status ApplyLabToml(const std::string& path, LabConfig& config);

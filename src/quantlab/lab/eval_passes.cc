@@ -51,14 +51,14 @@ struct DataEval {
   // Some candidate still to be measured lacks chunk i (the base's values of it are needed).
   bool NeededByCandidates(const LabPlan& plan, int i) const {
     return std::any_of(plan.formats.begin(), plan.formats.end(), [&](const PlannedFormat& f) {
-      return !f.is_base && !done.at(f.name) && Missing(f, i);
+      return !f.is_reference && !done.at(f.name) && Missing(f, i);
     });
   }
 };
 
 // The precision `f` has reached on the leading chunks of the order that both it and the base have.
 Precision PrecisionOf(const LabPlan& plan, const DataEval& d, const PlannedFormat& f) {
-  const auto& base = d.figures.at(BaseOf(plan).name);
+  const auto& base = d.figures.at(ReferenceOf(plan).name);
   const auto& mine = d.figures.at(f.name);
   std::vector<double> base_nll, nll, kld;
   for (int i : d.order) {
@@ -72,12 +72,13 @@ Precision PrecisionOf(const LabPlan& plan, const DataEval& d, const PlannedForma
 }
 
 void UpdateDone(const LabPlan& plan, DataEval& d, const PlannedFormat& f) {
-  d.done[f.name] = plan.adaptive && !f.is_base && PrecisionOf(plan, d, f).enough;
+  d.done[f.name] = plan.adaptive && !f.is_reference && PrecisionOf(plan, d, f).enough;
 }
 
 std::string PassName(const LabPlan& plan, const EvalPass& pass) {
   std::vector<std::string> names;
-  if (pass.base_session) names.push_back(BaseOf(plan).name + (pass.writes_cache ? " (to the cache)" : ""));
+  if (pass.base_session)
+    names.push_back(ReferenceOf(plan).name + (pass.writes_cache ? " (to the cache)" : ""));
   for (size_t c : pass.candidates) names.push_back(plan.formats[c].name);
   return fmt::format("{}", fmt::join(names, ", "));
 }
@@ -87,7 +88,7 @@ std::string PassName(const LabPlan& plan, const EvalPass& pass) {
 Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pass, DataEval& d, int limit,
                       const std::string& header) {
   const LabPlan& plan = ctx.plan;
-  const PlannedFormat& base = BaseOf(plan);
+  const PlannedFormat& base = ReferenceOf(plan);
   // Work for chunk i: the base's row or cache record, and the candidates still to be measured.
   const auto base_row_needed = [&](int i) {
     return pass.base_session && d.Missing(base, i) && (!plan.adaptive || d.NeededByCandidates(plan, i));
@@ -192,15 +193,18 @@ Result<std::vector<uint64_t>> LoadedBytes(const LabPlan& plan) {
   return bytes;
 }
 
-size_t BaseIndex(const LabPlan& plan) {
+size_t ReferenceIndex(const LabPlan& plan) {
   for (size_t i = 0; i < plan.formats.size(); ++i) {
-    if (plan.formats[i].is_base) return i;
+    if (plan.formats[i].is_reference) return i;
   }
   return 0;
 }
 
 BaseCacheIdentity CacheIdentity(const LabPlan& plan, const DataEval& d, int n_vocab) {
-  return {.model_hash = plan.model_hash,
+  // With --reference the cache holds that format's log-probabilities: a model made from the base by its
+  // recipe, so the base's hash and the reference's name identify it.
+  return {.model_hash = plan.reference.empty() ? plan.model_hash
+                                               : Sha256Hex(plan.model_hash + ":reference=" + plan.reference),
           .data_hash = d.data->hash,
           .tokens_hash = Sha256Hex(std::as_bytes(std::span(d.tokens.tokens))),
           .n_ctx = plan.n_ctx,
@@ -211,7 +215,7 @@ BaseCacheIdentity CacheIdentity(const LabPlan& plan, const DataEval& d, int n_vo
 // Tokenizes every data set and reads which chunks are stored; returns the base's vocabulary size.
 Result<int> PrepareData(RunContext& ctx, std::vector<DataEval>& all) {
   const LabPlan& plan = ctx.plan;
-  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(BaseOf(plan).path));
+  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(ReferenceOf(plan).path));
   for (const auto& data : plan.data) {
     DataEval d;
     d.data = &data;
@@ -226,19 +230,21 @@ Result<int> PrepareData(RunContext& ctx, std::vector<DataEval>& all) {
       // The stopping rule needs the figures of the chunks stored by an earlier run.
       QL_ASSIGN_OR_RETURN(auto ppl, GetRows<PplChunkRow>(ctx.store, plan.PplKey(f, data)));
       std::map<int64_t, KldChunkRow> kld;
-      if (!f.is_base) {
+      if (!f.is_reference) {
         QL_ASSIGN_OR_RETURN(kld, GetRows<KldChunkRow>(ctx.store, plan.KldKey(f, data)));
       }
       for (auto& [i, fig] : figures) {
         const PplChunkRow& row = ppl.at(i);
         fig.mean_nll = row.sum / double(row.count);
-        if (!f.is_base) fig.mean_kld = kld.at(i).sums.sum_kld / double(kld.at(i).sums.count);
+        if (!f.is_reference) fig.mean_kld = kld.at(i).sums.sum_kld / double(kld.at(i).sums.count);
       }
     }
     for (const auto& f : plan.formats) UpdateDone(plan, d, f);
-    d.cache_path = (fs::path(ctx.config.out_dir) / "cache" /
-                    fmt::format("base-logprobs-{}.bin", data.hash.substr(0, 16)))
-                       .string();
+    d.cache_path =
+        (fs::path(ctx.config.out_dir) / "cache" /
+         fmt::format("{}-logprobs-{}.bin", plan.reference.empty() ? "base" : "reference-" + plan.reference,
+                     data.hash.substr(0, 16)))
+            .string();
     all.push_back(std::move(d));
   }
   return static_cast<int>(base_model->config().n_vocab);
@@ -262,7 +268,7 @@ void LogPrecision(RunContext& ctx, const std::vector<DataEval>& all) {
   if (!ctx.log || !ctx.plan.adaptive) return;
   for (const DataEval& d : all) {
     for (const auto& f : ctx.plan.formats) {
-      if (f.is_base) continue;
+      if (f.is_reference) continue;
       const Precision p = PrecisionOf(ctx.plan, d, f);
       ctx.log(fmt::format(
           "[2/5] '{}' {}: {} of {} chunks, increase {:+.3f}% ± {:.3f} points, mean KLD ± {:.1f}%{}",
@@ -275,7 +281,7 @@ void LogPrecision(RunContext& ctx, const std::vector<DataEval>& all) {
 
 }  // namespace
 
-const PlannedFormat& BaseOf(const LabPlan& plan) { return plan.formats[BaseIndex(plan)]; }
+const PlannedFormat& ReferenceOf(const LabPlan& plan) { return plan.formats[ReferenceIndex(plan)]; }
 
 Status EvalAndSampleSteps(RunContext& ctx) {
   const LabPlan& plan = ctx.plan;
@@ -295,7 +301,7 @@ Status EvalAndSampleSteps(RunContext& ctx) {
   const fs::space_info space = fs::space(ctx.config.out_dir, ec);
   // Leave some room: the results database grows too.
   const bool cache_fits = !ec && space.available > cache_bytes + (64ull << 20);
-  const ResidencyPlan residency = PlanResidency(bytes, BaseIndex(plan), mem_limit, cache_fits);
+  const ResidencyPlan residency = PlanResidency(bytes, ReferenceIndex(plan), mem_limit, cache_fits);
   if (ctx.log && residency.mode != Residency::kAllResident) {
     uint64_t total = 0;
     for (uint64_t b : bytes) total += b;
@@ -341,13 +347,13 @@ Status EvalAndSampleSteps(RunContext& ctx) {
       if (round > 0) continue;
       std::vector<const PlannedFormat*> formats;
       // The base's samples are made in the first pass that loads it.
-      if (pass.base_session && p == 0) formats.push_back(&BaseOf(plan));
+      if (pass.base_session && p == 0) formats.push_back(&ReferenceOf(plan));
       for (size_t c : pass.candidates) formats.push_back(&plan.formats[c]);
       QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
     }
     const bool short_of_target = std::any_of(all.begin(), all.end(), [&](const DataEval& d) {
       return std::any_of(plan.formats.begin(), plan.formats.end(),
-                         [&](const PlannedFormat& f) { return !f.is_base && !d.done.at(f.name); });
+                         [&](const PlannedFormat& f) { return !f.is_reference && !d.done.at(f.name); });
     });
     if (!rounds || !short_of_target || limit >= max_chunks) break;
     limit = std::min(max_chunks, 2 * limit);

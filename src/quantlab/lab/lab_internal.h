@@ -25,8 +25,11 @@ namespace quantlab::lab::internal {
 struct PlannedFormat {
   std::string name;  // recipe name, e.g. "Q4_K_M"
   Recipe recipe = Recipe::kF16;
-  bool is_base = false;
-  std::string path;  // the GGUF file (the base's own path for the base)
+  bool is_base = false;  // the source file every format is quantized from (not itself quantized)
+  std::string path;      // the GGUF file (the base's own path for the base)
+  // The model every other format's perplexity increase and KLD are measured against: the base, or the
+  // format named by --reference (then the base is not in the plan's formats at all).
+  bool is_reference = false;
 };
 
 struct PlannedData {
@@ -43,6 +46,9 @@ struct LabPlan {
   std::string model_hash;
   std::string base_path;
   std::string base_format;
+  // --reference: the format used as the reference instead of the base (which is then not evaluated);
+  // empty: the base is the reference. Part of the KLD rows' key and of the base cache's identity.
+  std::string reference;
   std::string tool_version;
   std::vector<PlannedFormat> formats;
   std::vector<PlannedData> data;
@@ -75,12 +81,12 @@ struct LabPlan {
 };
 
 // The chunks of `d` whose measurement of `f` is complete: the perplexity row, and for a format other
-// than the base the KLD row too (they are written in one transaction). The steps measure the rest; the
+// than the reference the KLD row too (they are written in one transaction). The steps measure the rest; the
 // loader reads only chunks complete for every format.
 Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
                                          const PlannedFormat& f, const PlannedData& d);
 
-const PlannedFormat& BaseOf(const LabPlan& plan);
+const PlannedFormat& ReferenceOf(const LabPlan& plan);
 
 // The order in which the lab evaluates the `n_chunks` chunks of `d`: when adaptive, by ChunkSortKey — a
 // pseudo-random key per chunk from chunk_seed and the text's hash, the same in every run — so that any

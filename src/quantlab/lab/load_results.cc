@@ -35,7 +35,7 @@ Result<std::vector<const PlannedFormat*>> LoadFormats(const ResultsStore& store,
     if (!row) continue;
     analysis::FormatInfo info;
     info.name = f.name;
-    info.is_base = f.is_base;
+    info.is_base = f.is_reference;
     info.file_bytes = row->file_bytes;
     info.n_params = row->n_params;
     info.bits_per_weight = row->bits_per_weight;
@@ -68,7 +68,7 @@ Result<std::set<int64_t>> CommonChunks(const ResultsStore& store, const LabPlan&
 // paired comparisons over the first n chunks pair the same chunks.
 Result<std::vector<int64_t>> PrefixChunks(const ResultsStore& store, const LabPlan& plan,
                                           const PlannedFormat& f, const PlannedData& d) {
-  const PlannedFormat& base = internal::BaseOf(plan);
+  const PlannedFormat& base = internal::ReferenceOf(plan);
   QL_ASSIGN_OR_RETURN(const std::set<int64_t> base_chunks, internal::CompleteChunks(store, plan, base, d));
   QL_ASSIGN_OR_RETURN(const std::set<int64_t> mine, internal::CompleteChunks(store, plan, f, d));
   std::vector<std::pair<uint64_t, int64_t>> keyed;
@@ -94,7 +94,7 @@ Status LoadChunks(const ResultsStore& store, const LabPlan& plan,
     }
     QL_ASSIGN_OR_RETURN(auto ppl, GetRows<PplChunkRow>(store, plan.PplKey(*f, d)));
     std::map<int64_t, KldChunkRow> kld;
-    if (!f->is_base) {
+    if (!f->is_reference) {
       QL_ASSIGN_OR_RETURN(kld, GetRows<KldChunkRow>(store, plan.KldKey(*f, d)));
     }
     analysis::PerplexityResult p;
@@ -108,7 +108,7 @@ Status LoadChunks(const ResultsStore& store, const LabPlan& plan,
       const PplChunkRow& row = ppl.at(i);
       p.chunk_nll_sum.push_back(row.sum);
       p.chunk_tokens.push_back(row.count);
-      if (!f->is_base) {
+      if (!f->is_reference) {
         KldChunkRow& stored = kld.at(i);
         KldChunk chunk;
         chunk.index = static_cast<int>(i);
@@ -121,7 +121,7 @@ Status LoadChunks(const ResultsStore& store, const LabPlan& plan,
     }
     if (p.chunk_nll_sum.empty()) continue;
     r.perplexity.push_back(p);
-    if (!f->is_base && acc.n_chunks() > 0) {
+    if (!f->is_reference && acc.n_chunks() > 0) {
       const KldStats s = acc.Finish();
       k.tokens = s.count;
       k.mean_kld = s.kld.value;
@@ -186,7 +186,8 @@ Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
   r.model_name = plan.model_name;
   r.model_hash = plan.model_hash;
   r.tool_version = plan.tool_version;
-  r.base_format = plan.base_format;
+  r.base_format = plan.reference.empty() ? plan.base_format : plan.reference;
+  if (!plan.reference.empty()) r.unevaluated_base = plan.base_format;
   r.context = plan.n_ctx;
   r.generated_tokens = plan.sample.n_predict;
   r.sampling = plan.sampling_text;

@@ -41,13 +41,32 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// --reference FORMAT: that format (one of the lab's) becomes the reference and the base leaves the
+// evaluated formats, so it is never loaded after quantization: the way to run a lab on a model whose base
+// is too large for the machine.
+Status UseReference(const std::string& name, LabPlan& plan) {
+  const auto is_ref = [&](const internal::PlannedFormat& f) { return Upper(f.name) == Upper(name); };
+  auto ref = std::find_if(plan.formats.begin(), plan.formats.end(), is_ref);
+  if (ref == plan.formats.end()) {
+    std::string names;
+    for (const auto& f : plan.formats) names += (names.empty() ? "" : ", ") + f.name;
+    return MakeError("--reference: '{}' is not one of the lab's formats ({})", name, names);
+  }
+  if (ref->is_base) {
+    return MakeError("--reference: '{}' is the base itself; leave --reference out to compare with the base",
+                     name);
+  }
+  plan.reference = ref->name;
+  ref->is_reference = true;
+  std::erase_if(plan.formats, [](const internal::PlannedFormat& f) { return f.is_base; });
+  return Ok();
+}
+
 Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
   LabPlan plan;
   plan.tool_version = QUANTLAB_VERSION;
   plan.base_path = config.base_model;
   plan.model_name = fs::path(config.base_model).stem().string();
-  if (log) log(fmt::format("hashing {}", config.base_model));
-  QL_ASSIGN_OR_RETURN(plan.model_hash, Sha256FileHex(config.base_model));
   QL_ASSIGN_OR_RETURN(auto model, Model::Load(config.base_model));
   plan.base_format = Upper(model->dominant_type_name());
   if (!FindRecipe(plan.base_format)) plan.base_format = "BASE";
@@ -68,12 +87,19 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
     for (const auto& g : plan.formats) {
       if (g.name == f.name) return MakeError("--formats: '{}' is listed twice", f.name);
     }
+    f.is_reference = f.is_base;
     plan.formats.push_back(f);
   }
-  if (std::none_of(plan.formats.begin(), plan.formats.end(), [](const auto& f) { return f.is_base; })) {
+  if (!config.reference.empty()) {
+    QL_RETURN_IF_ERROR(UseReference(config.reference, plan));
+  } else if (std::none_of(plan.formats.begin(), plan.formats.end(),
+                          [](const auto& f) { return f.is_base; })) {
     // The base is what every comparison is made against: it is always measured.
-    plan.formats.insert(plan.formats.begin(), {plan.base_format, Recipe::kF16, true, config.base_model});
+    plan.formats.insert(plan.formats.begin(),
+                        {plan.base_format, Recipe::kF16, true, config.base_model, /*is_reference=*/true});
   }
+  if (log) log(fmt::format("hashing {}", config.base_model));
+  QL_ASSIGN_OR_RETURN(plan.model_hash, Sha256FileHex(config.base_model));
   if (config.data.empty()) return MakeError("no evaluation text given (--data FILE)");
   for (const auto& d : config.data) {
     internal::PlannedData pd{d.name, d.path, "", ""};
@@ -128,6 +154,7 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_RETURN_IF_ERROR(ApplyDemoDefaults(config));
   // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
   QL_RETURN_IF_ERROR(Model::Load(config.base_model));
+  if (Status s = CheckReference(config); !s.ok()) return MakeError("--reference: {}", s.error().message);
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());

@@ -26,7 +26,11 @@ MeasurementKey LabPlan::PplKey(const PlannedFormat& f, const PlannedData& d) con
   return MakeKey(*this, f, d.hash, SettingsKey(eval), RowKind::kPplChunk);
 }
 MeasurementKey LabPlan::KldKey(const PlannedFormat& f, const PlannedData& d) const {
-  return MakeKey(*this, f, d.hash, SettingsKey(eval), RowKind::kKldChunk);
+  // A KLD row belongs to its reference: rows measured against a --reference format never meet rows
+  // measured against the base (whose keys are unchanged).
+  std::string settings = SettingsKey(eval);
+  if (!reference.empty()) settings += ";reference=" + reference;
+  return MakeKey(*this, f, d.hash, std::move(settings), RowKind::kKldChunk);
 }
 MeasurementKey LabPlan::SampleKey(const PlannedFormat& f, size_t prompt_index) const {
   return MakeKey(*this, f, Sha256Hex(prompts.at(prompt_index)), SettingsKey(sample), RowKind::kSample);
@@ -41,7 +45,7 @@ MeasurementKey LabPlan::RamKey(const PlannedFormat& f) const {
 Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
                                          const PlannedFormat& f, const PlannedData& d) {
   QL_ASSIGN_OR_RETURN(std::set<int64_t> ppl, store.Items(plan.PplKey(f, d)));
-  if (f.is_base) return ppl;
+  if (f.is_reference) return ppl;
   QL_ASSIGN_OR_RETURN(std::set<int64_t> kld, store.Items(plan.KldKey(f, d)));
   std::set<int64_t> both;
   std::set_intersection(ppl.begin(), ppl.end(), kld.begin(), kld.end(), std::inserter(both, both.end()));
@@ -75,6 +79,7 @@ nlohmann::json LabPlan::ToJson() const {
     formats.push_back({{"name", f.name},
                        {"recipe", static_cast<uint32_t>(f.recipe)},
                        {"is_base", f.is_base},
+                       {"is_reference", f.is_reference},
                        {"path", f.path}});
   }
   nlohmann::json data = nlohmann::json::array();
@@ -83,6 +88,7 @@ nlohmann::json LabPlan::ToJson() const {
           {"model_hash", model_hash},
           {"base_path", base_path},
           {"base_format", base_format},
+          {"reference", reference},
           {"tool_version", tool_version},
           {"formats", formats},
           {"data", data},
@@ -115,10 +121,14 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     p.model_hash = j.at("model_hash");
     p.base_path = j.at("base_path");
     p.base_format = j.at("base_format");
+    p.reference = j.value("reference", std::string());
     p.tool_version = j.at("tool_version");
     for (const auto& f : j.at("formats")) {
-      p.formats.push_back(
-          {f.at("name"), static_cast<Recipe>(f.at("recipe").get<uint32_t>()), f.at("is_base"), f.at("path")});
+      PlannedFormat pf{f.at("name"), static_cast<Recipe>(f.at("recipe").get<uint32_t>()), f.at("is_base"),
+                       f.at("path")};
+      // Plans written before --reference compared every format with the base.
+      pf.is_reference = f.value("is_reference", pf.is_base);
+      p.formats.push_back(std::move(pf));
     }
     for (const auto& d : j.at("data")) p.data.push_back({d.at("name"), d.at("path"), d.at("hash"), ""});
     p.prompts = j.at("prompts").get<std::vector<std::string>>();

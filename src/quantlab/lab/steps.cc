@@ -58,8 +58,10 @@ Status QuantizeStep(RunContext& ctx) {
   }
   base_model.reset();
   if (ctx.log) {
-    ctx.log(fmt::format("[1/5] quantize: {} of {} formats to make ({} reused)", todo.size(),
-                        plan.formats.size() - 1, plan.formats.size() - 1 - todo.size()));
+    // With --reference the base is not among the formats: every one of them is made.
+    const size_t to_make = plan.formats.size() - (plan.reference.empty() ? 1 : 0);
+    ctx.log(fmt::format("[1/5] quantize: {} of {} formats to make ({} reused)", todo.size(), to_make,
+                        to_make - todo.size()));
   }
   if (todo.empty()) return Ok();
   ProgressBar bar("quantize", todo.size() * n_tensors, "tensors", ctx.progress_out);

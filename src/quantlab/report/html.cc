@@ -43,9 +43,9 @@ std::string RenderHtml(const analysis::LabResults& r, const analysis::Analysis& 
   for (const auto& f : r.formats) formats += (formats.empty() ? "" : ", ") + f.name;
   for (const auto& d : r.datasets) datasets += (datasets.empty() ? "" : ", ") + d;
   h += fmt::format(
-      "<p class=\"meta\">Base {} &middot; formats: {} &middot; data: {} &middot; context {} tokens "
+      "<p class=\"meta\">{} &middot; formats: {} &middot; data: {} &middot; context {} tokens "
       "&middot; {} tokens per sample ({})<br>{}</p>\n",
-      HtmlEscape(r.base_format), HtmlEscape(formats), HtmlEscape(datasets), r.context, r.generated_tokens,
+      HtmlEscape(r.ReferenceText()), HtmlEscape(formats), HtmlEscape(datasets), r.context, r.generated_tokens,
       HtmlEscape(r.sampling), HtmlEscape(MachineLine(r)));
   h += fmt::format(
       "<div class=\"rec\">\n<h2>Recommendation: {}</h2>\n<p>{}</p>\n<p><b>Caveats</b></p>\n<ul>\n",

@@ -19,7 +19,7 @@ std::string RenderMarkdown(const analysis::LabResults& r, const analysis::Analys
                            const std::vector<RenderedPlot>& plots) {
   std::string md = fmt::format("# quantlab report: {}\n\n", r.model_name);
   md += fmt::format(
-      "Base {} · formats: {} · data: {} · context {} tokens · {} tokens per sample ({}).\n\n", r.base_format,
+      "{} · formats: {} · data: {} · context {} tokens · {} tokens per sample ({}).\n\n", r.ReferenceText(),
       [&] {
         std::string s;
         for (const auto& f : r.formats) s += (s.empty() ? "" : ", ") + f.name;

@@ -71,7 +71,7 @@ void DrawPage(cairo_t* cr, const analysis::LabResults& r, const analysis::Analys
   SetFont(cr, 8.5);
   cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
   y = DrawWrapped(cr, kMargin, y, width,
-                  fmt::format("Base {}, {} formats, data: {}, context {} tokens.", r.base_format,
+                  fmt::format("{}, {} formats, data: {}, context {} tokens.", r.ReferenceText(),
                               r.formats.size(), r.datasets.empty() ? "none" : r.datasets.front(), r.context),
                   11);
   y += 10;
