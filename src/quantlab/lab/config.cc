@@ -156,7 +156,7 @@ Status CheckReference(const LabConfig& c) {
   if (c.reference.empty()) return Ok();
   const auto same = [&](const std::string& name) {
     return std::equal(name.begin(), name.end(), c.reference.begin(), c.reference.end(),
-                      [](char a, char b) { return std::toupper(a) == std::toupper(b); });
+                      [](unsigned char a, unsigned char b) { return std::toupper(a) == std::toupper(b); });
   };
   std::string upper = c.reference;
   for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));

@@ -2,6 +2,8 @@
 // formats (residency.h). Each pass does all of its formats' work while they are mapped, then unmaps
 // them. Every finished chunk is committed before the next one starts; in format-by-format mode the base's
 // log-probabilities of a chunk are in the cache before any candidate needs them.
+// Here "the base" is the reference every candidate is compared with: the base model, or the format named
+// by --reference (ReferenceOf).
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
