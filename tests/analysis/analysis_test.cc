@@ -146,6 +146,19 @@ TEST(AnalysisTest, WorstTradeIsEliminatedButNeverTheRecommendation) {
   EXPECT_NE(e.format, "Q3_K_M");
 }
 
+TEST(AnalysisTest, AmongDominatedFormatsTheOneWastingMostBytesIsEliminated) {
+  // X's quality gap to C is larger but inside the noise (that is why both are dominated); Y wastes more
+  // bytes, an exact figure. Ranking by the gap would eliminate X.
+  std::vector<FormatPoint> pts = {
+      {.format = "C", .bytes = 3e6, .loss_pct = 0.10},
+      {.format = "X", .bytes = 3.5e6, .loss_pct = 0.30, .dominated_by = "C"},
+      {.format = "Y", .bytes = 6e6, .loss_pct = 0.11, .dominated_by = "C"},
+  };
+  const Elimination e = Eliminate(pts, {"C"}, "C");
+  EXPECT_EQ(e.format, "Y");
+  EXPECT_EQ(e.dominated_by, "C");
+}
+
 TEST(AnalysisTest, DominatedFormatIsFlaggedAndEliminated) {
   auto specs = Typical();
   specs[3].loss_nll = 0.025;  // Q5_K_M now loses more than the smaller Q4_K_M
@@ -186,6 +199,15 @@ TEST(AnalysisTest, SpeedWithoutRepetitionsDecidesNothing) {
   const Analysis a = Analyze(lab);
   for (const auto& p : a.points) EXPECT_TRUE(std::isnan(p.tg_lo)) << p.format;
   for (const auto& s : a.scores) EXPECT_DOUBLE_EQ(s.speed_score, 1.0) << s.format;
+  // Speed-first weights cannot favour a faster format here: they are not applied, and the answer says why.
+  EXPECT_EQ(a.speed_first_winner, a.winner);
+  ASSERT_EQ(a.speed_first_scores.size(), a.scores.size());
+  for (size_t i = 0; i < a.scores.size(); ++i)
+    EXPECT_DOUBLE_EQ(a.speed_first_scores[i].total, a.scores[i].total) << a.scores[i].format;
+  bool explained = false;
+  for (const auto& ans : a.answers)
+    explained |= ans.id == "score" && ans.answer.find("no speed difference counts") != std::string::npos;
+  EXPECT_TRUE(explained);
   EXPECT_EQ(CountFindings(a, Finding::Kind::kSpeedNotFollowingSize), 0);
   EXPECT_EQ(CountFindings(a, Finding::Kind::kSpeedNotEstablished), 1);
   EXPECT_EQ(a.speed_front, (std::vector<std::string>{"Q3_K_M"}));  // no established speed-up from there

@@ -128,6 +128,8 @@ struct Analysis {
 
   // Decisions, in the order Analyze() makes them.
   SpeedRegime speed_regime = SpeedRegime::kUnknown;
+  // Speed counts here and some speed difference is established: only then do speed-first weights apply.
+  bool speed_decides = false;
   std::vector<std::string> quality_front;  // size-quality Pareto front, small to large
   std::vector<std::string> speed_front;    // size-speed Pareto front, small to large
   std::vector<std::string> within_2pct;

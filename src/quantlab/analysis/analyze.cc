@@ -1,6 +1,8 @@
 // Analyze(): the figures, then each decision in order (decisions.h), then the words (wording.cc).
 #include "quantlab/analysis/analysis.h"
 
+#include <algorithm>
+
 #include "quantlab/analysis/decisions.h"
 #include "quantlab/analysis/detail.h"
 
@@ -34,7 +36,12 @@ Analysis Analyze(const LabResults& results) {
   a.within_2pct = WithinTwoPercent(a.points);
   a.fits_budget = FitsBudget(a.points, r.ram_budget_bytes);
   a.scores = Score(a.points, r.weights, speed_counts);
-  a.speed_first_scores = Score(a.points, kSpeedFirstWeights, speed_counts);
+  // Where no speed difference counts, speed-first weights would only re-weigh size against quality under
+  // a speed-first name: they are not applied.
+  a.speed_decides = speed_counts && std::any_of(a.scores.begin(), a.scores.end(), [&](const ScoreRow& s) {
+                      return s.speed_score != a.scores.front().speed_score;
+                    });
+  a.speed_first_scores = a.speed_decides ? Score(a.points, kSpeedFirstWeights, true) : a.scores;
   // Winners are chosen on the size-quality front: a format that costs bytes for no established quality
   // is not worth shipping whatever the weights.
   a.winner = Winner(OnlyFormats(a.scores, a.quality_front));

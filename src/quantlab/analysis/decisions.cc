@@ -116,12 +116,14 @@ std::string Recommend(const std::vector<ScoreRow>& scores, const std::vector<std
 Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<std::string>& front,
                       const std::string& recommendation) {
   Elimination e;
-  double gap = -INFINITY;
+  // Among dominated formats, the one that wastes most bytes for no established gain: an exact figure,
+  // where ranking by the quality gap would rank differences inside the noise.
+  double waste = -INFINITY;
   for (const auto& p : points) {
     const FormatPoint* d = Find(points, p.dominated_by);
     if (!d || p.format == recommendation) continue;
-    if (p.loss_pct - d->loss_pct > gap) {
-      gap = p.loss_pct - d->loss_pct;
+    if (p.bytes - d->bytes > waste) {
+      waste = p.bytes - d->bytes;
       e = {p.format, d->format, kNaN};
     }
   }

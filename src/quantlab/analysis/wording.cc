@@ -189,8 +189,8 @@ void AnswerSpeed(const LabResults& r, Analysis& a) {
     ties = fmt::format(" Its lead over {} is inside the 95% CIs: a tie.", Join(tied));
   }
   AddAnswer(a, "speed", "How fast is each format, and what speedup does it give?",
-            fmt::format("{} generates fastest at {}, {:.2f}x the base, on {} with {} threads.{}{}",
-                        fastest->format, SpeedText(*fastest), base ? fastest->tg_tps / base->tg_tps : kNaN,
+            fmt::format("{} generates fastest at {}{}, on {} with {} threads.{}{}", fastest->format,
+                        SpeedText(*fastest), SpeedupText(a, *fastest, base, ", {:.2f}x the base"),
                         r.machine.cpu_model, r.machine.threads, ties, SpeedRegimeText(r, a)),
             Join(basis, "; "));
 }
@@ -317,7 +317,10 @@ void ScoreTables(const LabResults& r, Analysis& a) {
                   WeightsText(r.weights), a.winner, TotalOf(a.scores, a.winner),
                   WeightsText(kSpeedFirstWeights), a.speed_first_winner,
                   TotalOf(a.speed_first_scores, a.speed_first_winner),
-                  a.winner == a.speed_first_winner ? "does not change" : "changes"),
+                  !a.speed_decides ? "does not change (no speed difference counts on this model, so the "
+                                     "speed-first weights cannot favour a faster format)"
+                  : a.winner == a.speed_first_winner ? "does not change"
+                                                     : "changes"),
       "lab / speed-first scores: " + Join(b, "; "));
   std::vector<std::string> shares;
   std::vector<std::pair<double, std::string>> ordered;
@@ -528,13 +531,14 @@ void Summary(const LabResults& r, Analysis& a) {
     a.summary = fmt::format(
         "We made {} versions of {}, from {} down to {}, and measured how well each predicts real text "
         "(perplexity: lower is better), how fast it runs and how much memory it needs. We recommend {}: it "
-        "takes {:.0f}% of the original's space{}, and its predictions are {} worse than the original's. The "
+        "takes {:.0f}% of the original's space{}, and its predictions are {} than the original's. The "
         "smallest version, {}, is {:.0f}% of the size but {} worse.",
         r.formats.size(), r.model_name.empty() ? std::string("the model") : r.model_name,
         FormatBytes(base->bytes), FormatBytes(smallest->bytes), p->format, 100 * p->bytes / base->bytes,
         SpeedupText(a, *p, base, ", writes text {:.1f}x as fast"),
-        fmt::format("{:.1f}%", std::max(0.0, p->loss_pct)), smallest->format,
-        100 * smallest->bytes / base->bytes, fmt::format("{:.1f}%", smallest->loss_pct));
+        QualityDiffersFromBase(*p) ? fmt::format("{:.1f}% worse", std::max(0.0, p->loss_pct))
+                                   : std::string("not measurably worse"),
+        smallest->format, 100 * smallest->bytes / base->bytes, fmt::format("{:.1f}%", smallest->loss_pct));
   }
   AddAnswer(a, "summary", "In plain words?", a.summary, a.reasoning);
 }

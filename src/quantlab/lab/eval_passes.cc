@@ -205,8 +205,9 @@ size_t ReferenceIndex(const LabPlan& plan) {
 BaseCacheIdentity CacheIdentity(const LabPlan& plan, const DataEval& d, int n_vocab) {
   // With --reference the cache holds that format's log-probabilities: a model made from the base by its
   // recipe, so the base's hash and the reference's name identify it.
-  return {.model_hash = plan.reference.empty() ? plan.model_hash
-                                               : Sha256Hex(plan.model_hash + ":reference=" + plan.reference),
+  // The tool version is part of it too: a cache left by a killed run of an older quantlab is not read.
+  return {.model_hash =
+              Sha256Hex(plan.model_hash + ":reference=" + plan.reference + ":tool=" + plan.tool_version),
           .data_hash = d.data->hash,
           .tokens_hash = Sha256Hex(std::as_bytes(std::span(d.tokens.tokens))),
           .n_ctx = plan.n_ctx,

@@ -41,6 +41,9 @@ struct PlannedData {
 
 // Everything that identifies the lab's measurements; stored as meta "lab" so that report/score can
 // find the rows again without the command line. The key of every kind of row is made here, once.
+// The seed of the adaptive chunk order (the sampling seed's default, so earlier labs keep their order).
+inline constexpr uint64_t kChunkOrderSeed = 42;
+
 struct LabPlan {
   std::string model_name;
   std::string model_hash;

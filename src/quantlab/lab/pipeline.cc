@@ -117,7 +117,8 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
   plan.n_ctx = std::min(config.n_ctx, model->config().n_ctx_train);
   plan.chunks = config.chunks;
   plan.adaptive = config.chunks < 0 && !config.full;
-  plan.chunk_seed = config.seed;
+  // Not the sampling seed: a new --seed must not reorder the chunks that are already measured.
+  plan.chunk_seed = internal::kChunkOrderSeed;
   plan.ram_budget_bytes = config.ram_budget_bytes;
   plan.weights = config.weights;
   const MachineInfo machine = ReadMachineInfo();

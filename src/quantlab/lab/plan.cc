@@ -28,9 +28,9 @@ MeasurementKey LabPlan::PplKey(const PlannedFormat& f, const PlannedData& d) con
 MeasurementKey LabPlan::KldKey(const PlannedFormat& f, const PlannedData& d) const {
   // A KLD row belongs to its reference: rows measured against a --reference format never meet rows
   // measured against the base (whose keys are unchanged).
-  std::string settings = SettingsKey(eval);
-  if (!reference.empty()) settings += ";reference=" + reference;
-  return MakeKey(*this, f, d.hash, std::move(settings), RowKind::kKldChunk);
+  nlohmann::json settings = eval;
+  if (!reference.empty()) settings["reference"] = reference;
+  return MakeKey(*this, f, d.hash, settings.dump(), RowKind::kKldChunk);
 }
 MeasurementKey LabPlan::SampleKey(const PlannedFormat& f, size_t prompt_index) const {
   return MakeKey(*this, f, Sha256Hex(prompts.at(prompt_index)), SettingsKey(sample), RowKind::kSample);
