@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "quantlab/analysis/detail.h"
 #include "quantlab/report/charts.h"
 
 namespace quantlab::report {
@@ -12,14 +13,10 @@ namespace {
 using analysis::kNaN;
 
 // The primary data set's perplexity increase over the base, in % (the figure its paired CI is about;
-// FormatPoint::loss_pct averages over all data sets).
+// FormatPoint::loss_pct averages over all data sets): the analysis' own comparison, over the same chunks.
 double PrimaryIncreasePct(const analysis::LabResults& r, const std::string& format,
                           const std::string& primary) {
-  const auto* base = r.Base();
-  const auto* p = r.Ppl(format, primary);
-  const auto* b = base ? r.Ppl(base->name, primary) : nullptr;
-  if (!p || !b) return kNaN;
-  return (p->Ppl() / b->Ppl() - 1.0) * 100.0;
+  return analysis::detail::ComparePpl(r, format, primary).increase_pct;
 }
 
 size_t FormatIndex(const analysis::LabResults& r, const std::string& name) {
