@@ -48,9 +48,9 @@ TEST(KernelRegistry, EveryKindOfLookupIsCappedTheSameWay) {
 
 // The scalar registry lists each type once, with all its functions; the tables at every ISA are complete.
 TEST(KernelRegistry, ScalarRegistryIsCompleteAndEveryTableInheritsIt) {
-  const IsaKernels scalar = RegistryScalar();
+  const std::vector<TypeKernelEntry> scalar = Entries(RegistryScalar());
   std::set<GgmlType> listed;
-  for (const TypeKernelEntry& e : scalar.types) {
+  for (const TypeKernelEntry& e : scalar) {
     EXPECT_TRUE(listed.insert(e.type).second) << TypeName(e.type) << " listed twice";
     EXPECT_NE(e.from_float, nullptr) << TypeName(e.type);
     EXPECT_NE(e.vec_dot, nullptr) << TypeName(e.type);
@@ -62,7 +62,7 @@ TEST(KernelRegistry, ScalarRegistryIsCompleteAndEveryTableInheritsIt) {
     EXPECT_NE(AttentionKernelsFor(isa).dot_row_multi, nullptr) << IsaName(isa);
     EXPECT_NE(ActivationMathFor(isa).silu_mul_row, nullptr) << IsaName(isa);
     EXPECT_NE(ActivationMathFor(isa).exp_shifted, nullptr) << IsaName(isa);
-    for (const TypeKernelEntry& e : scalar.types) {
+    for (const TypeKernelEntry& e : scalar) {
       const TypeKernels* k = KernelsFor(e.type, isa);
       ASSERT_NE(k, nullptr) << TypeName(e.type) << " " << IsaName(isa);
       EXPECT_EQ(k->vec_dot_type, e.vec_dot_type) << TypeName(e.type) << " " << IsaName(isa);

@@ -12,6 +12,14 @@
 #include "quantlab/util/check.h"
 
 namespace quantlab {
+
+std::vector<kernels_internal::TypeKernelEntry> kernels_internal::Entries(const IsaKernels& isa) {
+  std::vector<TypeKernelEntry> entries;
+  for (std::span<const TypeKernelEntry> table : isa.type_tables)
+    entries.insert(entries.end(), table.begin(), table.end());
+  return entries;
+}
+
 namespace {
 
 using namespace kernels_internal;
@@ -42,7 +50,7 @@ void Override(F& target, F replacement) {
 // The scalar table: every entry complete.
 IsaTable BottomTable(const IsaKernels& scalar) {
   IsaTable t;
-  for (const TypeKernelEntry& e : scalar.types) {
+  for (const TypeKernelEntry& e : Entries(scalar)) {
     const size_t slot = Slot(e.type);
     QL_CHECK_MSG(!t.present[slot], "a type listed twice in the scalar registry");
     const ToFloatFn to_float = e.to_float != nullptr ? e.to_float : DequantizerFor(e.type);
@@ -63,7 +71,7 @@ IsaTable BottomTable(const IsaKernels& scalar) {
 // `lower` with the ISA's kernels applied; null members keep lower's.
 IsaTable Stacked(const IsaTable& lower, const IsaKernels& isa) {
   IsaTable t = lower;
-  for (const TypeKernelEntry& e : isa.types) {
+  for (const TypeKernelEntry& e : Entries(isa)) {
     const size_t slot = Slot(e.type);
     QL_CHECK_MSG(t.present[slot], "a SIMD kernel for a type without a scalar reference");
     TypeKernels& k = t.types[slot];

@@ -13,6 +13,7 @@
 // the SIMD results and tests/kernels compares against them.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -61,11 +62,18 @@ struct TypeKernelEntry {
 };
 
 // Everything one ISA contributes. Null members of `attention` and `activation_math` keep the lower ISA's.
+// Free of container code on purpose: the AVX2/AVX-512 registries are compiled with those ISAs' flags,
+// and a container function instantiated there (not inlined, say at -O0) could be the copy the linker
+// keeps for every caller, an illegal instruction on a CPU without the ISA. Entries() flattens the
+// tables in ordinary code.
 struct IsaKernels {
-  std::vector<TypeKernelEntry> types;
+  std::array<std::span<const TypeKernelEntry>, 8> type_tables = {};
   AttentionKernels attention = {};
   ActivationMath activation_math = {};
 };
+
+// Every per-type entry of an ISA's registry, in table order.
+std::vector<TypeKernelEntry> Entries(const IsaKernels& isa);
 
 // The registries, one per ISA. A SIMD one is only called on a CPU that runs its ISA.
 IsaKernels RegistryScalar();  // registry_scalar.cc

@@ -5,15 +5,12 @@
 namespace quantlab::kernels_internal {
 
 IsaKernels RegistryAvx2() {
-  IsaKernels isa{
+  return {
+      .type_tables = {DotLegacyAvx2(), DotKQuantsAvx2(), DotFloatAvx2(), GemmKQuantsAvx2(), GemmFloatAvx2(),
+                      GemmQ8Avx2()},
       .attention = AttentionF16Avx2(),
       .activation_math = ActivationMathAvx2(),
   };
-  for (auto part : {DotLegacyAvx2(), DotKQuantsAvx2(), DotFloatAvx2(), GemmKQuantsAvx2(), GemmFloatAvx2(),
-                    GemmQ8Avx2()}) {
-    isa.types.insert(isa.types.end(), part.begin(), part.end());
-  }
-  return isa;
 }
 
 }  // namespace quantlab::kernels_internal

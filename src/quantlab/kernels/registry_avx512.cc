@@ -6,15 +6,12 @@
 namespace quantlab::kernels_internal {
 
 IsaKernels RegistryAvx512() {
-  IsaKernels isa{
+  return {
+      .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmKQuantsAvx512(), GemmFloatAvx512(),
+                      GemmQ8Avx512()},
       .attention = AttentionF16Avx512(),
       .activation_math = ActivationMathAvx512(),
   };
-  for (auto part :
-       {DotLegacyAvx512(), DotKQuantsAvx512(), GemmKQuantsAvx512(), GemmFloatAvx512(), GemmQ8Avx512()}) {
-    isa.types.insert(isa.types.end(), part.begin(), part.end());
-  }
-  return isa;
 }
 
 }  // namespace quantlab::kernels_internal
