@@ -265,6 +265,20 @@ TEST(AnalysisTest, CacheResidentModelsSpeedDoesNotDecide) {
   ExpectCoherent(a);
 }
 
+TEST(AnalysisTest, ACacheHoldingOnlyTheSmallerFormatsIsSaidSo) {
+  auto lab = MakeLab(Typical());
+  lab.machine.llc_bytes = 40'000'000;  // Q6_K (41 MB) and larger do not fit; Q5_K_M (35 MB) and smaller do
+  const Analysis a = Analyze(lab);
+  EXPECT_EQ(a.speed_regime, SpeedRegime::kOverheadBound);
+  const Finding* f = FindingOf(a, Finding::Kind::kSpeedOverheadBound, "");
+  ASSERT_NE(f, nullptr);
+  EXPECT_DOUBLE_EQ(f->values[1], 35e6);  // the largest format that fits, not the largest timed
+  bool said = false;
+  for (const auto& t : a.finding_texts)
+    said |= t.find("the weights of its smaller formats (at most 35") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST(ScoreTest, WeightsMoveTheWinnerWhereTheyShould) {
   auto pt = [](std::string name, double bytes, double loss, double tg) {
     return FormatPoint{.format = std::move(name),

@@ -51,9 +51,17 @@ void SpeedFindings(const std::vector<FormatPoint>& points, SpeedRegime regime, u
   }
   if (timed.size() < 2) return;
   if (regime == SpeedRegime::kOverheadBound) {
-    double largest = 0;
-    for (auto* p : timed) largest = std::max(largest, Finite(p->bytes) ? p->bytes : 0.0);
-    out.push_back({Finding::Kind::kSpeedOverheadBound, "", {}, {static_cast<double>(llc_bytes), largest}});
+    // values: the cache, the largest format that fits in it, the largest format timed.
+    double largest = 0, largest_fitting = 0;
+    for (auto* p : timed) {
+      if (!Finite(p->bytes)) continue;
+      largest = std::max(largest, p->bytes);
+      if (p->bytes <= static_cast<double>(llc_bytes)) largest_fitting = std::max(largest_fitting, p->bytes);
+    }
+    out.push_back({Finding::Kind::kSpeedOverheadBound,
+                   "",
+                   {},
+                   {static_cast<double>(llc_bytes), largest_fitting, largest}});
     return;
   }
   bool any_established = false;

@@ -155,7 +155,7 @@ std::string SpeedRegimeText(const LabResults& r, const Analysis& a) {
   switch (a.speed_regime) {
     case SpeedRegime::kOverheadBound:
       return fmt::format(
-          " The weights fit in the {} last-level cache, so speed here is bound by per-token overheads, not "
+          " Weights fit in the {} last-level cache, so speed here is bound by per-token overheads, not "
           "memory bandwidth: it does not predict speed on large models and does not decide anything.",
           FormatBytes(static_cast<double>(r.machine.llc_bytes)));
     case SpeedRegime::kMemoryBound:
@@ -439,9 +439,11 @@ std::string FindingText(const LabResults& r, const Analysis& a, const Finding& f
     }
     case Finding::Kind::kSpeedOverheadBound:
       return fmt::format(
-          "Speed on this model does not predict speed on large models: its weights (at most {}) fit in the "
-          "{} last-level cache, so generation is bound by per-token overheads rather than memory bandwidth. "
-          "Speed does not decide the scores or the recommendation here.",
+          "Speed on this model does not predict speed on large models: {} (at most {}) fit in the {} "
+          "last-level cache, so generation is bound by per-token overheads rather than memory bandwidth "
+          "and formats cannot be compared on speed. Speed does not decide the scores or the recommendation "
+          "here.",
+          f.values[1] >= f.values[2] ? "its weights" : "the weights of its smaller formats",
           FormatBytes(f.values[1]), FormatBytes(f.values[0]));
     case Finding::Kind::kSpeedNotEstablished:
       return AnySpeedInterval(a)
