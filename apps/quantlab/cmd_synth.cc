@@ -3,6 +3,7 @@
 //  --type f32|f16|bf16 --seed N --tied]`: writes a synthetic llama or phi3 model (random weights, valid
 //  vocabulary).
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 
@@ -42,7 +43,7 @@ CommandRegistration registration{
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
       app.add_option("output", opts->output, "Output GGUF file")->required();
-      app.add_option("--arch", s.arch, fmt::format("Architecture: {}", kSynthArchitectures))
+      app.add_option("--arch", s.arch, fmt::format("Architecture: {}", fmt::join(kSynthArchitectures, ", ")))
           ->capture_default_str();
       app.add_option("--sliding-window", s.sliding_window, "phi3: attention.sliding_window (0: none)")
           ->capture_default_str();

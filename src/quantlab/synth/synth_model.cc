@@ -1,7 +1,9 @@
 #include "quantlab/synth/synth_model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -108,9 +110,10 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
 }  // namespace
 
 Status ValidateSynthModelSpec(const SynthModelSpec& s) {
-  if (s.arch != "llama" && s.arch != "phi3") {
+  if (std::find(kSynthArchitectures.begin(), kSynthArchitectures.end(), s.arch) ==
+      kSynthArchitectures.end()) {
     return MakeError("synthetic model: architecture '{}' not supported (supported: {})", s.arch,
-                     kSynthArchitectures);
+                     fmt::join(kSynthArchitectures, ", "));
   }
   if (s.arch == "phi3" && s.tied_embeddings) {
     return MakeError("synthetic model: phi3 has an untied output matrix (--tied is for llama)");

@@ -4,8 +4,10 @@
 // benchmarks that need a model without downloading one.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "quantlab/gguf/metadata.h"
 #include "quantlab/gguf/types.h"
@@ -14,7 +16,7 @@
 namespace quantlab {
 
 // The architectures synth writes, as spelled in general.architecture.
-inline constexpr const char* kSynthArchitectures = "llama, phi3";
+inline constexpr std::array<std::string_view, 2> kSynthArchitectures = {"llama", "phi3"};
 
 struct SynthModelSpec {
   // "llama", or "phi3": fused attn_qkv (rows Q, K, V) and ffn_up (rows gate, up), no ffn_gate, NeoX
