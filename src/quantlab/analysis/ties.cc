@@ -82,9 +82,9 @@ std::vector<double> TieGroupValues(
 }
 
 Interval MeanInterval(double mean, double stddev, int n) {
-  if (n < 2 || !Finite(mean) || !Finite(stddev)) return {};
-  const double half = TCritical95(n - 1) * stddev / std::sqrt(static_cast<double>(n));
-  return {mean - half, mean + half};
+  if (n < 2 || !Finite(mean) || !Finite(stddev) || mean <= 0.0) return {};
+  const double half_log = TCritical95(n - 1) * (stddev / mean) / std::sqrt(static_cast<double>(n));
+  return {mean * std::exp(-half_log), mean * std::exp(half_log)};
 }
 
 }  // namespace quantlab::analysis

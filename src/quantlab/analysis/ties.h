@@ -33,7 +33,11 @@ std::vector<double> TieGroupValues(
     const std::vector<FormatPoint>& points, const std::function<double(const FormatPoint&)>& value,
     bool higher_is_better, const std::function<Order(const FormatPoint&, const FormatPoint&)>& compare);
 
-// 95% t-interval of a mean from its standard deviation over `n` runs; {NaN, NaN} when n < 2.
+// 95% interval of a mean throughput from its standard deviation over `n` runs; {NaN, NaN} when n < 2.
+// Speed noise is multiplicative (a busy machine slows a run by a factor), so the t-interval is taken on
+// the log scale (delta method: half-width t * cv / sqrt(n)) and mapped back: mean * exp(+-half). It is
+// the plain t-interval to first order when the runs agree, and never reaches zero or below when they do
+// not (a throughput of -46 tok/s is no bound at all).
 struct Interval {
   double lo = kNaN;
   double hi = kNaN;
