@@ -495,5 +495,38 @@ TEST(AnalysisTest, MinimumFormatPerDomain) {
   EXPECT_EQ(f->others, (std::vector<std::string>{"code"}));
 }
 
+TEST(AnalysisTest, SeveralDataSetsShowThePooledIncreaseTheDecisionsUse) {
+  auto lab = MakeLab(Typical());
+  lab.datasets.push_back("code");
+  const size_t n = lab.perplexity.size();
+  for (size_t i = 0; i < n; ++i) {
+    PerplexityResult p = lab.perplexity[i];
+    p.dataset = "code";
+    const double extra = Typical()[i].loss_nll * 9;
+    for (size_t c = 0; c < p.chunk_nll_sum.size(); ++c) p.chunk_nll_sum[c] += extra * 64;
+    lab.perplexity.push_back(p);
+  }
+  const Analysis a = Analyze(lab);
+  for (const auto& p : a.points) {
+    if (p.is_base) continue;
+    // The increase shown lies inside the interval shown, and both come from the pooled chunks: the
+    // primary data set alone (a tenth of the loss on "code") would put it far outside.
+    EXPECT_LE(p.loss_lo, p.loss_pct) << p.format;
+    EXPECT_GE(p.loss_hi, p.loss_pct) << p.format;
+  }
+  const FormatPoint* q4 = nullptr;
+  for (const auto& p : a.points) {
+    if (p.format == "Q4_K_M") q4 = &p;
+  }
+  ASSERT_NE(q4, nullptr);
+  // Q4_K_M loses loss_nll per token on prose and 10x that on code, on as many chunks each: the pooled
+  // mean difference is 5.5x loss_nll.
+  double loss_nll = 0;
+  for (size_t i = 0; i < lab.formats.size(); ++i) {
+    if (lab.formats[i].name == "Q4_K_M") loss_nll = Typical()[i].loss_nll;
+  }
+  EXPECT_NEAR(q4->loss_pct, (std::exp(5.5 * loss_nll) - 1.0) * 100.0, 0.05);
+}
+
 }  // namespace
 }  // namespace quantlab::analysis

@@ -70,6 +70,36 @@ void FillAgreement(LabResults& r) {
 
 }  // namespace detail
 
+namespace {
+
+// With several data sets the quality decisions pool the paired per-chunk differences of all of them
+// (ties.h), so the increase and the interval shown are the pooled ones too: exp(mean difference) - 1 with
+// its paired interval. One data set keeps the ratio of perplexities from ComparePpl (equal when the
+// chunks hold equal token counts).
+void PoolIncreaseOverDatasets(std::vector<FormatPoint>& points, size_t n_datasets) {
+  if (n_datasets < 2) return;
+  const auto base =
+      std::find_if(points.begin(), points.end(), [](const FormatPoint& p) { return p.is_base; });
+  if (base == points.end()) return;
+  for (auto& p : points) {
+    if (p.is_base) continue;
+    std::vector<double> d;
+    for (size_t ds = 0; ds < p.chunk_nll.size() && ds < base->chunk_nll.size(); ++ds) {
+      const auto& a = p.chunk_nll[ds];
+      const auto& b = base->chunk_nll[ds];
+      for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
+    }
+    if (d.size() < 2) continue;
+    const std::vector<double> zeros(d.size(), 0.0);
+    const auto diff = PairedMeanDifference(d, zeros);
+    p.loss_pct = (std::exp(diff.mean) - 1.0) * 100.0;
+    p.loss_lo = (std::exp(diff.lo) - 1.0) * 100.0;
+    p.loss_hi = (std::exp(diff.hi) - 1.0) * 100.0;
+  }
+}
+
+}  // namespace
+
 std::vector<FormatPoint> BuildPoints(const LabResults& r, const std::string& primary) {
   std::vector<FormatPoint> points;
   for (const auto& f : r.formats) {
@@ -117,6 +147,7 @@ std::vector<FormatPoint> BuildPoints(const LabResults& r, const std::string& pri
     if (!std::isfinite(p.ram_bytes)) p.ram_bytes = p.bytes;
     points.push_back(p);
   }
+  PoolIncreaseOverDatasets(points, r.datasets.size());
   return points;
 }
 
