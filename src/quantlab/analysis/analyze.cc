@@ -49,8 +49,11 @@ Analysis Analyze(const LabResults& results) {
   a.winner_map = MapWinners(a.points, a.quality_front, speed_counts, 0.05);
   a.recommendation = Recommend(a.scores, a.quality_front, a.fits_budget);
   a.sweet_spot = KneeOfFront(a.points, a.quality_front);
-  a.eliminate = Eliminate(a.points, a.quality_front, a.recommendation);
   a.minimum_formats = MinimumFormats(r, a.points);
+  std::vector<std::string> advised{a.recommendation, a.sweet_spot};
+  for (const auto& per_dataset : a.minimum_formats)
+    advised.insert(advised.end(), per_dataset.begin(), per_dataset.end());
+  a.eliminate = Eliminate(a.points, a.quality_front, advised);
   a.findings = FindFindings(r, a.points, a.speed_regime);
 
   a.tables = detail::MeasurementTables(r, a);

@@ -122,14 +122,17 @@ std::string Recommend(const std::vector<ScoreRow>& scores, const std::vector<std
 }
 
 Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<std::string>& front,
-                      const std::string& recommendation) {
+                      const std::vector<std::string>& keep) {
   Elimination e;
+  auto kept = [&](const std::string& format) {
+    return std::find(keep.begin(), keep.end(), format) != keep.end();
+  };
   // Among dominated formats, the one that wastes most bytes for no established gain: an exact figure,
   // where ranking by the quality gap would rank differences inside the noise.
   double waste = -INFINITY;
   for (const auto& p : points) {
     const FormatPoint* d = Find(points, p.dominated_by);
-    if (!d || p.format == recommendation) continue;
+    if (!d || kept(p.format)) continue;
     if (p.bytes - d->bytes > waste) {
       waste = p.bytes - d->bytes;
       e = {p.format, d->format, kNaN};
@@ -140,7 +143,7 @@ Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<
   for (size_t i = 0; i + 1 < front.size(); ++i) {
     const FormatPoint* p = Find(points, front[i]);
     const FormatPoint* q = Find(points, front[i + 1]);
-    if (!p || !q || p->format == recommendation) continue;
+    if (!p || !q || kept(p->format)) continue;
     const double cost = (p->loss_pct - q->loss_pct) / ((q->bytes - p->bytes) / 1e6);
     if (cost > worst) {
       worst = cost;

@@ -48,9 +48,10 @@ std::string KneeOfFront(const std::vector<FormatPoint>& points, const std::vecto
 
 // 8. The format to drop: the dominated format that loses most against its dominator; with none
 // dominated, the front's worst trade (most loss per MB saved against the next larger front format). Never
-// `recommendation`.
+// a format in `keep`: the report names those elsewhere as ones to ship (the recommendation, the sweet
+// spot, each use case's minimum format), and one page must not both advise and drop a format.
 Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<std::string>& front,
-                      const std::string& recommendation);
+                      const std::vector<std::string>& keep);
 
 // 9. Smallest format whose paired CI upper bound of the PPL increase on `dataset` stays within
 // `max_loss_pct` (the point estimate without a CI); "none" when there is none. MinimumFormats: for every
