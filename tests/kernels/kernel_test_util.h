@@ -19,9 +19,9 @@ namespace quantlab::testing {
 
 // The weight types with a dot-product kernel.
 inline std::vector<GgmlType> DotTypes() {
-  return {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0,  GgmlType::kQ4_1,
-          GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ2_K,  GgmlType::kQ3_K,
-          GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kIQ4_NL};
+  return {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0,   GgmlType::kQ4_1,
+          GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ2_K,   GgmlType::kQ3_K,
+          GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kIQ4_NL, GgmlType::kIQ4_XS};
 }
 
 // A byte buffer whose data() is `misalign` bytes past a 64-byte boundary.
@@ -105,6 +105,9 @@ inline void RandomWeightRow(GgmlType type, int64_t n, std::mt19937& rng, uint8_t
       break;
     case GgmlType::kIQ4_NL:
       FixBlocks<BlockIQ4_NL>(dst, nb, [&](BlockIQ4_NL& b) { b.d = d(); });
+      break;
+    case GgmlType::kIQ4_XS:
+      FixBlocks<BlockIQ4_XS>(dst, nb, [&](BlockIQ4_XS& b) { b.d = d(); });
       break;
     case GgmlType::kQ5_1:
       FixBlocks<BlockQ5_1>(dst, nb, [&](BlockQ5_1& b) { b.d = d(), b.m = d(); });

@@ -162,7 +162,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{GgmlType::kQ5_K, false}, GoldenCase{GgmlType::kQ5_K, true},
                       GoldenCase{GgmlType::kQ6_K, false}, GoldenCase{GgmlType::kQ6_K, true},
                       GoldenCase{GgmlType::kQ8_K, false}, GoldenCase{GgmlType::kIQ4_NL, false},
-                      GoldenCase{GgmlType::kIQ4_NL, true}),
+                      GoldenCase{GgmlType::kIQ4_NL, true}, GoldenCase{GgmlType::kIQ4_XS, false},
+                      GoldenCase{GgmlType::kIQ4_XS, true}),
     CaseName);
 
 }  // namespace

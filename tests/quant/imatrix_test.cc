@@ -139,5 +139,26 @@ TEST(Imatrix, FileRoundTripAndMissingFile) {
   EXPECT_NE(missing.error().message.find("nope.dat"), std::string::npos);
 }
 
+// The stored form keeps each entry's ncall, the values undivided and the file order, byte for byte.
+TEST(Imatrix, StoredFormRoundTripsBytes) {
+  ImatrixBytes b;
+  b.I32(2).Entry("blk.0.ffn_down.weight", 30, {3.0f, 0.25f}).Entry("blk.0.attn_q.weight", 7, {1.0f});
+  b.I32(30).I32(9).Str("calib.txt");
+  auto dat = ParseImatrixDat(b.bytes, "mem");
+  ASSERT_TRUE(dat.ok()) << dat.error().message;
+  ASSERT_EQ(dat->entries.size(), 2u);
+  EXPECT_EQ(dat->entries[0].name, "blk.0.ffn_down.weight");
+  EXPECT_EQ(dat->entries[0].ncall, 30);
+  EXPECT_EQ(dat->entries[0].values, (std::vector<float>{3.0f, 0.25f}));
+  EXPECT_EQ(dat->entries[1].ncall, 7);
+  EXPECT_EQ(dat->last_call, 30);
+  EXPECT_EQ(dat->dataset, "calib.txt");
+
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteImatrixDatFile(dir / "s.dat", *dat).ok());
+  const std::string written = testing::ReadTestFile(dir / "s.dat");
+  EXPECT_EQ(std::vector<uint8_t>(written.begin(), written.end()), b.bytes);
+}
+
 }  // namespace
 }  // namespace quantlab

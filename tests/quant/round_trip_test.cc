@@ -61,6 +61,7 @@ const Bound kBounds[] = {
     {GgmlType::kQ5_K, 0.041},    // 0.0342
     {GgmlType::kQ4_0, 0.100},    // 0.0830
     {GgmlType::kIQ4_NL, 0.087},  // 0.0727
+    {GgmlType::kIQ4_XS, 0.088},  // 0.0736
     {GgmlType::kQ4_1, 0.091},    // 0.0755
     {GgmlType::kQ4_K, 0.083},    // 0.0690
     {GgmlType::kQ3_K, 0.183},    // 0.1524
@@ -181,7 +182,7 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), 
 TEST(QuantizeApi, TypeSupport) {
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
                      GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                     GgmlType::kIQ4_NL, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -191,7 +192,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ4_XS, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ3_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
   }

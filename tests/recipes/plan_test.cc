@@ -59,7 +59,7 @@ TEST(RecipeTable, NamesAliasesAndNumbers) {
   EXPECT_EQ(FindRecipe("Q4_K_X"), std::nullopt);
   EXPECT_EQ(FindRecipe("4"), std::nullopt);  // a retired llama_ftype
   EXPECT_EQ(FindRecipe(""), std::nullopt);
-  EXPECT_EQ(AllRecipes().size(), 17u);
+  EXPECT_EQ(AllRecipes().size(), 18u);
   for (const auto& info : AllRecipes()) EXPECT_EQ(FindRecipe(info.name), info.recipe);
   EXPECT_EQ(RecipeInfoFor(Recipe::kQ3_K_L).default_type, GgmlType::kQ3_K);
   EXPECT_EQ(FileTypeValue(Recipe::kQ6_K), 18u);
@@ -88,6 +88,42 @@ TEST(TensorRules, FallbacksFollowRowLength) {
   EXPECT_EQ(RowLengthFallback(GgmlType::kQ3_K, 288), GgmlType::kIQ4_NL);
   EXPECT_EQ(RowLengthFallback(GgmlType::kQ4_K, 272), GgmlType::kF16);
   EXPECT_EQ(RowLengthFallback(GgmlType::kQ8_0, 272), std::nullopt);
+}
+
+// IQ4_XS's rules in llama_tensor_get_type (c392e509): attn_v gets Q5_K under GQA >= 4, the first
+// eighth of ffn_down Q5_K unless an imatrix is given, attn_output Q5_K with 8 experts, output Q6_K.
+TEST(TensorRules, Iq4Xs) {
+  ModelFacts gqa4;
+  gqa4.arch = "llama";
+  gqa4.n_layer = 16;
+  gqa4.n_head = 32;
+  gqa4.n_head_kv = 8;
+  ModelFacts mha = gqa4;
+  mha.n_head_kv = 32;
+  ModelFacts moe = gqa4;
+  moe.n_expert = 8;
+  RuleInput in{.recipe = Recipe::kIQ4_XS,
+               .default_type = GgmlType::kIQ4_XS,
+               .model = &gqa4,
+               .row_length = 4096,
+               .i_layer = 0,
+               .n_layer = 16};
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ5_K);
+  EXPECT_EQ(MixtureType(TensorRole::kOutput, in), GgmlType::kQ6_K);
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ5_K);  // layer 0 of 16, no imatrix
+  EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kIQ4_XS);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnQ, in), GgmlType::kIQ4_XS);
+  in.i_layer = 2;
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kIQ4_XS);
+  in.i_layer = 1;
+  in.has_imatrix = true;
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kIQ4_XS);
+  in.model = &mha;
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kIQ4_XS);
+  in.model = &moe;
+  EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kQ5_K);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ8_0);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kIQ4_XS, 288), GgmlType::kIQ4_NL);
 }
 
 TEST(TensorRules, Roles) {

@@ -99,6 +99,7 @@ float DotQ3_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ4_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ5_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ6_KQ8_KScalar(int64_t n, const void* w, const void* a);
+float DotIQ4_XSQ8_KScalar(int64_t n, const void* w, const void* a);  // dot_iq4_xs_scalar.cc
 float DotF16F16Scalar(int64_t n, const void* w, const void* a);
 float DotBF16BF16Scalar(int64_t n, const void* w, const void* a);
 float DotF32F32Scalar(int64_t n, const void* w, const void* a);
@@ -120,6 +121,7 @@ std::span<const TypeKernelEntry> DotFloatAvx2();       // dot_float_avx2.cc
 std::span<const TypeKernelEntry> GemmKQuantsAvx2();    // gemm_kquants_avx2.cc
 std::span<const TypeKernelEntry> GemmFloatAvx2();      // gemm_float_avx2.cc
 std::span<const TypeKernelEntry> GemmQ8Avx2();         // gemm_q8_avx2.cc
+std::span<const TypeKernelEntry> DotIq4XsAvx2();       // dot_iq4_xs_avx2.cc
 AttentionKernels AttentionF16Avx2();                   // attention_f16_avx2.cc
 ActivationMath ActivationMathAvx2();                   // activation_math_avx2.cc
 std::span<const TypeKernelEntry> DotLegacyAvx512();    // dot_legacy_avx512.cc
@@ -127,6 +129,7 @@ std::span<const TypeKernelEntry> DotKQuantsAvx512();   // dot_kquants_avx512.cc
 std::span<const TypeKernelEntry> GemmKQuantsAvx512();  // gemm_kquants_avx512.cc
 std::span<const TypeKernelEntry> GemmFloatAvx512();    // gemm_float_avx512.cc
 std::span<const TypeKernelEntry> GemmQ8Avx512();       // gemm_q8_avx512.cc
+std::span<const TypeKernelEntry> DotIq4XsAvx512();     // dot_iq4_xs_avx512.cc
 AttentionKernels AttentionF16Avx512();                 // attention_f16_avx512.cc
 ActivationMath ActivationMathAvx512();                 // activation_math_avx512.cc
 

@@ -89,7 +89,7 @@ void AddBias(float* y, std::span<const float> bias, int n_rows) {
 // y = W x (+ b)
 void Linear(const Pass& p, const LinearWeight& weight, std::span<const float> bias, const float* x, float* y,
             int n_rows) {
-  MatMul(p.pool, weight, x, n_rows, y, p.s.act);
+  MatMul(p.pool, weight, x, n_rows, y, p.s.act, p.s.observer);
   AddBias(y, bias, n_rows);
 }
 
@@ -334,7 +334,7 @@ void AttentionBlock(const Pass& p, int il) {
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.attn_norm, p.n_tokens);
   // q: (n_tokens, n_head * head_dim), k and v: (n_tokens, n_embd_kv), in one pass over the pool.
   const MatMulTarget qkv[] = {{&l.wq, p.s.q.data()}, {&l.wk, p.s.k.data()}, {&l.wv, p.s.v.data()}};
-  MatMulShared(p.pool, qkv, p.s.xn.data(), p.n_tokens, p.s.act);
+  MatMulShared(p.pool, qkv, p.s.xn.data(), p.n_tokens, p.s.act, p.s.observer);
   AddBias(p.s.q.data(), l.bq, p.n_tokens);
   AddBias(p.s.k.data(), l.bk, p.n_tokens);
   AddBias(p.s.v.data(), l.bv, p.n_tokens);
@@ -353,7 +353,7 @@ void FeedForwardBlock(const Pass& p, int il) {
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.ffn_norm, p.n_tokens);
   // gate and up: (n_tokens, n_ff), in one pass over the pool.
   const MatMulTarget gate_up[] = {{&l.ffn_gate, p.s.gate.data()}, {&l.ffn_up, p.s.up.data()}};
-  MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act);
+  MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act, p.s.observer);
   AddBias(p.s.gate.data(), l.ffn_gate_b, p.n_tokens);
   AddBias(p.s.up.data(), l.ffn_up_b, p.n_tokens);
   // gate = SiLU(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
@@ -370,7 +370,7 @@ void FeedForwardBlock(const Pass& p, int il) {
 void OutputLogits(const Pass& p, int n_outputs, float* logits) {
   const float* last = p.s.x.data() + static_cast<size_t>(p.n_tokens - n_outputs) * p.c.n_embd;
   RmsNorm(p, last, p.s.xn.data(), p.w.output_norm, n_outputs);
-  MatMul(p.pool, p.w.output, p.s.xn.data(), n_outputs, logits, p.s.act);
+  MatMul(p.pool, p.w.output, p.s.xn.data(), n_outputs, logits, p.s.act, p.s.observer);
 }
 
 }  // namespace

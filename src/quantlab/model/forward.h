@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "quantlab/model/activation_observer.h"
 #include "quantlab/model/kv_cache.h"
 #include "quantlab/model/llama_config.h"
 #include "quantlab/model/weights.h"
@@ -67,6 +68,7 @@ struct ForwardScratch {
       queries;  // (n_threads, group, head_dim) query heads rounded to F16 (as ggml multiplies K)
   ScratchVector<fp16_t> half;  // (n_threads, max(n_ctx, head_dim)) F16 staging for those roundings
   std::vector<std::byte> act;  // activation rows converted to a weight's vec_dot_type
+  ActivationObserver* observer = nullptr;  // sees every weight's input when set (Session sets it)
 };
 
 // Runs `tokens` (at most scratch.n_batch) at positions kv.n_past().. through the model, appends their

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <string_view>
 
 #include "quantlab/kernels/matmul.h"
 #include "quantlab/util/check.h"
@@ -19,6 +20,23 @@ constexpr int64_t kChunksPerThread = 4;
 constexpr size_t kMaxTargets = 4;
 
 int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// The GGUF tensor a weight is (a part of): "blk.0.attn_qkv.weight[q]" -> "blk.0.attn_qkv.weight".
+std::string_view TensorName(const LinearWeight& w) {
+  const std::string_view name = w.name;
+  return name.substr(0, name.find('['));
+}
+
+// Shows x to the observer once per distinct tensor among the targets.
+void ObserveInputs(ActivationObserver& observer, std::span<const MatMulTarget> targets, const float* x,
+                   int n_tokens) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const std::string_view name = TensorName(*targets[i].w);
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || TensorName(*targets[j].w) == name;
+    if (!seen) observer.Observe(name, x, n_tokens, targets[i].w->n_in);
+  }
+}
 
 }  // namespace
 
@@ -42,9 +60,10 @@ size_t ConvertActivations(ThreadPool& pool, const TypeKernels& kernels, const fl
 }
 
 void MatMulShared(ThreadPool& pool, std::span<const MatMulTarget> targets, const float* x, int n_tokens,
-                  std::vector<std::byte>& act_scratch) {
+                  std::vector<std::byte>& act_scratch, ActivationObserver* observer) {
   QL_CHECK(!targets.empty() && targets.size() <= kMaxTargets && n_tokens >= 1);
   const int64_t n_in = targets[0].w->n_in;
+  if (observer != nullptr) ObserveInputs(*observer, targets, x, n_tokens);
 
   // Convert x once per distinct vec_dot_type. Offsets are computed first so that resizing the scratch
   // for a later type cannot move rows converted earlier out from under their pointers.
@@ -106,9 +125,9 @@ void MatMulShared(ThreadPool& pool, std::span<const MatMulTarget> targets, const
 }
 
 void MatMul(ThreadPool& pool, const LinearWeight& w, const float* x, int n_tokens, float* y,
-            std::vector<std::byte>& act_scratch) {
+            std::vector<std::byte>& act_scratch, ActivationObserver* observer) {
   const MatMulTarget target{&w, y};
-  MatMulShared(pool, std::span<const MatMulTarget>(&target, 1), x, n_tokens, act_scratch);
+  MatMulShared(pool, std::span<const MatMulTarget>(&target, 1), x, n_tokens, act_scratch, observer);
 }
 
 }  // namespace quantlab

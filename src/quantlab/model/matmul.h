@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "quantlab/model/activation_observer.h"
 #include "quantlab/model/weights.h"
 #include "quantlab/util/thread_pool.h"
 
@@ -26,13 +27,14 @@ struct MatMulTarget {
 };
 
 // x: (n_tokens, n_in) floats, the same input for every target (all must have the same n_in); writes
-// each target's y. `act_scratch` is resized as needed. At most 4 targets.
+// each target's y. `act_scratch` is resized as needed. At most 4 targets. `observer`, when set, sees x
+// once per distinct weight tensor among the targets (the parts of a fused tensor count once).
 void MatMulShared(ThreadPool& pool, std::span<const MatMulTarget> targets, const float* x, int n_tokens,
-                  std::vector<std::byte>& act_scratch);
+                  std::vector<std::byte>& act_scratch, ActivationObserver* observer = nullptr);
 
 // x: (n_tokens, w.n_in) floats; y: (n_tokens, w.n_out) floats. `act_scratch` is resized as needed.
 void MatMul(ThreadPool& pool, const LinearWeight& w, const float* x, int n_tokens, float* y,
-            std::vector<std::byte>& act_scratch);
+            std::vector<std::byte>& act_scratch, ActivationObserver* observer = nullptr);
 
 // Converts n_tokens rows of n floats into `type` rows (the activation side of a vec_dot), in parallel,
 // at `out` + `offset`. Returns the byte stride of one converted row.

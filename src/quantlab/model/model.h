@@ -25,6 +25,7 @@ class ThreadPool;
 struct ModelWeights;  // model/weights.h
 class KvCache;        // model/kv_cache.h
 struct ForwardScratch;
+class ActivationObserver;  // model/activation_observer.h
 
 class Model {
  public:
@@ -84,6 +85,9 @@ class Session {
   void Reset();
   // Keeps only the first `n_keep` cached tokens (n_keep <= n_past()).
   void Truncate(int n_keep);
+  // Shows the input of every weight matrix of later Decode calls to `observer` (nullptr: none, the
+  // default). Each forward pass of up to n_batch tokens is one Observe call per weight. Not owned.
+  void SetActivationObserver(ActivationObserver* observer);
 
   int n_past() const;
   int n_ctx() const { return n_ctx_; }

@@ -66,6 +66,8 @@ Result<std::span<const float>> Session::Decode(std::span<const int32_t> tokens, 
 
 void Session::Reset() { kv_->set_n_past(0); }
 
+void Session::SetActivationObserver(ActivationObserver* observer) { scratch_->observer = observer; }
+
 void Session::Truncate(int n_keep) { kv_->set_n_past(std::clamp(n_keep, 0, kv_->n_past())); }
 
 int Session::n_past() const { return kv_->n_past(); }

@@ -67,6 +67,24 @@ struct BlockIQ4_NL {
 };
 static_assert(sizeof(BlockIQ4_NL) == 18);
 
+// Index of the kIq4nlValues level nearest to v (on an exact tie the upper one, by ggml's comparison order
+// in best_index_int8). Shared by the IQ4_NL and IQ4_XS quantizers.
+inline int NearestIq4nlLevel(float v) {
+  const int8_t* values = kIq4nlValues;
+  if (v <= values[0]) return 0;
+  if (v >= values[15]) return 15;
+  int lo = 0, hi = 15;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (v < values[mid]) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return v - values[hi - 1] < values[hi] - v ? hi - 1 : hi;
+}
+
 // Activation format for Q4_1/Q5_1 dots: as Q8_0 plus s = d * sum(qs).
 struct BlockQ8_1 {
   fp16_t d;
@@ -122,6 +140,18 @@ struct BlockQ6_K {
 static_assert(sizeof(BlockQ6_K) == 210);
 
 // Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
+// 4.25 bits/weight, non-linear: 256-element super-blocks of eight 32-element blocks,
+// x = d * (ls - 32) * kIq4nlValues[q]. Block ib's 6-bit scale ls has its low 4 bits in nibble ib % 2 of
+// scales_l[ib / 2] and its high 2 bits at bits 2 * ib of scales_h; each block's 16 bytes of qs hold
+// elements j (low nibble) and j + 16 (high nibble), as IQ4_NL's. Dotted with Q8_K activations.
+struct BlockIQ4_XS {
+  fp16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQK_K / 64];
+  uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockIQ4_XS) == 136);
+
 struct BlockQ8_K {
   float d;
   int8_t qs[kQK_K];

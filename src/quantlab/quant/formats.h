@@ -30,6 +30,11 @@ void QuantizeIQ4_NLRef(const float* x, void* y, int64_t n);
 void QuantizeIQ4_NLWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
 void DequantizeIQ4_NL(const void* x, float* y, int64_t n);
 
+// Non-linear 4-bit, 256-element super-blocks with 6-bit block scales (quantize_iq4_xs.cc).
+void QuantizeIQ4_XSRef(const float* x, void* y, int64_t n);
+void QuantizeIQ4_XSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ4_XS(const void* x, float* y, int64_t n);
+
 // K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
 void QuantizeQ2_KRef(const float* x, void* y, int64_t n);
 void QuantizeQ3_KRef(const float* x, void* y, int64_t n);

@@ -1,11 +1,9 @@
 #include "quantlab/quant/imatrix.h"
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <system_error>
 
+#include "quantlab/util/atomic_file.h"
 #include "quantlab/util/text_file.h"
 
 namespace quantlab {
@@ -56,9 +54,9 @@ const std::vector<float>* ImportanceMatrix::Find(const std::string& tensor_name)
   return it == entries.end() ? nullptr : &it->second;
 }
 
-Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std::string& source_name) {
+Result<ImatrixDat> ParseImatrixDat(std::span<const uint8_t> bytes, const std::string& source_name) {
   Cursor in(bytes, source_name);
-  ImportanceMatrix matrix;
+  ImatrixDat dat;
   auto n_entries = in.ReadInt32("the entry count");
   if (!n_entries) return n_entries.error();
   if (*n_entries < 1) return in.Fail(fmt::format("entry count is {}, expected at least 1", *n_entries));
@@ -95,11 +93,7 @@ Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std:
             fmt::format("{}: value {} is {} (importance must be finite and >= 0)", where, i, values[i]));
       }
     }
-    // The file stores sums over ncall calls; llama-quantize uses the mean, divided in float.
-    if (*ncall > 0) {
-      for (float& v : values) v /= *ncall;
-    }
-    matrix.entries[name] = std::move(values);  // a repeated name replaces the earlier one, as in llama.cpp
+    dat.entries.push_back({std::move(name), *ncall, std::move(values)});
   }
 
   if (in.remaining() > 0) {
@@ -111,13 +105,35 @@ Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std:
       return in.Fail(
           fmt::format("dataset name length {} is impossible ({} bytes left)", *dataset_len, in.remaining()));
     }
-    matrix.dataset.resize(static_cast<size_t>(*dataset_len));
-    QL_RETURN_IF_ERROR(in.ReadBytes(matrix.dataset.data(), matrix.dataset.size(), "the dataset name"));
-    matrix.chunks = *last_call;
+    dat.dataset.resize(static_cast<size_t>(*dataset_len));
+    QL_RETURN_IF_ERROR(in.ReadBytes(dat.dataset.data(), dat.dataset.size(), "the dataset name"));
+    dat.last_call = *last_call;
     if (in.remaining() > 0)
       return in.Fail(fmt::format("{} unexpected bytes after the trailer", in.remaining()));
   }
+  return dat;
+}
+
+Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std::string& source_name) {
+  QL_ASSIGN_OR_RETURN(ImatrixDat dat, ParseImatrixDat(bytes, source_name));
+  ImportanceMatrix matrix;
+  for (ImatrixDatEntry& e : dat.entries) {
+    // The file stores sums over ncall calls; llama-quantize uses the mean, divided in float.
+    if (e.ncall > 0) {
+      for (float& v : e.values) v /= e.ncall;
+    }
+    matrix.entries[e.name] =
+        std::move(e.values);  // a repeated name replaces the earlier one, as in llama.cpp
+  }
+  matrix.chunks = dat.last_call;
+  matrix.dataset = std::move(dat.dataset);
   return matrix;
+}
+
+Result<ImatrixDat> ReadImatrixDatFile(const std::filesystem::path& path) {
+  QL_ASSIGN_OR_RETURN_CTX(const std::string bytes, ReadText(path.string()), "imatrix file");
+  return ParseImatrixDat(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                         path.string());
 }
 
 Result<ImportanceMatrix> ReadImatrixFile(const std::filesystem::path& path) {
@@ -125,38 +141,35 @@ Result<ImportanceMatrix> ReadImatrixFile(const std::filesystem::path& path) {
   return ParseImatrix(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path.string());
 }
 
-Status WriteImatrixFile(const std::filesystem::path& path, const ImportanceMatrix& matrix) {
+Status WriteImatrixDatFile(const std::filesystem::path& path, const ImatrixDat& dat) {
   std::string out;
   auto put_i32 = [&out](int32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
-  put_i32(static_cast<int32_t>(matrix.entries.size()));
+  put_i32(static_cast<int32_t>(dat.entries.size()));
+  for (const ImatrixDatEntry& e : dat.entries) {
+    put_i32(static_cast<int32_t>(e.name.size()));
+    out += e.name;
+    put_i32(e.ncall);
+    put_i32(static_cast<int32_t>(e.values.size()));
+    out.append(reinterpret_cast<const char*>(e.values.data()), e.values.size() * sizeof(float));
+  }
+  if (dat.last_call >= 0) {
+    put_i32(dat.last_call);
+    put_i32(static_cast<int32_t>(dat.dataset.size()));
+    out += dat.dataset;
+  }
+  QL_ASSIGN_OR_RETURN_CTX(AtomicFile file, AtomicFile::Create(path.string()), "imatrix file");
+  QL_RETURN_IF_ERROR(file.Write(out));
+  return file.Commit();
+}
+
+Status WriteImatrixFile(const std::filesystem::path& path, const ImportanceMatrix& matrix) {
+  ImatrixDat dat;
   for (const auto& [name, values] : matrix.entries) {
-    put_i32(static_cast<int32_t>(name.size()));
-    out += name;
-    put_i32(1);  // ncall: values are already means
-    put_i32(static_cast<int32_t>(values.size()));
-    out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+    dat.entries.push_back({name, /*ncall=*/1, values});  // values are already means
   }
-  if (matrix.chunks >= 0) {
-    put_i32(matrix.chunks);
-    put_i32(static_cast<int32_t>(matrix.dataset.size()));
-    out += matrix.dataset;
-  }
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) return MakeError("{}: cannot create: {}", tmp.string(), std::strerror(errno));
-    file.write(out.data(), static_cast<std::streamsize>(out.size()));
-    file.flush();
-    if (!file) return MakeError("{}: write failed", tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return MakeError("{}: cannot rename temporary file into place", path.string());
-  }
-  return Ok();
+  dat.last_call = matrix.chunks;
+  dat.dataset = matrix.dataset;
+  return WriteImatrixDatFile(path, dat);
 }
 
 }  // namespace quantlab

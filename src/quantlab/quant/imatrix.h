@@ -4,7 +4,8 @@
 //   n_entries times: name_len, name bytes (no terminator), ncall, nval, nval float32 sums of squared
 //                    activations per column
 //   optional trailer: last_call (chunks processed), dataset_len, dataset bytes
-// Like llama-quantize, the reader divides each entry's values by its ncall (when ncall > 0), in float.
+// llama-imatrix writes, per column, (sum of squared activations / count of rows summed) * ncall; like
+// llama-quantize, ParseImatrix divides each entry's values by its ncall (when ncall > 0), in float.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,24 @@
 #include "quantlab/util/result.h"
 
 namespace quantlab {
+
+// An imatrix file as stored, before the division by ncall (what llama-imatrix writes).
+struct ImatrixDatEntry {
+  std::string name;
+  int32_t ncall = 0;          // matrix products (micro-batches of >= 16 tokens) that saw this tensor
+  std::vector<float> values;  // per column: sum of squares / rows summed * ncall
+};
+struct ImatrixDat {
+  std::vector<ImatrixDatEntry> entries;  // in file order
+  int32_t last_call = -1;                // the trailer's chunk count; -1 when the file has no trailer
+  std::string dataset;                   // the trailer's dataset name
+};
+
+// Parses the stored form; errors name `source_name`, the entry and the byte offset.
+Result<ImatrixDat> ParseImatrixDat(std::span<const uint8_t> bytes, const std::string& source_name);
+Result<ImatrixDat> ReadImatrixDatFile(const std::filesystem::path& path);
+// Writes the stored form (with its trailer when last_call >= 0), atomically.
+Status WriteImatrixDatFile(const std::filesystem::path& path, const ImatrixDat& dat);
 
 struct ImportanceMatrix {
   // tensor name (e.g. "blk.0.attn_q.weight") -> per-column importance (already divided by ncall).

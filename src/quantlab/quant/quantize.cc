@@ -23,7 +23,7 @@ struct FormatFunctions {
   bool chunk_writable;  // ggml_quantize_chunk accepts it
 };
 
-constexpr std::array<FormatFunctions, 16> kFormats = {{
+constexpr std::array<FormatFunctions, 17> kFormats = {{
     {GgmlType::kF32, QuantizeF32, nullptr, DequantizeF32, true},
     {GgmlType::kF16, QuantizeF16, nullptr, DequantizeF16, true},
     {GgmlType::kBF16, QuantizeBF16, nullptr, DequantizeBF16, true},
@@ -40,6 +40,7 @@ constexpr std::array<FormatFunctions, 16> kFormats = {{
     {GgmlType::kQ6_K, QuantizeQ6_KRef, QuantizeQ6_KWeighted, DequantizeQ6_K, true},
     {GgmlType::kQ8_K, QuantizeQ8_KRef, nullptr, DequantizeQ8_K, false},
     {GgmlType::kIQ4_NL, QuantizeIQ4_NLRef, QuantizeIQ4_NLWeighted, DequantizeIQ4_NL, true},
+    {GgmlType::kIQ4_XS, QuantizeIQ4_XSRef, QuantizeIQ4_XSWeighted, DequantizeIQ4_XS, true},
 }};
 
 const FormatFunctions* Find(GgmlType type) {

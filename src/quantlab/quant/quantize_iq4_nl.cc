@@ -21,23 +21,6 @@ namespace {
 constexpr int kTries = 7;               // inverse scales tried on each side of the start
 constexpr float kGroupMaxEps = 1e-15f;  // blocks with max |x| below this are all zero
 
-// Index of the table level nearest to v (the lower one on an exact tie, by ggml's comparison order).
-int NearestLevel(float v) {
-  const int8_t* values = kIq4nlValues;
-  if (v <= values[0]) return 0;
-  if (v >= values[15]) return 15;
-  int lo = 0, hi = 15;
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    if (v < values[mid]) {
-      hi = mid;
-    } else {
-      lo = mid;
-    }
-  }
-  return v - values[hi - 1] < values[hi] - v ? hi - 1 : hi;
-}
-
 void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
   float weight[kQK4_NL];
   uint8_t levels[kQK4_NL];
@@ -62,7 +45,7 @@ void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
     auto fit = [&](float id, float* sumqx, float* sumq2) {
       *sumqx = *sumq2 = 0;
       for (int j = 0; j < kQK4_NL; ++j) {
-        const float q = kIq4nlValues[NearestLevel(id * x[j])];
+        const float q = kIq4nlValues[NearestIq4nlLevel(id * x[j])];
         *sumqx += weight[j] * q * x[j];
         *sumq2 += weight[j] * q * q;
       }
@@ -82,7 +65,7 @@ void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
   }
   out->d = Fp32ToFp16(scale);
   const float id = scale ? 1 / scale : 0.f;
-  for (int j = 0; j < kQK4_NL; ++j) levels[j] = static_cast<uint8_t>(NearestLevel(id * x[j]));
+  for (int j = 0; j < kQK4_NL; ++j) levels[j] = static_cast<uint8_t>(NearestIq4nlLevel(id * x[j]));
   for (int j = 0; j < kQK4_NL / 2; ++j) out->qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
 }
 

@@ -29,6 +29,7 @@ static_assert(static_cast<uint32_t>(Recipe::kQ4_K_M) == static_cast<uint32_t>(Ll
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_S));
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_M));
 static_assert(static_cast<uint32_t>(Recipe::kQ6_K) == static_cast<uint32_t>(LlamaFileType::kMostlyQ6_K));
+static_assert(static_cast<uint32_t>(Recipe::kIQ4_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ4_XS));
 
 constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ4_0, "Q4_0", GgmlType::kQ4_0, "4-bit blocks of 32, one scale"},
@@ -39,6 +40,7 @@ constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ3_K_S, "Q3_K_S", GgmlType::kQ3_K, "3-bit K-quants, small"},
     RecipeInfo{Recipe::kQ3_K_M, "Q3_K_M", GgmlType::kQ3_K, "3-bit K-quant mixture, medium"},
     RecipeInfo{Recipe::kQ3_K_L, "Q3_K_L", GgmlType::kQ3_K, "3-bit K-quant mixture, large"},
+    RecipeInfo{Recipe::kIQ4_XS, "IQ4_XS", GgmlType::kIQ4_XS, "4.25-bit non-linear i-quant"},
     RecipeInfo{Recipe::kQ4_K_S, "Q4_K_S", GgmlType::kQ4_K, "4-bit K-quant mixture, small"},
     RecipeInfo{Recipe::kQ4_K_M, "Q4_K_M", GgmlType::kQ4_K, "4-bit K-quant mixture, medium"},
     RecipeInfo{Recipe::kQ5_K_S, "Q5_K_S", GgmlType::kQ5_K, "5-bit K-quants, small"},

@@ -31,6 +31,7 @@ enum class Recipe : uint32_t {
   kQ5_K_S = 16,
   kQ5_K_M = 17,
   kQ6_K = 18,
+  kIQ4_XS = 30,
   kBF16 = 32,
 };
 

@@ -58,6 +58,9 @@ GgmlType AttnVType(const RuleInput& in) {
     case R::kQ4_K_S:
       if (in.i_layer < 4) type = T::kQ5_K;
       break;
+    case R::kIQ4_XS:
+      if (m.n_gqa() >= 4) type = T::kQ5_K;
+      break;
     default:
       break;
   }
@@ -89,6 +92,8 @@ GgmlType FfnDownType(const RuleInput& in) {
       return more_bits ? T::kQ6_K : in.default_type;
     case R::kQ4_K_S:
       return !falcon && i < n / 8 ? T::kQ5_K : in.default_type;
+    case R::kIQ4_XS:
+      return !in.has_imatrix && i < n / 8 ? T::kQ5_K : in.default_type;
     // With an importance matrix the first layers' ffn_down get the variant with a minimum.
     case R::kQ4_0:
       return in.has_imatrix && i < n / 8 ? T::kQ4_1 : in.default_type;
@@ -108,6 +113,7 @@ GgmlType AttnOutputType(const RuleInput& in) {
       case R::kQ3_K_M:
       case R::kQ4_K_S:
       case R::kQ4_K_M:
+      case R::kIQ4_XS:
         return T::kQ5_K;
       default:
         return in.default_type;
@@ -169,7 +175,7 @@ GgmlType MixtureType(TensorRole role, const RuleInput& input) {
       return AttnOutputType(input);
     case TensorRole::kAttnQkv:
       return AttnQkvType(input);
-    // token_embd, attn_q, ffn_gate and ffn_up only change in the IQ recipes quantlab does not offer.
+    // token_embd, attn_q, ffn_gate and ffn_up only change in the lower IQ recipes quantlab does not offer.
     default:
       return input.default_type;
   }
