@@ -76,7 +76,7 @@ TEST_P(ArchGoldenTest, PerChunkPerplexityEqualsReference) {
   EXPECT_NEAR(result->ppl_stderr, stderr_want, 1e-4 + stderr_want * 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Architectures, ArchGoldenTest, ::testing::Values("phi3", "llama3"),
+INSTANTIATE_TEST_SUITE_P(Architectures, ArchGoldenTest, ::testing::Values("phi3", "qwen3", "llama3"),
                          [](const auto& info) { return std::string(info.param); });
 
 }  // namespace
