@@ -1,6 +1,6 @@
 // `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3 --sliding-window N --head-dim N --layers N
 //  --embd N --heads N --heads-kv N --ff N --vocab N --ctx N --rope-base F --type f32|f16|bf16 --seed N
-//  --tied]`: writes a synthetic model of that architecture (random weights, valid vocabulary).
+//  --bpe --tied]`: writes a synthetic model of that architecture (random weights, valid vocabulary).
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -64,6 +64,9 @@ CommandRegistration registration{
       app.add_option("--std", s.weight_std, "Standard deviation of the weight matrices")
           ->capture_default_str();
       app.add_option("--name", s.name, "general.name")->capture_default_str();
+      app.add_flag("--bpe", s.bpe_vocab,
+                   "llama3, qwen3: byte-level BPE vocabulary (llama-bpe / qwen2 pre-tokenizer) instead of "
+                   "SentencePiece");
       app.add_flag("--tied", s.tied_embeddings, "Tie the output projection to the token embeddings");
       return [opts] { return RunSynth(*opts); };
     }};

@@ -1,5 +1,6 @@
 // The whole lab (`quantlab run`: quantize, perplexity and KLD, samples, speed, report) end to end on a
-// small synthetic model of each architecture beyond plain llama, as a user runs it.
+// small synthetic model of each architecture beyond plain llama (with the BPE vocabulary of its kind), as a
+// user runs it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -57,11 +58,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ArchCase{"qwen3",
                  "--arch qwen3 --layers 2 --embd 256 --heads 4 --heads-kv 2 --head-dim 128 --ff 512 "
-                 "--vocab 300 --ctx 256 --tied",
+                 "--vocab 300 --ctx 256 --tied --bpe",
                  "qwen3"},
         ArchCase{"llama3",
                  "--arch llama3 --layers 2 --embd 256 --heads 4 --heads-kv 2 --ff 512 --vocab 300 "
-                 "--ctx 256",
+                 "--ctx 256 --bpe",
                  "llama"}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -194,6 +194,44 @@ TEST(SynthModelTest, Llama3HasRopeFactors) {
   EXPECT_EQ(factors.type, GgmlType::kF32);
 }
 
+// --bpe: a gpt2 vocabulary as Llama 3's and Qwen's converters write it: byte symbols first, merges whose
+// parts and result are all tokens, the special tokens last (control), no scores.
+TEST(SynthModelTest, BpeVocabularyAsTheConvertersWriteIt) {
+  for (const char* arch : {"llama3", "qwen3"}) {
+    SCOPED_TRACE(arch);
+    SynthModelSpec spec = SmallSpec();
+    spec.arch = arch;
+    spec.bpe_vocab = true;
+    const GgufMetadata m = SynthModelMetadata(spec);
+    const bool llama3 = std::string(arch) == "llama3";
+    EXPECT_EQ(*m.GetString("tokenizer.ggml.model"), "gpt2");
+    EXPECT_EQ(*m.GetString("tokenizer.ggml.pre"), llama3 ? "llama-bpe" : "qwen2");
+    EXPECT_EQ(*m.GetBool("tokenizer.ggml.add_bos_token"), llama3);
+    EXPECT_FALSE(m.Contains("tokenizer.ggml.scores"));
+    const GgufArray* tokens = m.GetArray("tokenizer.ggml.tokens");
+    const GgufArray* merges = m.GetArray("tokenizer.ggml.merges");
+    ASSERT_NE(tokens, nullptr);
+    ASSERT_NE(merges, nullptr);
+    ASSERT_EQ(tokens->items.size(), 400u);
+    std::set<std::string> texts;
+    for (const auto& t : tokens->items) texts.insert(*t.AsString());
+    EXPECT_EQ(texts.size(), 400u);                          // distinct
+    EXPECT_EQ(*tokens->items[' '].AsString(), "\xC4\xA0");  // 'Ġ' stands for the space byte
+    EXPECT_EQ(*tokens->items[399].AsString(), llama3 ? "<|end_of_text|>" : "<|im_end|>");
+    for (const auto& item : merges->items) {
+      const std::string merge = *item.AsString();
+      const size_t space = merge.find(' ', 1);
+      ASSERT_NE(space, std::string::npos) << merge;
+      const std::string left = merge.substr(0, space), right = merge.substr(space + 1);
+      EXPECT_TRUE(texts.contains(left) && texts.contains(right) && texts.contains(left + right)) << merge;
+    }
+  }
+  SynthModelSpec phi3 = SmallSpec();
+  phi3.arch = "phi3";
+  phi3.bpe_vocab = true;
+  EXPECT_FALSE(ValidateSynthModelSpec(phi3).ok());  // --bpe is for llama3 and qwen3
+}
+
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
   testing::TempDir dir;
   SynthModelSpec spec = SmallSpec();

@@ -148,6 +148,27 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   return plan;
 }
 
+// tokenizer.* keys as the gpt2-vocabulary converters write them (no scores).
+void SetBpeVocab(const SynthModelSpec& s, GgufMetadata& m) {
+  const bool llama3 = s.arch == "llama3";
+  const SynthBpeVocab vocab =
+      MakeSynthBpeVocab(s.n_vocab, llama3 ? SynthBpeFlavor::kLlama3 : SynthBpeFlavor::kQwen2);
+  std::vector<GgufValue> tokens, types, merges;
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    tokens.push_back(GgufValue::Str(vocab.tokens[i]));
+    types.push_back(GgufValue::I32(static_cast<int32_t>(vocab.types[i])));
+  }
+  for (const std::string& merge : vocab.merges) merges.push_back(GgufValue::Str(merge));
+  m.Set("tokenizer.ggml.model", GgufValue::Str("gpt2"));
+  m.Set("tokenizer.ggml.pre", GgufValue::Str(llama3 ? "llama-bpe" : "qwen2"));
+  m.Set("tokenizer.ggml.tokens", GgufValue::Array(GgufValueType::kString, std::move(tokens)));
+  m.Set("tokenizer.ggml.token_type", GgufValue::Array(GgufValueType::kInt32, std::move(types)));
+  m.Set("tokenizer.ggml.merges", GgufValue::Array(GgufValueType::kString, std::move(merges)));
+  m.Set("tokenizer.ggml.bos_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.bos_id)));
+  m.Set("tokenizer.ggml.eos_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.eos_id)));
+  m.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(llama3));
+}
+
 }  // namespace
 
 int SynthHeadDim(const SynthModelSpec& s) { return s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head; }
@@ -194,6 +215,13 @@ Status ValidateSynthModelSpec(const SynthModelSpec& s) {
   if (s.n_head % s.n_head_kv != 0) {
     return MakeError("synthetic model: head count {} is not a multiple of the kv head count {}", s.n_head,
                      s.n_head_kv);
+  }
+  if (s.bpe_vocab && s.arch != "llama3" && s.arch != "qwen3") {
+    return MakeError("synthetic model: a BPE vocabulary is for llama3 and qwen3 only");
+  }
+  if (s.bpe_vocab && s.n_vocab < kMinSynthBpeVocab) {
+    return MakeError("synthetic model: BPE vocabulary of {} is too small (at least {})", s.n_vocab,
+                     kMinSynthBpeVocab);
   }
   if (s.n_vocab < kMinSynthVocab) {
     return MakeError(
@@ -250,6 +278,10 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
     m.Set("phi3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
   }
 
+  if (s.bpe_vocab) {
+    SetBpeVocab(s, m);
+    return m;
+  }
   const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
   std::vector<GgufValue> tokens, scores, types;
   tokens.reserve(vocab.tokens.size());

@@ -38,9 +38,13 @@ struct SynthModelSpec {
   int n_ff = 768;
   int n_vocab = 1024;
   int n_ctx_train = 2048;
-  float rope_freq_base = 0.0f;   // 0: the architecture's usual base (10000; llama3 500000; qwen3 1000000)
-  float rms_norm_eps = 0.0f;     // 0: the architecture's usual epsilon (1e-5; qwen3 1e-6)
-  bool tied_embeddings = false;  // no output.weight; the output projection reuses token_embd
+  float rope_freq_base = 0.0f;  // 0: the architecture's usual base (10000; llama3 500000; qwen3 1000000)
+  float rms_norm_eps = 0.0f;    // 0: the architecture's usual epsilon (1e-5; qwen3 1e-6)
+  // llama3 and qwen3 only: a byte-level BPE vocabulary as their converters write it instead of the
+  // SentencePiece one: llama3's with the llama-bpe pre-tokenizer and BOS added, qwen3's with the qwen2
+  // pre-tokenizer and no BOS.
+  bool bpe_vocab = false;
+  bool tied_embeddings = false;           // no output.weight; the output projection reuses token_embd
   GgmlType weight_type = GgmlType::kF16;  // 2-D weights: F32, F16 or BF16 (norms are always F32)
   uint64_t seed = 42;
   float weight_std = 0.02f;  // standard deviation of the matrices' normal distribution
