@@ -1,6 +1,7 @@
-// Small vocabularies for synthetic models. A SentencePiece-style ("llama") one: <unk>, <s>, </s>, the 256 byte
-// fallback tokens <0x00>..<0xFF>, then normal pieces (characters, '▁'-prefixed words, letter n-grams)
-// with decreasing scores, so llama.cpp's SPM tokenizer (and quantlab's) can tokenize any text.
+// Small vocabularies for synthetic models. A SentencePiece-style ("llama") one: <unk>, <s>, </s>, the
+// 256 byte fallback tokens <0x00>..<0xFF>, then normal pieces (characters, '▁'-prefixed words, letter
+// n-grams) with decreasing scores, so llama.cpp's SPM tokenizer (and quantlab's) can tokenize any text;
+// and byte-level BPE ones in Llama 3's and Qwen's style (MakeSynthBpeVocab).
 #pragma once
 
 #include <cstdint>
