@@ -1,7 +1,6 @@
-// `quantlab synth OUT.gguf [--arch llama|phi3 --sliding-window N --layers N --embd N --heads N --heads-kv N
-// --ff N --vocab N --ctx N
-//  --type f32|f16|bf16 --seed N --tied]`: writes a synthetic llama or phi3 model (random weights, valid
-//  vocabulary).
+// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3 --sliding-window N --head-dim N --layers N
+//  --embd N --heads N --heads-kv N --ff N --vocab N --ctx N --rope-base F --type f32|f16|bf16 --seed N
+//  --bpe --tied]`: writes a synthetic model of that architecture (random weights, valid vocabulary).
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -38,7 +37,7 @@ Status RunSynth(SynthOptions& opts) {
 }
 
 CommandRegistration registration{
-    "synth", "Write a synthetic llama or phi3 GGUF model (random weights, valid vocabulary)",
+    "synth", "Write a synthetic llama, llama3, qwen3 or phi3 GGUF model (random weights, valid vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
@@ -46,6 +45,8 @@ CommandRegistration registration{
       app.add_option("--arch", s.arch, fmt::format("Architecture: {}", fmt::join(kSynthArchitectures, ", ")))
           ->capture_default_str();
       app.add_option("--sliding-window", s.sliding_window, "phi3: attention.sliding_window (0: none)")
+          ->capture_default_str();
+      app.add_option("--head-dim", s.head_dim, "qwen3: head size when not embd / heads (0: embd / heads)")
           ->capture_default_str();
       app.add_option("--layers", s.n_layer, "Number of transformer blocks")->capture_default_str();
       app.add_option("--embd", s.n_embd, "Embedding size")->capture_default_str();
@@ -55,12 +56,17 @@ CommandRegistration registration{
       app.add_option("--ff", s.n_ff, "Feed-forward width")->capture_default_str();
       app.add_option("--vocab", s.n_vocab, "Vocabulary size")->capture_default_str();
       app.add_option("--ctx", s.n_ctx_train, "Training context length")->capture_default_str();
-      app.add_option("--rope-base", s.rope_freq_base, "RoPE frequency base")->capture_default_str();
+      app.add_option("--rope-base", s.rope_freq_base,
+                     "RoPE frequency base (0: the architecture's usual, 500000 for llama3, 1e6 for qwen3)")
+          ->capture_default_str();
       app.add_option("--type", opts->type, "Weight type: f32, f16 or bf16")->capture_default_str();
       app.add_option("--seed", s.seed, "Random seed")->capture_default_str();
       app.add_option("--std", s.weight_std, "Standard deviation of the weight matrices")
           ->capture_default_str();
       app.add_option("--name", s.name, "general.name")->capture_default_str();
+      app.add_flag("--bpe", s.bpe_vocab,
+                   "llama3, qwen3: byte-level BPE vocabulary (llama-bpe / qwen2 pre-tokenizer) instead of "
+                   "SentencePiece");
       app.add_flag("--tied", s.tied_embeddings, "Tie the output projection to the token embeddings");
       return [opts] { return RunSynth(*opts); };
     }};

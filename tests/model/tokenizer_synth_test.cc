@@ -4,6 +4,9 @@
 // outside the tree.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "model/tokenizer_test_util.h"
 #include "quantlab/model/tokenizer.h"
 #include "quantlab/synth/synth_model.h"
@@ -42,6 +45,31 @@ TEST(SynthVocabulary, SameIdsAndTextAsLlamaCpp) {
     EXPECT_EQ(Join(tok->Encode(inputs[i], true, true)), Join(ParseIds(special[i])))
         << "input " << i << " (special) '" << Printable(inputs[i]) << "'";
     EXPECT_EQ(Hex(tok->Decode(ids)), detok[i]) << "decode of input " << i;
+  }
+}
+
+// The synthetic byte-level BPE vocabularies (synth --bpe) against llama-tokenize c392e509 on a dozen
+// strings (tests/data/tokenizer/synth-bpe1024.json): llama3's llama-bpe pre-tokenizer with BOS added and
+// its special tokens parsed, qwen3's qwen2 pre-tokenizer without BOS.
+TEST(SynthBpeVocabulary, SameIdsAsLlamaCpp) {
+  std::ifstream in(TestDataPath("tokenizer/synth-bpe1024.json"));
+  ASSERT_TRUE(in) << "missing tests/data/tokenizer/synth-bpe1024.json";
+  const nlohmann::json golden = nlohmann::json::parse(in);
+  for (const char* arch : {"llama3", "qwen3"}) {
+    SCOPED_TRACE(arch);
+    SynthModelSpec spec;
+    spec.arch = arch;
+    spec.bpe_vocab = true;
+    spec.n_vocab = 1024;
+    auto tok = Tokenizer::FromGguf(SynthModelMetadata(spec));
+    ASSERT_TRUE(tok.ok()) << tok.error().message;
+    EXPECT_EQ(tok->kind(), TokenizerKind::kBpe);
+    EXPECT_EQ(tok->n_vocab(), 1024);
+    ASSERT_GE(golden[arch].size(), 10u);
+    for (const auto& c : golden[arch]) {
+      const std::string text = c["text"].get<std::string>();
+      EXPECT_EQ(tok->Encode(text, true, true), c["ids"].get<std::vector<int32_t>>()) << text;
+    }
   }
 }
 

@@ -141,8 +141,95 @@ TEST(SynthModelTest, Phi3LayoutAsLlamaCppExpects) {
   spec.arch = "gemma7";
   const Status unknown = ValidateSynthModelSpec(spec);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("supported: llama, phi3"), std::string::npos)
+  EXPECT_NE(unknown.error().message.find("supported: llama, llama3, qwen3, phi3"), std::string::npos)
       << unknown.error().message;
+}
+
+// qwen3 as its converter writes it: qwen3.* keys with attention.key_length / value_length (the head size,
+// here wider than n_embd / n_head) and no rope.dimension_count, per-head Q/K norm weights, wider Q and
+// attention-output matrices.
+TEST(SynthModelTest, Qwen3LayoutAsTheConverterWritesIt) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "qwen3";
+  spec.head_dim = 32;  // 4 heads of 32 on a 64 embedding
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "qwen3");
+  EXPECT_EQ(*m.GetUint("qwen3.attention.key_length"), 32u);
+  EXPECT_EQ(*m.GetUint("qwen3.attention.value_length"), 32u);
+  EXPECT_FALSE(m.Contains("qwen3.rope.dimension_count"));
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.Find("qwen3.rope.freq_base")->AsFloat()), 1e6f);
+  EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight")->shape, (std::vector<int64_t>{64, 4 * 32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_k.weight")->shape, (std::vector<int64_t>{64, 2 * 32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_output.weight")->shape, (std::vector<int64_t>{4 * 32, 64}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_q_norm.weight")->shape, (std::vector<int64_t>{32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_k_norm.weight")->type, GgmlType::kF32);
+
+  spec.arch = "llama";  // a head size of its own is for qwen3 only
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
+// llama3: a llama file with rope base 500000 and Llama 3.1's rope_freqs.weight (first, as the converter
+// yields it), no rope scaling key.
+TEST(SynthModelTest, Llama3HasRopeFactors) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "llama3";
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "llama");
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.Find("llama.rope.freq_base")->AsFloat()), 500000.0f);
+  EXPECT_FALSE(m.Contains("llama.rope.scaling.type"));
+  ASSERT_FALSE(file->tensors().empty());
+  const GgufTensorInfo& factors = file->tensors().front();
+  EXPECT_EQ(factors.name, "rope_freqs.weight");
+  EXPECT_EQ(factors.shape, (std::vector<int64_t>{8}));  // head size 16: 8 rotated pairs
+  EXPECT_EQ(factors.type, GgmlType::kF32);
+}
+
+// --bpe: a gpt2 vocabulary as Llama 3's and Qwen's converters write it: byte symbols first, merges whose
+// parts and result are all tokens, the special tokens last (control), no scores.
+TEST(SynthModelTest, BpeVocabularyAsTheConvertersWriteIt) {
+  for (const char* arch : {"llama3", "qwen3"}) {
+    SCOPED_TRACE(arch);
+    SynthModelSpec spec = SmallSpec();
+    spec.arch = arch;
+    spec.bpe_vocab = true;
+    const GgufMetadata m = SynthModelMetadata(spec);
+    const bool llama3 = std::string(arch) == "llama3";
+    EXPECT_EQ(*m.GetString("tokenizer.ggml.model"), "gpt2");
+    EXPECT_EQ(*m.GetString("tokenizer.ggml.pre"), llama3 ? "llama-bpe" : "qwen2");
+    EXPECT_EQ(*m.GetBool("tokenizer.ggml.add_bos_token"), llama3);
+    EXPECT_FALSE(m.Contains("tokenizer.ggml.scores"));
+    const GgufArray* tokens = m.GetArray("tokenizer.ggml.tokens");
+    const GgufArray* merges = m.GetArray("tokenizer.ggml.merges");
+    ASSERT_NE(tokens, nullptr);
+    ASSERT_NE(merges, nullptr);
+    ASSERT_EQ(tokens->items.size(), 400u);
+    std::set<std::string> texts;
+    for (const auto& t : tokens->items) texts.insert(*t.AsString());
+    EXPECT_EQ(texts.size(), 400u);                          // distinct
+    EXPECT_EQ(*tokens->items[' '].AsString(), "\xC4\xA0");  // 'Ġ' stands for the space byte
+    EXPECT_EQ(*tokens->items[399].AsString(), llama3 ? "<|end_of_text|>" : "<|im_end|>");
+    for (const auto& item : merges->items) {
+      const std::string merge = *item.AsString();
+      const size_t space = merge.find(' ', 1);
+      ASSERT_NE(space, std::string::npos) << merge;
+      const std::string left = merge.substr(0, space), right = merge.substr(space + 1);
+      EXPECT_TRUE(texts.contains(left) && texts.contains(right) && texts.contains(left + right)) << merge;
+    }
+  }
+  SynthModelSpec phi3 = SmallSpec();
+  phi3.arch = "phi3";
+  phi3.bpe_vocab = true;
+  EXPECT_FALSE(ValidateSynthModelSpec(phi3).ok());  // --bpe is for llama3 and qwen3
 }
 
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
