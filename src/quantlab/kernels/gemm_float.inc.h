@@ -4,11 +4,11 @@
 //   for each panel of kPanelRows weight rows:
 //     for each block of kBlockUnits columns (k):
 //       pack the panel's block once: converted to 32-bit units, transposed into micro-panels of kMr rows
-//       where one vector holds one k of kMr / kLanes... rows (an L2-resident buffer);
+//       in which one vector holds one k of kLanes consecutive rows (an L2-resident buffer);
 //       for each tile of kNr tokens:
 //         pack the tile's block (same conversion, transposed so one k of kNr tokens is contiguous: L1);
-//         for each micro-panel: kMr x kNr accumulators in registers, one vector load of weights feeds
-//         kNr FMAs with a broadcast activation; the block's sums are added into the output.
+//         for each micro-panel: (kMr / kLanes) x kNr vector accumulators in registers, each vector load
+//         of weights feeds kNr FMAs with a broadcast activation; the block's sums go into the output.
 //
 // Output rows sit in the vector lanes, so a tile of results is stored straight into out (token-major,
 // rows contiguous) without horizontal sums. Every weight element is converted once per call and every
