@@ -240,6 +240,12 @@ const GgmlType kLabTypes[] = {GgmlType::kF16,  GgmlType::kQ8_0, GgmlType::kQ6_K,
             ->Unit(benchmark::kMillisecond);
       }
     }
+    // BF16 is no lab format, but a model's 16-bit original may be stored in it.
+    if (isa != CpuIsa::kScalar) {
+      benchmark::RegisterBenchmark(("MatMul/bf16/" + std::string(IsaName(isa))).c_str(), BM_MatMul,
+                                   GgmlType::kBF16, isa)
+          ->Unit(benchmark::kMillisecond);
+    }
   }
   for (GgmlType type : kLabTypes) {
     benchmark::RegisterBenchmark(("MatVec2T/" + std::string(TypeName(type))).c_str(), BM_MatVec2T, type)

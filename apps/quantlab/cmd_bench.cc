@@ -23,6 +23,14 @@ struct BenchArgs {
   BenchOptions options;
   std::string output = "md";
   bool bandwidth = false;
+  bool roofline = false;
+};
+
+// What the machine was measured at (--bandwidth, --roofline); zero where not measured.
+struct Machine {
+  double bandwidth_gbs = 0;
+  bool peaks_measured = false;
+  ComputePeaks peaks;
 };
 
 // One row per test, as llama-bench prints them: a pp row (n_gen = 0) and a tg row (n_prompt = 0).
@@ -51,7 +59,14 @@ std::string IsoTime() {
   return buffer;
 }
 
-nlohmann::json RowJson(const Row& row, double machine_bandwidth) {
+// The pp row's fraction of its compute peak; 0 when the peaks were not measured.
+double ComputeFraction(const BenchResult& r, const Machine& machine) {
+  const double peak = machine.peaks.Of(r.compute_kind);
+  return peak > 0 ? r.pp_ops_per_s / peak : 0;
+}
+
+nlohmann::json RowJson(const Row& row, const Machine& machine) {
+  const double machine_bandwidth = machine.bandwidth_gbs;
   const BenchResult& r = *row.result;
   const RateStats& s = row.stats();
   nlohmann::json j;
@@ -88,38 +103,66 @@ nlohmann::json RowJson(const Row& row, double machine_bandwidth) {
     j["bytes_per_token"] = r.bytes_per_token;
     j["achieved_bandwidth_gbs"] = r.tg_bandwidth_gbs;
     if (machine_bandwidth > 0) j["bandwidth_fraction"] = r.tg_bandwidth_gbs / machine_bandwidth;
+  } else {
+    j["matmul_params"] = r.matmul_params;
+    j["matmul_ops_per_s"] = r.pp_ops_per_s;
+    j["compute_kind"] = r.compute_kind;
+    if (machine.peaks.Of(r.compute_kind) > 0) {
+      j["compute_peak_ops_per_s"] = machine.peaks.Of(r.compute_kind);
+      j["compute_fraction"] = ComputeFraction(r, machine);
+    }
   }
   return j;
 }
 
-void PrintMarkdown(const std::vector<Row>& rows, double machine_bandwidth) {
-  fmt::print("| model | size | params | isa | threads | test | t/s | peak RSS | predicted RAM | GB/s |\n");
-  fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+void PrintMarkdown(const std::vector<Row>& rows, const Machine& machine) {
+  const double machine_bandwidth = machine.bandwidth_gbs;
+  fmt::print(
+      "| model | size | params | isa | threads | test | t/s | peak RSS | predicted RAM | GB/s | matmul GOP/s "
+      "|\n");
+  fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const auto& row : rows) {
     const BenchResult& r = *row.result;
     std::string gbs = row.is_prompt ? "" : fmt::format("{:.1f}", r.tg_bandwidth_gbs);
     if (!row.is_prompt && machine_bandwidth > 0) {
       gbs += fmt::format(" ({:.0f}%)", 100 * r.tg_bandwidth_gbs / machine_bandwidth);
     }
-    fmt::print("| {} | {} | {:.2f} M | {} | {} | {} | {:.2f} ± {:.2f} | {} | {} | {} |\n", r.model_type,
+    std::string gops = row.is_prompt ? fmt::format("{:.1f}", r.pp_ops_per_s / 1e9) : "";
+    if (row.is_prompt && ComputeFraction(r, machine) > 0) {
+      gops += fmt::format(" ({:.0f}% {})", 100 * ComputeFraction(r, machine), r.compute_kind);
+    }
+    fmt::print("| {} | {} | {:.2f} M | {} | {} | {} | {:.2f} ± {:.2f} | {} | {} | {} | {} |\n", r.model_type,
                HumanBytes(r.model_size), r.model_n_params / 1e6, r.isa, r.n_threads, row.test(),
                row.stats().avg_ts, row.stats().stddev_ts, HumanBytes(r.peak_rss_bytes),
-               HumanBytes(r.predicted.total()), gbs);
+               HumanBytes(r.predicted.total()), gbs, gops);
   }
   if (machine_bandwidth > 0) fmt::print("\nmeasured memory read bandwidth: {:.1f} GB/s\n", machine_bandwidth);
+  const ComputePeaks& p = machine.peaks;
+  if (machine.peaks_measured) {
+    const auto peak = [](double ops) {
+      return ops > 0 ? fmt::format("{:.1f}", ops / 1e9) : std::string("-");
+    };
+    fmt::print("measured compute peaks (GOP/s, {} threads): f32_fma {}, int8_dot {}, bf16_dot {}\n",
+               rows.empty() ? 0 : rows.front().result->n_threads, peak(p.f32_fma), peak(p.int8_dot),
+               peak(p.bf16_dot));
+  }
 }
 
-void PrintCsv(const std::vector<Row>& rows, double machine_bandwidth) {
+void PrintCsv(const std::vector<Row>& rows, const Machine& machine) {
   fmt::print(
       "model_filename,model_type,model_size,model_n_params,n_threads,n_prompt,n_gen,avg_ts,stddev_ts,"
-      "peak_rss_bytes,predicted_ram_bytes,achieved_bandwidth_gbs\n");
+      "peak_rss_bytes,predicted_ram_bytes,achieved_bandwidth_gbs,bandwidth_fraction,matmul_ops_per_s,"
+      "compute_kind,compute_fraction\n");
   for (const auto& row : rows) {
-    const auto j = RowJson(row, machine_bandwidth);
-    fmt::print("\"{}\",\"{}\",{},{},{},{},{},{:.4f},{:.4f},{},{},{:.3f}\n", row.result->model_filename,
-               row.result->model_type, row.result->model_size, row.result->model_n_params,
-               row.result->n_threads, j["n_prompt"].get<int>(), j["n_gen"].get<int>(), row.stats().avg_ts,
-               row.stats().stddev_ts, row.result->peak_rss_bytes, row.result->predicted.total(),
-               row.is_prompt ? 0.0 : row.result->tg_bandwidth_gbs);
+    const BenchResult& r = *row.result;
+    const auto j = RowJson(row, machine);
+    const bool tg = !row.is_prompt;
+    fmt::print("\"{}\",\"{}\",{},{},{},{},{},{:.4f},{:.4f},{},{},{:.3f},{:.4f},{:.4g},{},{:.4f}\n",
+               r.model_filename, r.model_type, r.model_size, r.model_n_params, r.n_threads,
+               j["n_prompt"].get<int>(), j["n_gen"].get<int>(), row.stats().avg_ts, row.stats().stddev_ts,
+               r.peak_rss_bytes, r.predicted.total(), tg ? r.tg_bandwidth_gbs : 0.0,
+               tg && machine.bandwidth_gbs > 0 ? r.tg_bandwidth_gbs / machine.bandwidth_gbs : 0.0,
+               tg ? 0.0 : r.pp_ops_per_s, tg ? "" : r.compute_kind, tg ? 0.0 : ComputeFraction(r, machine));
   }
 }
 
@@ -138,20 +181,24 @@ Status Run(const BenchArgs& args) {
     QL_ASSIGN_OR_RETURN(BenchResult done, std::move(result));
     results.push_back(std::move(done));
   }
-  double machine_bandwidth = 0;
-  if (args.bandwidth && !results.empty()) {
-    machine_bandwidth = MeasureReadBandwidthGbs(results.front().n_threads);
-    for (auto& r : results) r.machine_bandwidth_gbs = machine_bandwidth;
+  Machine machine;
+  if ((args.bandwidth || args.roofline) && !results.empty()) {
+    machine.bandwidth_gbs = MeasureReadBandwidthGbs(results.front().n_threads);
+    for (auto& r : results) r.machine_bandwidth_gbs = machine.bandwidth_gbs;
+  }
+  if (args.roofline && !results.empty()) {
+    machine.peaks = MeasureComputePeaks(results.front().n_threads);
+    machine.peaks_measured = true;
   }
   const auto rows = RowsOf(results);
   if (args.output == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& row : rows) out.push_back(RowJson(row, machine_bandwidth));
+    for (const auto& row : rows) out.push_back(RowJson(row, machine));
     fmt::print("{}\n", out.dump(2));
   } else if (args.output == "csv") {
-    PrintCsv(rows, machine_bandwidth);
+    PrintCsv(rows, machine);
   } else {
-    PrintMarkdown(rows, machine_bandwidth);
+    PrintMarkdown(rows, machine);
   }
   return Ok();
 }
@@ -169,6 +216,9 @@ const CommandRegistration kRegistration{
       app.add_option("-o,--output", args->output, "md, csv or json");
       app.add_flag("--bandwidth", args->bandwidth,
                    "also measure memory read bandwidth and report the fraction");
+      app.add_flag("--roofline", args->roofline,
+                   "also measure the compute peaks (f32 FMA, int8 dot, bf16 dot) and the memory bandwidth, "
+                   "and report the fraction pp and tg reach");
       return [args] { return Run(*args); };
     }};
 

@@ -94,6 +94,41 @@ TEST(BenchCli, JsonRowsUseLlamaBenchFieldNames) {
   }
 }
 
+// --roofline: the pp row carries the matmul rate, its peak kind, the measured peak and the fraction; the
+// tg row the bandwidth fraction; csv has the same columns and markdown prints the peaks.
+TEST(BenchCli, RooflineFieldsInEveryOutputFormat) {
+  TempDir dir;
+  const auto model = (dir / "m.gguf").string();
+  ASSERT_EQ(RunQuantlab("synth " + model + " --layers 1 --vocab 300").exit_code, 0);
+  auto json = RunQuantlab("bench -m " + model + " -p 8 -n 4 -r 1 -t 1 -o json --roofline");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto rows = ParseJsonTail(json.output);
+  ASSERT_EQ(rows.size(), 2u);
+  const auto& pp = rows[0];
+  EXPECT_GT(pp["matmul_params"].get<uint64_t>(), 0u);
+  EXPECT_GT(pp["matmul_ops_per_s"].get<double>(), 0);
+  EXPECT_EQ(pp["compute_kind"], "f32_fma");
+  if (pp.contains("compute_peak_ops_per_s")) {  // absent on a CPU without SIMD kernels
+    EXPECT_GT(pp["compute_peak_ops_per_s"].get<double>(), 0);
+    EXPECT_NEAR(pp["compute_fraction"].get<double>(),
+                pp["matmul_ops_per_s"].get<double>() / pp["compute_peak_ops_per_s"].get<double>(), 1e-9);
+  }
+  EXPECT_TRUE(rows[1].contains("bandwidth_fraction")) << rows[1].dump();
+  EXPECT_FALSE(rows[1].contains("compute_fraction"));
+
+  auto csv = RunQuantlab("bench -m " + model + " -p 8 -n 0 -r 1 -t 1 -o csv --roofline");
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  EXPECT_NE(csv.output.find("bandwidth_fraction,matmul_ops_per_s,compute_kind,compute_fraction"),
+            std::string::npos)
+      << csv.output;
+  EXPECT_NE(csv.output.find(",f32_fma,"), std::string::npos) << csv.output;
+
+  auto md = RunQuantlab("bench -m " + model + " -p 8 -n 0 -r 1 -t 1 --roofline");
+  ASSERT_EQ(md.exit_code, 0) << md.output;
+  EXPECT_NE(md.output.find("matmul GOP/s"), std::string::npos) << md.output;
+  EXPECT_NE(md.output.find("measured compute peaks"), std::string::npos) << md.output;
+}
+
 TEST(BenchCli, UnknownOutputFormatIsAnError) {
   TempDir dir;
   const auto model = (dir / "m.gguf").string();

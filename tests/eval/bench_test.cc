@@ -3,6 +3,7 @@
 
 #include "quantlab/eval/bench.h"
 #include "quantlab/eval/memory_model.h"
+#include "quantlab/kernels/kernels.h"
 #include "quantlab/model/model.h"
 #include "quantlab/synth/synth_model.h"
 #include "support/paths.h"
@@ -95,6 +96,30 @@ TEST(RunBench, MeasuresBothTestsAndReportsMemory) {
   EXPECT_GT(result->kv_cache_bytes, 0u);
   EXPECT_GT(result->tg_bandwidth_gbs, 0);
   EXPECT_EQ(result->bytes_per_token, result->model_size);
+  // The roofline's numerator: the layers' 7 matrices (synth default: n_embd 256, n_ff 768, 4 heads of 64,
+  // 2 KV heads), 2 ops per weight per prompt token.
+  const uint64_t per_layer = 256 * 256 * 2 + 2 * (256 * 128) + 3 * (256 * 768);
+  EXPECT_EQ(result->matmul_params, 2 * per_layer);
+  EXPECT_DOUBLE_EQ(result->pp_ops_per_s,
+                   2.0 * static_cast<double>(result->matmul_params) * result->pp.avg_ts);
+  EXPECT_EQ(result->compute_kind, "f32_fma");  // an F16 model
+}
+
+// The peak loops run at the detected ISA: float FMA and int8 dots on every SIMD ISA, bf16 only where the
+// CPU has vdpbf16ps; Of() reads them by the names compute_kind uses.
+TEST(MeasureComputePeaks, MeasuresTheKindsTheIsaHas) {
+  const ComputePeaks peaks = MeasureComputePeaks(1, 0.01);
+  if (DetectedIsa() == CpuIsa::kScalar) {
+    EXPECT_EQ(peaks.f32_fma, 0);
+    return;
+  }
+  EXPECT_GT(peaks.f32_fma, 0);
+  EXPECT_GT(peaks.int8_dot, 0);
+  EXPECT_GE(peaks.bf16_dot, 0);
+  EXPECT_EQ(peaks.Of("f32_fma"), peaks.f32_fma);
+  EXPECT_EQ(peaks.Of("int8_dot"), peaks.int8_dot);
+  EXPECT_EQ(peaks.Of("bf16_dot"), peaks.bf16_dot);
+  EXPECT_EQ(peaks.Of("nonsense"), 0);
 }
 
 TEST(RunBench, RejectsNothingToMeasureAndOverlongContext) {

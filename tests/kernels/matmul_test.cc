@@ -7,10 +7,12 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/kernel_test_util.h"
 #include "quantlab/kernels/matmul.h"
+#include "quantlab/kernels/registry.h"
 
 namespace quantlab {
 namespace {
@@ -103,6 +105,69 @@ TEST(MatMul, F16OddWidth) {
                       2e-6 * AbsDotMagnitude(p.type, wr, ar, p.n_cols) + 1e-6)
               << IsaName(isa) << " n_cols=" << n_cols;
         }
+      }
+    }
+  }
+}
+
+// The 16-bit float formats' blocked kernels pack panels of 256 rows and blocks of 256 columns (512 for
+// the AVX512-BF16 kernel's bf16 pairs) and tiles of up to 12 tokens: shapes that cross every one of
+// these boundaries, with a row range that starts and ends inside a micro-panel, and an odd width.
+TEST(MatMul, FloatFormatsAcrossPanelsAndBlocks) {
+  std::mt19937 rng(13);
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16}) {
+    const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+    for (int64_t n_cols : {1100, 1031}) {
+      Problem p = MakeProblem(type, 300, 0, 29, rng, n_cols);
+      const WeightMatrix w{type, p.n_rows, p.n_cols, p.weight_stride, p.weights.data()};
+      const ActivationBatch act{p.act.data(), p.act_stride, p.n_tokens};
+      const int64_t begin = 3, end = 297;
+      for (CpuIsa isa : SupportedIsas()) {
+        const size_t out_stride = p.n_rows + 5;
+        std::vector<float> out(out_stride * p.n_tokens, std::numeric_limits<float>::quiet_NaN());
+        MatMulRows(w, act, begin, end, out.data(), out_stride, isa);
+        for (int64_t t = 0; t < p.n_tokens; ++t) {
+          for (int64_t r = 0; r < static_cast<int64_t>(out_stride); ++r) {
+            const float got = out[t * out_stride + r];
+            if (r < begin || r >= end) {
+              ASSERT_TRUE(std::isnan(got)) << "wrote outside its rows: r=" << r;
+              continue;
+            }
+            const void* wr = p.weights.data() + r * p.weight_stride;
+            const void* ar = p.act.data() + t * p.act_stride;
+            ASSERT_NEAR(got, ref->vec_dot(p.n_cols, wr, ar),
+                        2e-6 * AbsDotMagnitude(type, wr, ar, p.n_cols) + 1e-6)
+                << TypeName(type) << " " << IsaName(isa) << " n_cols=" << n_cols << " r=" << r << " t=" << t;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The vdpbf16ps kernel for BF16 (opt-in, so not what MatMulRows runs by default): called directly, on
+// the same boundary-crossing shapes, where the CPU has AVX512-BF16.
+TEST(MatMul, Bf16DotKernelMatchesTheReference) {
+  if (!kernels_internal::CpuHasAvx512Bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const kernels_internal::GemmKernel gemm = kernels_internal::GemmFloatAvx512Bf16()[0].gemm;
+  ASSERT_NE(gemm.blocked, nullptr);
+  const TypeKernels* ref = KernelsFor(GgmlType::kBF16, CpuIsa::kScalar);
+  std::mt19937 rng(17);
+  for (auto [n_rows, n_cols, n_tokens] :
+       {std::tuple<int64_t, int64_t, int64_t>{300, 1100, 29}, {37, 1031, 13}, {5, 7, 3}}) {
+    Problem p = MakeProblem(GgmlType::kBF16, n_rows, 0, n_tokens, rng, n_cols);
+    std::vector<uint8_t> workspace(gemm.workspace_bytes(n_cols) + 64);
+    void* aligned = workspace.data() + (64 - reinterpret_cast<uintptr_t>(workspace.data()) % 64) % 64;
+    std::vector<float> out(n_rows * n_tokens, std::numeric_limits<float>::quiet_NaN());
+    gemm.blocked(p.weights.data(), p.weight_stride, n_rows, n_cols, p.act.data(), p.act_stride, n_tokens,
+                 out.data(), n_rows, aligned);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const void* wr = p.weights.data() + r * p.weight_stride;
+        const void* ar = p.act.data() + t * p.act_stride;
+        ASSERT_NEAR(out[t * n_rows + r], ref->vec_dot(n_cols, wr, ar),
+                    2e-6 * AbsDotMagnitude(GgmlType::kBF16, wr, ar, n_cols) + 1e-6)
+            << "n_cols=" << n_cols << " r=" << r << " t=" << t;
       }
     }
   }

@@ -41,6 +41,7 @@ TEST(KernelRegistry, EveryKindOfLookupIsCappedTheSameWay) {
     for (GgmlType type : testing::DotTypes()) {
       EXPECT_EQ(KernelsFor(type, isa), KernelsFor(type, capped)) << IsaName(isa);
       EXPECT_EQ(GemmKernelFor(type, isa).tile, GemmKernelFor(type, capped).tile) << IsaName(isa);
+      EXPECT_EQ(GemmKernelFor(type, isa).blocked, GemmKernelFor(type, capped).blocked) << IsaName(isa);
     }
   }
   EXPECT_EQ(&AttentionKernelsFor(CpuIsa::kAvx512), &AttentionKernelsFor(best));
@@ -54,7 +55,7 @@ TEST(KernelRegistry, ScalarRegistryIsCompleteAndEveryTableInheritsIt) {
     EXPECT_TRUE(listed.insert(e.type).second) << TypeName(e.type) << " listed twice";
     EXPECT_NE(e.from_float, nullptr) << TypeName(e.type);
     EXPECT_NE(e.vec_dot, nullptr) << TypeName(e.type);
-    EXPECT_EQ(e.gemm.tile, nullptr) << TypeName(e.type) << ": batched kernels are SIMD only";
+    EXPECT_FALSE(e.gemm.present()) << TypeName(e.type) << ": batched kernels are SIMD only";
   }
   for (GgmlType type : testing::DotTypes()) EXPECT_EQ(listed.count(type), 1u) << TypeName(type);
   for (CpuIsa isa : SupportedIsas()) {
@@ -77,9 +78,13 @@ TEST(KernelRegistry, SimdIsasProvideTheHotKernels) {
   for (CpuIsa isa : SupportedIsas().subspan(1)) {
     EXPECT_NE(AttentionKernelsFor(isa).dot_rows, AttentionKernelsFor(CpuIsa::kScalar).dot_rows);
     EXPECT_NE(ActivationMathFor(isa).exp_shifted, ActivationMathFor(CpuIsa::kScalar).exp_shifted);
-    for (GgmlType type : {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ6_K, GgmlType::kQ5_K,
-                          GgmlType::kQ4_K, GgmlType::kQ3_K, GgmlType::kQ2_K}) {
+    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ6_K, GgmlType::kQ5_K, GgmlType::kQ4_K,
+                          GgmlType::kQ3_K, GgmlType::kQ2_K}) {
       EXPECT_NE(GemmKernelFor(type, isa).tile, nullptr) << TypeName(type) << " " << IsaName(isa);
+    }
+    // The 16-bit float formats have blocked kernels (gemm_float.inc.h).
+    for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16}) {
+      EXPECT_NE(GemmKernelFor(type, isa).blocked, nullptr) << TypeName(type) << " " << IsaName(isa);
     }
   }
 }

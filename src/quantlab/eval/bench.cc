@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <random>
 #include <thread>
 
 #include "quantlab/kernels/kernels.h"
+#include "quantlab/kernels/peak_loops.h"
 #include "quantlab/model/model.h"
+#include "quantlab/model/weights.h"
 #include "quantlab/util/system_info.h"
 #include "quantlab/util/thread_pool.h"
 
@@ -46,6 +49,38 @@ Result<double> TimeGeneration(Session& session, std::span<const int32_t> tokens)
     QL_RETURN_IF_ERROR(session.Decode(std::span<const int32_t>(&token, 1), 1));
   }
   return SecondsSince(start);
+}
+
+}  // namespace
+
+namespace {
+
+// The layers' linear weights, each visited once (phi3's fused matrices are bound as row ranges of one
+// tensor, whose parts add up to the tensor).
+template <typename F>
+void ForEachLayerMatmul(const ModelWeights& w, F&& f) {
+  for (const LayerWeights& layer : w.layers) {
+    for (const LinearWeight* m :
+         {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.ffn_gate, &layer.ffn_up, &layer.ffn_down}) {
+      if (m->data != nullptr) f(*m);
+    }
+  }
+}
+
+uint64_t MatmulParams(const ModelWeights& w) {
+  uint64_t n = 0;
+  ForEachLayerMatmul(w, [&](const LinearWeight& m) { n += static_cast<uint64_t>(m.n_in) * m.n_out; });
+  return n;
+}
+
+// The peak that bounds the batched kernels of the type holding most of the matmul weights.
+std::string ComputeKindOf(const ModelWeights& w) {
+  std::map<GgmlType, uint64_t> params;
+  ForEachLayerMatmul(
+      w, [&](const LinearWeight& m) { params[m.type] += static_cast<uint64_t>(m.n_in) * m.n_out; });
+  if (params.empty()) return "f32_fma";
+  const auto most = [](const auto& a, const auto& b) { return a.second < b.second; };
+  return ComputeKindFor(std::max_element(params.begin(), params.end(), most)->first);
 }
 
 }  // namespace
@@ -94,6 +129,8 @@ Result<BenchResult> RunBench(const std::string& path, const BenchOptions& option
   result.bytes_per_token = model->weight_bytes();
   result.model_type = fmt::format("{} {}L {}d {}", config.arch_name, config.n_layer, config.n_embd,
                                   model->dominant_type_name());
+  result.matmul_params = MatmulParams(model->weights());
+  result.compute_kind = ComputeKindOf(model->weights());
 
   const int n_ctx = std::max(options.n_prompt, options.n_gen) + 1;
   if (n_ctx > config.n_ctx_train) {
@@ -119,6 +156,7 @@ Result<BenchResult> RunBench(const std::string& path, const BenchOptions& option
       runs.push_back(seconds);
     }
     result.pp = SummarizeRuns(runs, options.n_prompt);
+    result.pp_ops_per_s = 2.0 * static_cast<double>(result.matmul_params) * result.pp.avg_ts;
   }
   if (options.n_gen > 0) {
     const auto tokens = RandomTokens(options.n_gen, config.n_vocab, rng);
@@ -142,6 +180,47 @@ Result<BenchResult> RunBench(const std::string& path, const BenchOptions& option
   memory_options.n_outputs = 1;
   result.predicted = EstimateMemory(config, model->file().file_size(), memory_options);
   return result;
+}
+
+double ComputePeaks::Of(const std::string& kind) const {
+  if (kind == "f32_fma") return f32_fma;
+  if (kind == "int8_dot") return int8_dot;
+  if (kind == "bf16_dot") return bf16_dot;
+  return 0;
+}
+
+ComputePeaks MeasureComputePeaks(int n_threads, double seconds) {
+  n_threads = std::max(1, n_threads);
+  const PeakLoops& loops = PeakLoopsFor();
+  // ops/s of `loop` on every thread at once: calibrated on one thread to last about `seconds`.
+  const auto measure = [&](double (*loop)(int64_t)) -> double {
+    if (loop == nullptr) return 0;
+    int64_t iterations = 1 << 12;
+    for (;;) {
+      const auto start = Clock::now();
+      loop(iterations);
+      if (SecondsSince(start) > seconds / 8 || iterations > (int64_t{1} << 40)) break;
+      iterations *= 2;
+    }
+    iterations *= 8;
+    double best = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+      std::vector<double> ops(static_cast<size_t>(n_threads));
+      const auto start = Clock::now();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < n_threads; ++t) {
+        threads.emplace_back([&, t] { ops[static_cast<size_t>(t)] = loop(iterations); });
+      }
+      for (auto& th : threads) th.join();
+      best = std::max(best, std::accumulate(ops.begin(), ops.end(), 0.0) / SecondsSince(start));
+    }
+    return best;
+  };
+  ComputePeaks peaks;
+  peaks.f32_fma = measure(loops.f32_fma);
+  peaks.int8_dot = measure(loops.int8_dot);
+  peaks.bf16_dot = measure(loops.bf16_dot);
+  return peaks;
 }
 
 double MeasureReadBandwidthGbs(int n_threads, uint64_t bytes) {

@@ -2,7 +2,9 @@
 // tokens decoded in batches from an empty cache) and text generation (tg: n_gen tokens decoded one at a
 // time from an empty cache), each after a warm-up run and repeated, reported as mean ± standard
 // deviation of tokens/second. Also load time, peak resident memory, KV-cache bytes, the predicted RAM,
-// and the weight bytes read per generated token against the machine's measured memory bandwidth.
+// and the weight bytes read per generated token against the machine's measured memory bandwidth; for pp,
+// the matrix operations per second (2 x the layers' matmul weights x tokens / time) against the
+// machine's measured compute peak of the instruction the format's batched kernels run (the roofline).
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,27 @@ struct BenchResult {
   uint64_t bytes_per_token = 0;      // weight bytes read per generated token
   double tg_bandwidth_gbs = 0;       // bytes_per_token * tg.avg_ts
   double machine_bandwidth_gbs = 0;  // measured read bandwidth (0 when not measured)
+  // The roofline of pp. matmul_params: weights a prompt token is multiplied with (the layers' linear
+  // weights; the output matrix runs for the last token only). pp_ops_per_s = 2 * matmul_params *
+  // pp.avg_ts. compute_kind: the peak that bounds the batched kernel of the model's dominant weight
+  // type (kernels/peak_loops.h's ComputeKindFor).
+  uint64_t matmul_params = 0;
+  double pp_ops_per_s = 0;
+  std::string compute_kind;
 };
+
+// Measured compute peaks in operations per second (a multiply-add = 2) at a thread count; 0 where the
+// CPU (or the ISA the kernels run at) has no such instruction.
+struct ComputePeaks {
+  double f32_fma = 0;
+  double int8_dot = 0;
+  double bf16_dot = 0;
+  double Of(const std::string& kind) const;  // by compute_kind name; 0 for an unknown one
+};
+
+// Each kernel kind's register-only peak loop (kernels/peak_loops.h) on `n_threads` threads at once for
+// about `seconds`, best of three passes.
+ComputePeaks MeasureComputePeaks(int n_threads, double seconds = 0.1);
 
 // Runs the pp and tg tests on `path`. `on_progress` (optional) receives a short status line.
 Result<BenchResult> RunBench(const std::string& path, const BenchOptions& options,

@@ -1,4 +1,4 @@
-// The batched F16 kernel compiled for AVX2 + FMA + F16C (see gemm_float.inc.h).
+// The batched F16 and BF16 kernels compiled for AVX2 + FMA + F16C (see gemm_float.inc.h).
 #include "quantlab/kernels/gemm_float.inc.h"
 
 namespace quantlab::kernels_internal {

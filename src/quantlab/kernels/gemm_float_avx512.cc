@@ -1,4 +1,5 @@
-// The batched F16 kernel compiled with AVX-512 VL: a wider tile in 32 registers (see gemm_float.inc.h).
+// The batched F16 and BF16 kernels compiled with AVX-512: 16-lane vectors, a wider tile in 32 registers
+// (see gemm_float.inc.h).
 #include "quantlab/kernels/gemm_float.inc.h"
 
 namespace quantlab::kernels_internal {

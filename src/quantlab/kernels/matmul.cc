@@ -115,6 +115,16 @@ void MatMulRows(const WeightMatrix& weights, const ActivationBatch& act, int64_t
     return;
   }
   const GemmKernel gemm = kernels_internal::GemmKernelFor(weights.type, isa);
+  if (gemm.blocked != nullptr) {
+    // One workspace per thread, kept across calls (the kernel's packed panel and tile).
+    thread_local std::vector<uint8_t> workspace;
+    const size_t bytes = gemm.workspace_bytes(op.n_cols) + 64;
+    if (workspace.size() < bytes) workspace.resize(bytes);
+    void* aligned = workspace.data() + (64 - reinterpret_cast<uintptr_t>(workspace.data()) % 64) % 64;
+    gemm.blocked(op.weights + row_begin * op.weight_stride, op.weight_stride, row_end - row_begin, op.n_cols,
+                 op.act, op.act_stride, act.n_tokens, out + row_begin, out_stride, aligned);
+    return;
+  }
   if (gemm.tile != nullptr) {
     GemmRows(op, gemm, row_begin, row_end, act.n_tokens);
     return;

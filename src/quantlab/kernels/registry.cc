@@ -34,6 +34,7 @@ struct IsaTable {
   std::array<GemmKernel, kTypeSlots> gemms{};
   AttentionKernels attention{};
   ActivationMath activation_math{};
+  PeakLoops peak{};
 };
 
 size_t Slot(GgmlType type) {
@@ -79,12 +80,15 @@ IsaTable Stacked(const IsaTable& lower, const IsaKernels& isa) {
     Override(k.to_float, e.to_float);
     Override(k.from_float, e.from_float);
     Override(k.vec_dot, e.vec_dot);
-    if (e.gemm.tile != nullptr) t.gemms[slot] = e.gemm;
+    if (e.gemm.present()) t.gemms[slot] = e.gemm;
   }
   Override(t.attention.dot_rows, isa.attention.dot_rows);
   Override(t.attention.dot_row_multi, isa.attention.dot_row_multi);
   Override(t.activation_math.silu_mul_row, isa.activation_math.silu_mul_row);
   Override(t.activation_math.exp_shifted, isa.activation_math.exp_shifted);
+  Override(t.peak.f32_fma, isa.peak.f32_fma);
+  Override(t.peak.int8_dot, isa.peak.int8_dot);
+  Override(t.peak.bf16_dot, isa.peak.bf16_dot);
   return t;
 }
 
@@ -173,9 +177,42 @@ const AttentionKernels& AttentionKernelsFor(CpuIsa isa) { return TableFor(isa).a
 const ActivationMath& ActivationMathFor() { return ActivationMathFor(DetectedIsa()); }
 const ActivationMath& ActivationMathFor(CpuIsa isa) { return TableFor(isa).activation_math; }
 
+const PeakLoops& PeakLoopsFor() { return PeakLoopsFor(DetectedIsa()); }
+const PeakLoops& PeakLoopsFor(CpuIsa isa) { return TableFor(isa).peak; }
+
+const char* ComputeKindFor(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+      return "f32_fma";
+    case GgmlType::kBF16:
+      return DetectedIsa() >= CpuIsa::kAvx512 && kernels_internal::UseBf16DotKernel() ? "bf16_dot"
+                                                                                      : "f32_fma";
+    default:
+      return "int8_dot";
+  }
+}
+
 namespace kernels_internal {
 
 CpuIsa CapToSupported(CpuIsa isa) { return std::min(isa, SupportedIsa()); }
+
+bool UseBf16DotKernel() {
+  static const bool use = [] {
+    const char* flag = std::getenv("QUANTLAB_BF16_DOT");
+    return flag != nullptr && std::string_view(flag) == "1" && CpuHasAvx512Bf16();
+  }();
+  return use;
+}
+
+bool CpuHasAvx512Bf16() {
+#if defined(QUANTLAB_X86) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return SupportedIsa() >= CpuIsa::kAvx512 && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
 
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa) {
   const auto slot = static_cast<size_t>(type);

@@ -22,6 +22,7 @@
 #include "quantlab/kernels/activation_math.h"
 #include "quantlab/kernels/attention_kernels.h"
 #include "quantlab/kernels/kernels.h"
+#include "quantlab/kernels/peak_loops.h"
 
 namespace quantlab::kernels_internal {
 
@@ -38,6 +39,10 @@ using VecDotFn = float (*)(int64_t n, const void* weight_row, const void* activa
 // Panel kernels (unpack_panel set, unpack null) instead unpack max_rows rows together into one
 // interleaved panel of unpacked_row_bytes(n) bytes (padding rows past n_rows contribute nothing), and
 // the tile gets that panel as unpacked_rows[0].
+//
+// Blocked kernels (blocked set, the others null) do their own cache blocking over the whole call:
+// blocked(...) writes out[t * out_stride + r] for r < n_rows, t < n_tokens, using `workspace`
+// (workspace_bytes(n) bytes, 64-byte aligned) for its packed copies of weights and activations.
 struct GemmKernel {
   size_t (*unpacked_row_bytes)(int64_t n) = nullptr;  // a multiple of 64
   void (*unpack)(const void* row, int64_t n, void* dst) = nullptr;
@@ -46,6 +51,11 @@ struct GemmKernel {
   int max_rows = 0;
   int max_tokens = 0;
   void (*unpack_panel)(const void* const* rows, int n_rows, int64_t n, void* dst) = nullptr;
+  size_t (*workspace_bytes)(int64_t n) = nullptr;
+  void (*blocked)(const void* weights, size_t weight_stride, int64_t n_rows, int64_t n, const void* act,
+                  size_t act_stride, int64_t n_tokens, float* out, size_t out_stride,
+                  void* workspace) = nullptr;
+  bool present() const { return tile != nullptr || blocked != nullptr; }
 };
 
 // One ISA's kernels for one weight type. In the scalar registry every function is set (to_float may be
@@ -61,7 +71,8 @@ struct TypeKernelEntry {
   GemmKernel gemm = {};
 };
 
-// Everything one ISA contributes. Null members of `attention` and `activation_math` keep the lower ISA's.
+// Everything one ISA contributes. Null members of `attention`, `activation_math` and `peak` keep the
+// lower ISA's.
 // Free of container code on purpose: the AVX2/AVX-512 registries are compiled with those ISAs' flags,
 // and a container function instantiated there (not inlined, say at -O0) could be the copy the linker
 // keeps for every caller, an illegal instruction on a CPU without the ISA. Entries() flattens the
@@ -70,6 +81,7 @@ struct IsaKernels {
   std::array<std::span<const TypeKernelEntry>, 8> type_tables = {};
   AttentionKernels attention = {};
   ActivationMath activation_math = {};
+  PeakLoops peak = {};
 };
 
 // Every per-type entry of an ISA's registry, in table order.
@@ -84,7 +96,14 @@ IsaKernels RegistryAvx512();  // registry_avx512.cc (x86 only)
 // no caller can be handed code the CPU cannot execute.
 CpuIsa CapToSupported(CpuIsa isa);
 
-// The batched kernel for a weight type at an ISA (falls back to lower ISAs); tile == nullptr if none.
+// Whether the CPU runs AVX512-BF16 (vdpbf16ps), an extension the AVX-512 registry uses where present.
+bool CpuHasAvx512Bf16();
+// Whether BF16 weights use the vdpbf16ps kernel (gemm_float_avx512bf16.cc): only on request
+// (QUANTLAB_BF16_DOT=1) on a CPU that has it. Not the default: on the machine it was measured on,
+// vdpbf16ps ran at about a quarter of the FMA instruction rate, so the F32-FMA kernel was faster.
+bool UseBf16DotKernel();
+
+// The batched kernel for a weight type at an ISA (falls back to lower ISAs); !present() if none.
 GemmKernel GemmKernelFor(GgmlType type, CpuIsa isa);
 
 // --- Scalar reference (dot_scalar.cc, activation_quant.cc) -------------------------------------------
@@ -132,5 +151,11 @@ std::span<const TypeKernelEntry> GemmQ8Avx512();       // gemm_q8_avx512.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx512();     // dot_iq4_xs_avx512.cc
 AttentionKernels AttentionF16Avx512();                 // attention_f16_avx512.cc
 ActivationMath ActivationMathAvx512();                 // activation_math_avx512.cc
+
+// The 16-bit float formats' AVX512-BF16 kernel and the roofline's peak loops.
+std::span<const TypeKernelEntry> GemmFloatAvx512Bf16();  // gemm_float_avx512bf16.cc (AVX512-BF16 CPUs)
+PeakLoops PeakLoopsAvx2();                               // peak_loops_avx2.cc
+PeakLoops PeakLoopsAvx512();                             // peak_loops_avx512.cc
+PeakLoops PeakLoopsAvx512Bf16();                         // peak_loops_avx512bf16.cc (AVX512-BF16 CPUs)
 
 }  // namespace quantlab::kernels_internal

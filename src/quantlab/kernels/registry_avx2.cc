@@ -10,6 +10,7 @@ IsaKernels RegistryAvx2() {
                       GemmQ8Avx2(), DotIq4XsAvx2()},
       .attention = AttentionF16Avx2(),
       .activation_math = ActivationMathAvx2(),
+      .peak = PeakLoopsAvx2(),
   };
 }
 

@@ -8,9 +8,14 @@ namespace quantlab::kernels_internal {
 IsaKernels RegistryAvx512() {
   return {
       .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmKQuantsAvx512(), GemmFloatAvx512(),
-                      GemmQ8Avx512(), DotIq4XsAvx512()},
+                      GemmQ8Avx512(), DotIq4XsAvx512(),
+                      // Replaces the BF16 entry of GemmFloatAvx512() on request (see UseBf16DotKernel).
+                      UseBf16DotKernel() ? GemmFloatAvx512Bf16() : std::span<const TypeKernelEntry>()},
       .attention = AttentionF16Avx512(),
       .activation_math = ActivationMathAvx512(),
+      .peak = {.f32_fma = PeakLoopsAvx512().f32_fma,
+               .int8_dot = PeakLoopsAvx512().int8_dot,
+               .bf16_dot = CpuHasAvx512Bf16() ? PeakLoopsAvx512Bf16().bf16_dot : nullptr},
   };
 }
 
