@@ -1,7 +1,6 @@
-// `quantlab synth OUT.gguf [--arch llama|phi3 --sliding-window N --layers N --embd N --heads N --heads-kv N
-// --ff N --vocab N --ctx N
-//  --type f32|f16|bf16 --seed N --tied]`: writes a synthetic llama or phi3 model (random weights, valid
-//  vocabulary).
+// `quantlab synth OUT.gguf [--arch llama|phi3|gemma2 --sliding-window N --attn-softcap X --final-softcap X
+//  --layers N --embd N --heads N --heads-kv N --ff N --vocab N --ctx N --type f32|f16|bf16 --seed N --tied]`:
+//  writes a synthetic llama, phi3 or gemma2 model (random weights, valid vocabulary).
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -27,6 +26,7 @@ Status RunSynth(SynthOptions& opts) {
   const auto type = GgmlTypeFromName(opts.type);
   if (!type) return UsageError("unknown weight type '{}' (f32, f16 or bf16)", opts.type);
   opts.spec.weight_type = *type;
+  if (opts.spec.arch == "gemma2") opts.spec.tied_embeddings = true;  // gemma2 has no output.weight
   QL_RETURN_IF_ERROR(WriteSynthModel(opts.spec, opts.output));
   std::error_code ec;
   const auto size = std::filesystem::file_size(opts.output, ec);
@@ -38,14 +38,19 @@ Status RunSynth(SynthOptions& opts) {
 }
 
 CommandRegistration registration{
-    "synth", "Write a synthetic llama or phi3 GGUF model (random weights, valid vocabulary)",
+    "synth", "Write a synthetic llama, phi3 or gemma2 GGUF model (random weights, valid vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
       app.add_option("output", opts->output, "Output GGUF file")->required();
       app.add_option("--arch", s.arch, fmt::format("Architecture: {}", fmt::join(kSynthArchitectures, ", ")))
           ->capture_default_str();
-      app.add_option("--sliding-window", s.sliding_window, "phi3: attention.sliding_window (0: none)")
+      app.add_option("--sliding-window", s.sliding_window,
+                     "phi3, gemma2: attention.sliding_window (0: none; gemma2: no key, llama.cpp's 4096)")
+          ->capture_default_str();
+      app.add_option("--attn-softcap", s.attn_softcap, "gemma2: attn_logit_softcapping")
+          ->capture_default_str();
+      app.add_option("--final-softcap", s.final_softcap, "gemma2: final_logit_softcapping")
           ->capture_default_str();
       app.add_option("--layers", s.n_layer, "Number of transformer blocks")->capture_default_str();
       app.add_option("--embd", s.n_embd, "Embedding size")->capture_default_str();

@@ -1,7 +1,9 @@
 // The forward pass, written as the paper's block: for each layer
 //   x += Attention(RmsNorm(x) * attn_norm)
 //   x += FeedForward(RmsNorm(x) * ffn_norm)          FeedForward(h) = W_down (SiLU(W_gate h) * W_up h)
-// then logits = W_out (RmsNorm(x) * output_norm). The arithmetic follows ggml's CPU operators where it
+// then logits = W_out (RmsNorm(x) * output_norm). gemma2 adds to it: scaled embeddings, each block's
+// output normalised again (attn_post_norm, ffn_post_norm) before the residual add, GELU for SiLU, and
+// soft-capped attention scores and logits. The arithmetic follows ggml's CPU operators where it
 // changes the result at the precision perplexity is compared at: activations converted to each weight's
 // vec_dot_type, the query and the softmax probabilities rounded to F16 before they meet the F16 cache,
 // sums of squares and softmax denominators accumulated in double.
@@ -14,6 +16,7 @@
 
 #include "quantlab/kernels/activation_math.h"
 #include "quantlab/kernels/attention_kernels.h"
+#include "quantlab/model/gelu.h"
 #include "quantlab/model/matmul.h"
 #include "quantlab/util/check.h"
 
@@ -60,6 +63,16 @@ void EmbedTokens(const Pass& p, std::span<const int32_t> tokens) {
   const LinearWeight& e = p.w.token_embd;
   for (int t = 0; t < p.n_tokens; ++t)
     e.kernels->to_float(e.Row(tokens[t]), p.s.x.data() + t * e.n_in, e.n_in);
+  if (p.c.embd_scale != 0.0f) {
+    const size_t n = static_cast<size_t>(p.n_tokens) * e.n_in;
+    for (size_t i = 0; i < n; ++i) p.s.x[i] *= p.c.embd_scale;
+  }
+}
+
+// s[0..n) <- cap * tanh(s / cap), in ggml's three float steps (scale by 1/cap, tanh, scale by cap).
+void SoftCap(float* s, int64_t n, float cap) {
+  const float inv_cap = 1.0f / cap;
+  for (int64_t j = 0; j < n; ++j) s[j] = std::tanh(s[j] * inv_cap) * cap;
 }
 
 // out[t] = (in[t] / rms(in[t])) * weight, as ggml's rms_norm followed by mul.
@@ -238,7 +251,8 @@ AttentionUnit DecodeUnit(const Pass& p, const AttentionOps& ops, const Attention
 }
 
 // scores[i * n_ctx + j] = (q_i . k_j) / sqrt(head_dim) for j < n_seen[i] (without the division when
-// the query was scaled already); -inf outside a sliding window, as llama.cpp's mask sets it.
+// the query was scaled already), soft-capped where the model caps them; -inf outside a sliding window,
+// as llama.cpp's mask sets it.
 void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u, float* scores) {
   const int hd = p.c.head_dim;
   const int n_ctx = p.kv.n_ctx();
@@ -251,7 +265,11 @@ void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit&
       for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
     }
   }
-  if (p.c.n_swa > 0) {
+  if (p.c.attn_softcap != 0.0f) {
+    for (int i = 0; i < u.m; ++i)
+      SoftCap(scores + static_cast<size_t>(i) * n_ctx, u.n_seen[i], p.c.attn_softcap);
+  }
+  if (p.c.LayerIsWindowed(il)) {
     // Position j is out of the window of the query at n_seen - 1 when (n_seen - 1) - j >= n_swa.
     for (int i = 0; i < u.m; ++i) {
       float* s = scores + static_cast<size_t>(i) * n_ctx;
@@ -320,9 +338,9 @@ void AddResidual(const Pass& p, const float* delta) {
   for (size_t i = 0; i < n; ++i) x[i] += delta[i];
 }
 
-// q *= 1/sqrt(head_dim) in float, as phi3's graph scales the roped query.
+// q *= query_scale in float, as phi3's and gemma2's graphs scale the roped query.
 void ScaleQuery(const Pass& p) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(p.c.head_dim));
+  const float scale = p.c.query_scale;
   const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_head * p.c.head_dim;
   float* q = p.s.q.data();
   for (size_t i = 0; i < n; ++i) q[i] *= scale;
@@ -344,10 +362,11 @@ void AttentionBlock(const Pass& p, int il) {
   StoreKv(p, il);
   Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)
   Linear(p, l.wo, l.bo, p.s.attn.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  if (!l.attn_post_norm.empty()) RmsNorm(p, p.s.proj.data(), p.s.proj.data(), l.attn_post_norm, p.n_tokens);
   AddResidual(p, p.s.proj.data());
 }
 
-// x += W_down (SiLU(W_gate h) * W_up h), h = norm(x), for layer il.
+// x += W_down (act(W_gate h) * W_up h), h = norm(x), for layer il; act is SiLU or GELU.
 void FeedForwardBlock(const Pass& p, int il) {
   const LayerWeights& l = p.w.layers[il];
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.ffn_norm, p.n_tokens);
@@ -356,13 +375,19 @@ void FeedForwardBlock(const Pass& p, int il) {
   MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act);
   AddBias(p.s.gate.data(), l.ffn_gate_b, p.n_tokens);
   AddBias(p.s.up.data(), l.ffn_up_b, p.n_tokens);
-  // gate = SiLU(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
+  // gate = act(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
   const ActivationMath& math = ActivationMathFor();
+  const bool gelu = p.c.ffn_activation == FfnActivation::kGeluTanh;
   for (int t = 0; t < p.n_tokens; ++t) {
     const size_t row = static_cast<size_t>(t) * p.c.n_ff;
-    math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    if (gelu) {
+      GeluMulRow(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    } else {
+      math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    }
   }
   Linear(p, l.ffn_down, l.ffn_down_b, p.s.gate.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  if (!l.ffn_post_norm.empty()) RmsNorm(p, p.s.proj.data(), p.s.proj.data(), l.ffn_post_norm, p.n_tokens);
   AddResidual(p, p.s.proj.data());
 }
 
@@ -371,6 +396,8 @@ void OutputLogits(const Pass& p, int n_outputs, float* logits) {
   const float* last = p.s.x.data() + static_cast<size_t>(p.n_tokens - n_outputs) * p.c.n_embd;
   RmsNorm(p, last, p.s.xn.data(), p.w.output_norm, n_outputs);
   MatMul(p.pool, p.w.output, p.s.xn.data(), n_outputs, logits, p.s.act);
+  if (p.c.final_softcap != 0.0f)
+    SoftCap(logits, static_cast<int64_t>(n_outputs) * p.c.n_vocab, p.c.final_softcap);
 }
 
 }  // namespace

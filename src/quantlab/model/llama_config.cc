@@ -15,11 +15,12 @@ struct SupportedArch {
   std::string_view name;
   LlamaArch arch;
 };
-constexpr std::array<SupportedArch, 4> kSupported = {{
+constexpr std::array<SupportedArch, 5> kSupported = {{
     {"llama", LlamaArch::kLlama},
     {"mistral", LlamaArch::kMistral},
     {"qwen2", LlamaArch::kQwen2},
     {"phi3", LlamaArch::kPhi3},
+    {"gemma2", LlamaArch::kGemma2},
 }};
 
 std::string SupportedList() {
@@ -72,6 +73,30 @@ Result<int> Phi3SlidingWindow(const GgufMetadata& metadata, const LlamaConfig& c
   if (c.n_layer == 32 && c.n_head_kv == 32 && c.n_ctx_train == 131072) return 262144;  // mini 128k
   if (c.n_layer == 40 && c.n_ctx_train == 131072) return 131072;                       // medium 128k
   return MakeError("missing metadata key '{}' (phi3 needs its sliding window)", key);
+}
+
+// gemma2 as llama.cpp c392e50 reads and builds it: embeddings scaled by sqrtf(n_embd), GELU gate, post
+// norms, soft-capping (defaults 50 and 30), a sliding window (default 4096) on the even layers, and the
+// query scaled by 1/sqrtf(key_length) — except for the 46-layer 27B, whose query_pre_attn_scalar is
+// n_embd / n_head. (llama.cpp refuses layer counts other than 26, 42 and 46; quantlab applies the
+// key_length rule to them.) The norm weights need no +1: the converter stored w + 1 already.
+Status ReadGemma2(const GgufMetadata& metadata, LlamaConfig& c) {
+  const std::string p = "gemma2.";
+  c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
+  c.ffn_activation = FfnActivation::kGeluTanh;
+  c.post_norms = true;
+  QL_ASSIGN_OR_RETURN(c.attn_softcap, OptionalFloat(metadata, p + "attn_logit_softcapping", 50.0f));
+  QL_ASSIGN_OR_RETURN(c.final_softcap, OptionalFloat(metadata, p + "final_logit_softcapping", 30.0f));
+  if (!(c.attn_softcap > 0) || !(c.final_softcap > 0)) {
+    return MakeError("gemma2: soft-capping values {} and {} must be positive", c.attn_softcap,
+                     c.final_softcap);
+  }
+  QL_ASSIGN_OR_RETURN(c.n_swa, OptionalInt(metadata, p + "attention.sliding_window", 4096));
+  c.swa_period = 2;
+  c.query_prescaled = true;
+  const int query_pre_attn_scalar = c.n_layer == 46 ? c.n_embd / c.n_head : c.head_dim;
+  c.query_scale = 1.0f / std::sqrt(static_cast<float>(query_pre_attn_scalar));
+  return Ok();
 }
 
 }  // namespace
@@ -128,10 +153,13 @@ Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
   c.rope_freq_scale = factor > 0.0f ? 1.0f / factor : 1.0f;
 
   const bool phi3 = c.arch == LlamaArch::kPhi3;
-  c.rope_style = c.arch == LlamaArch::kQwen2 || phi3 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  const bool gemma2 = c.arch == LlamaArch::kGemma2;
+  c.rope_style = c.arch == LlamaArch::kQwen2 || phi3 || gemma2 ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.qkv_bias = c.arch == LlamaArch::kQwen2;
   c.fused_qkv_ffn = phi3;
   c.query_prescaled = phi3;
+  c.query_scale = phi3 ? 1.0f / std::sqrt(static_cast<float>(c.head_dim)) : 1.0f;
+  if (gemma2) QL_RETURN_IF_ERROR(ReadGemma2(metadata, c));
   if (phi3) {
     if (c.head_dim * c.n_head != c.n_embd) {
       return MakeError("phi3: attention.key_length {} times head_count {} must equal embedding_length {}",

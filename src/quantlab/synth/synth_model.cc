@@ -79,6 +79,7 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   // Norm weights sit near 1, as in trained models.
   const float norm_sd = 0.05f;
   const bool phi3 = s.arch == "phi3";
+  const bool gemma2 = s.arch == "gemma2";
   std::vector<TensorPlan> plan;
   plan.push_back({"token_embd.weight", {embd, s.n_vocab}, w, 0.0f, sd});
   for (int l = 0; l < s.n_layer; ++l) {
@@ -97,13 +98,16 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
     plan.push_back({name("attn_k"), {embd, embd_kv}, w, 0.0f, sd});
     plan.push_back({name("attn_v"), {embd, embd_kv}, w, 0.0f, sd});
     plan.push_back({name("attn_output"), {embd, embd}, w, 0.0f, sd});
+    // gemma2's norm weights sit near 1 too: its converter stores w + 1.
+    if (gemma2) plan.push_back({name("post_attention_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
     plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
     plan.push_back({name("ffn_gate"), {embd, s.n_ff}, w, 0.0f, sd});
     plan.push_back({name("ffn_up"), {embd, s.n_ff}, w, 0.0f, sd});
     plan.push_back({name("ffn_down"), {s.n_ff, embd}, w, 0.0f, sd});
+    if (gemma2) plan.push_back({name("post_ffw_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
   }
   plan.push_back({"output_norm.weight", {embd}, GgmlType::kF32, 1.0f, norm_sd});
-  if (!s.tied_embeddings) plan.push_back({"output.weight", {embd, s.n_vocab}, w, 0.0f, sd});
+  if (!s.tied_embeddings && !gemma2) plan.push_back({"output.weight", {embd, s.n_vocab}, w, 0.0f, sd});
   return plan;
 }
 
@@ -118,9 +122,13 @@ Status ValidateSynthModelSpec(const SynthModelSpec& s) {
   if (s.arch == "phi3" && s.tied_embeddings) {
     return MakeError("synthetic model: phi3 has an untied output matrix (--tied is for llama)");
   }
-  if (s.sliding_window < 0 || (s.sliding_window > 0 && s.arch != "phi3")) {
-    return MakeError("synthetic model: a sliding window ({}) must be non-negative and is for phi3 only",
+  if (s.sliding_window < 0 || (s.sliding_window > 0 && s.arch == "llama")) {
+    return MakeError("synthetic model: a sliding window ({}) must be non-negative and is for phi3 and gemma2",
                      s.sliding_window);
+  }
+  if (s.arch == "gemma2" && (!(s.attn_softcap > 0) || !(s.final_softcap > 0))) {
+    return MakeError("synthetic model: gemma2's soft-capping values ({}, {}) must be positive",
+                     s.attn_softcap, s.final_softcap);
   }
   if (s.n_layer < 1 || s.n_embd < 1 || s.n_head < 1 || s.n_head_kv < 1 || s.n_ff < 1 || s.n_ctx_train < 1) {
     return MakeError("synthetic model: layers, embedding, heads, kv heads, ffn and context must be positive");
@@ -183,6 +191,17 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   if (a == "phi3") {
     m.Set("phi3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
   }
+  if (a == "gemma2") {
+    // The keys Gemma2's converter writes besides the common ones.
+    const auto head_dim = static_cast<uint32_t>(s.n_embd / s.n_head);
+    m.Set("gemma2.attention.key_length", GgufValue::U32(head_dim));
+    m.Set("gemma2.attention.value_length", GgufValue::U32(head_dim));
+    m.Set("gemma2.attn_logit_softcapping", GgufValue::F32(s.attn_softcap));
+    m.Set("gemma2.final_logit_softcapping", GgufValue::F32(s.final_softcap));
+    if (s.sliding_window > 0) {
+      m.Set("gemma2.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
+    }
+  }
 
   const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
   std::vector<GgufValue> tokens, scores, types;
@@ -203,6 +222,8 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   m.Set("tokenizer.ggml.unknown_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.unk_id)));
   m.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(true));
   m.Set("tokenizer.ggml.add_eos_token", GgufValue::Bool(false));
+  // Gemma's SentencePiece vocabulary adds no space before the text.
+  if (a == "gemma2") m.Set("tokenizer.ggml.add_space_prefix", GgufValue::Bool(false));
   return m;
 }
 
