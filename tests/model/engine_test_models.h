@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,9 @@ class ReferenceForward {
     for (int t = 0; t < n; ++t) {
       const auto row = Dequantize(w_.token_embd, tokens[t]);
       x[t].assign(row.begin(), row.end());
+      if (c_.embd_scale != 0.0f) {
+        for (double& e : x[t]) e *= c_.embd_scale;  // gemma2: sqrt(n_embd)
+      }
     }
     for (int il = 0; il < c_.n_layer; ++il) {
       const LayerWeights& l = w_.layers[il];
@@ -125,7 +129,7 @@ class ReferenceForward {
         Rope(q[t], c_.n_head, t);
         Rope(k[t], c_.n_head_kv, t);
         if (c_.query_prescaled) {
-          for (double& e : q[t]) e *= 1.0 / std::sqrt(static_cast<double>(hd));
+          for (double& e : q[t]) e *= c_.query_scale;
         }
         // The cache holds K and V in F16 and the query meets K in F16, as in llama.cpp.
         RoundToF16(q[t]);
@@ -137,14 +141,14 @@ class ReferenceForward {
         for (int h = 0; h < c_.n_head; ++h) {
           const int kvh = h / (c_.n_head / c_.n_head_kv);
           // A sliding window of n_swa positions keeps j in (t - n_swa, t].
-          const int first = c_.n_swa > 0 ? std::max(0, t - c_.n_swa + 1) : 0;
+          const int first = c_.LayerIsWindowed(il) ? std::max(0, t - c_.n_swa + 1) : 0;
           const double scale = c_.query_prescaled ? 1.0 : 1.0 / std::sqrt(static_cast<double>(hd));
           std::vector<double> s(t + 1, 0.0);
           double max_s = -1e300;
           for (int j = first; j <= t; ++j) {
             double dot = 0;
             for (int d = 0; d < hd; ++d) dot += q[t][h * hd + d] * k[j][kvh * hd + d];
-            s[j] = dot * scale;
+            s[j] = SoftCap(dot * scale, c_.attn_softcap);
             max_s = std::max(max_s, s[j]);
           }
           double sum = 0;
@@ -157,19 +161,24 @@ class ReferenceForward {
         }
       }
       for (int t = 0; t < n; ++t) {
-        const auto o = Apply(l.wo, attn[t], l.bo);
+        auto o = Apply(l.wo, attn[t], l.bo);
+        if (!l.attn_post_norm.empty()) o = Norm(o, l.attn_post_norm);
         for (size_t i = 0; i < o.size(); ++i) x[t][i] += o[i];
         const auto h = Norm(x[t], l.ffn_norm);
         auto g = Apply(l.ffn_gate, h, l.ffn_gate_b);
         const auto u = Apply(l.ffn_up, h, l.ffn_up_b);
-        for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
-        const auto down = Apply(l.ffn_down, g, l.ffn_down_b);
+        const bool gelu = c_.ffn_activation == FfnActivation::kGeluTanh;
+        for (size_t i = 0; i < g.size(); ++i)
+          g[i] = (gelu ? Gelu(g[i]) : g[i] / (1 + std::exp(-g[i]))) * u[i];
+        auto down = Apply(l.ffn_down, g, l.ffn_down_b);
+        if (!l.ffn_post_norm.empty()) down = Norm(down, l.ffn_post_norm);
         for (size_t i = 0; i < down.size(); ++i) x[t][i] += down[i];
       }
     }
     std::vector<float> logits;
     for (int t = 0; t < n; ++t) {
-      const auto out = Apply(w_.output, Norm(x[t], w_.output_norm), {});
+      auto out = Apply(w_.output, Norm(x[t], w_.output_norm), {});
+      for (double& e : out) e = SoftCap(e, c_.final_softcap);
       logits.insert(logits.end(), out.begin(), out.end());
     }
     return logits;
@@ -214,6 +223,17 @@ class ReferenceForward {
     std::vector<double> y(x.size());
     for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * w[i];
     return y;
+  }
+  // cap * tanh(s / cap); 0: no cap.
+  static double SoftCap(double s, float cap) { return cap == 0.0f ? s : cap * std::tanh(s / cap); }
+  // GELU (tanh approximation) as llama.cpp computes it: looked up at the F16-rounded input, the result
+  // rounded to F16 (ggml's table), exact outside [-10, 10].
+  static double Gelu(double x) {
+    if (x <= -10) return 0;
+    if (x >= 10) return x;
+    const double h = Fp16ToFp32(Fp32ToFp16(static_cast<float>(x)));
+    const double g = 0.5 * h * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * h * (1 + 0.044715 * h * h)));
+    return Fp16ToFp32(Fp32ToFp16(static_cast<float>(g)));
   }
   static void RoundToF16(std::vector<double>& x) {
     for (double& v : x) v = Fp16ToFp32(Fp32ToFp16(static_cast<float>(v)));

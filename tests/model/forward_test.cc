@@ -49,6 +49,19 @@ EngineTestModel Phi3Shape(int n_head, int n_head_kv, GgmlType type, int window) 
   return m;
 }
 
+// gemma2: post norms, GELU, scaled embeddings, tied output; a window shorter than the 20 tokens on the even
+// layers, and caps small enough to bend the scores and logits (the scores of these weights stay well below
+// Gemma's 50).
+EngineTestModel Gemma2Shape(int n_head, int n_head_kv, GgmlType type, int window) {
+  EngineTestModel m = Shape(n_head, n_head_kv, true, type);
+  m.synth.arch = "gemma2";
+  m.synth.n_layer = 3;
+  m.synth.sliding_window = window;
+  m.synth.attn_softcap = 0.5f;
+  m.synth.final_softcap = 1.0f;
+  return m;
+}
+
 std::vector<int32_t> RandomTokens(int n, int n_vocab, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<int32_t> tokens(n);
@@ -146,7 +159,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{"llama_q6_k", Shape(2, 2, false, GgmlType::kQ6_K), 3e-2},
                       ForwardCase{"phi3_f32_gqa", Phi3Shape(4, 2, GgmlType::kF32, 0), 5e-3},
                       ForwardCase{"phi3_f16_window", Phi3Shape(4, 4, GgmlType::kF16, 7), 5e-3},
-                      ForwardCase{"phi3_q4_k_gqa_window", Phi3Shape(8, 2, GgmlType::kQ4_K, 5), 3e-2}),
+                      ForwardCase{"phi3_q4_k_gqa_window", Phi3Shape(8, 2, GgmlType::kQ4_K, 5), 3e-2},
+                      ForwardCase{"gemma2_f32_gqa_window", Gemma2Shape(4, 2, GgmlType::kF32, 6), 5e-3},
+                      ForwardCase{"gemma2_f16_mha", Gemma2Shape(4, 4, GgmlType::kF16, 0), 5e-3},
+                      ForwardCase{"gemma2_q4_k_gqa_window", Gemma2Shape(4, 2, GgmlType::kQ4_K, 5), 3e-2}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A wrong RoPE pairing must be caught by the tolerance above: the NEOX-style reference differs from a

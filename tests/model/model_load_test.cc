@@ -114,6 +114,46 @@ TEST(ModelLoadTest, Phi3MissingFusedTensorIsNamed) {
   ExpectLoadError(spec, "missing tensor 'blk.0.attn_qkv.weight'");
 }
 
+// gemma2 as llama.cpp c392e50 reads it: soft-caps and window from the file, llama.cpp's defaults where
+// absent (window 4096, caps 50 and 30), the even layers windowed, the query scaled by 1/sqrt(key_length),
+// embeddings by sqrt(n_embd), post norms bound, token_embd as the output matrix.
+TEST(ModelLoadTest, Gemma2ReadsItsKeysWithLlamaCppDefaults) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma2";
+  spec.synth.attn_softcap = 40.0f;
+  spec.synth.final_softcap = 20.0f;
+  spec.drop_key = "gemma2.final_logit_softcapping";
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kGemma2);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNeox);
+  EXPECT_EQ(c.ffn_activation, FfnActivation::kGeluTanh);
+  EXPECT_EQ(c.attn_softcap, 40.0f);
+  EXPECT_EQ(c.final_softcap, 30.0f);
+  EXPECT_EQ(c.n_swa, 4096);
+  EXPECT_TRUE(c.LayerIsWindowed(0));
+  EXPECT_FALSE(c.LayerIsWindowed(1));
+  EXPECT_TRUE(c.LayerIsWindowed(2));
+  EXPECT_TRUE(c.query_prescaled);
+  EXPECT_EQ(c.query_scale, 1.0f / std::sqrt(static_cast<float>(c.head_dim)));
+  EXPECT_EQ(c.embd_scale, std::sqrt(static_cast<float>(c.n_embd)));
+  EXPECT_TRUE(c.tied_embeddings);
+  EXPECT_EQ((*model)->weights().output.data, (*model)->weights().token_embd.data);
+  EXPECT_EQ((*model)->weights().layers[1].attn_post_norm.size(), static_cast<size_t>(c.n_embd));
+  EXPECT_EQ((*model)->weights().layers[1].ffn_post_norm.size(), static_cast<size_t>(c.n_embd));
+}
+
+TEST(ModelLoadTest, Gemma2MissingPostNormIsNamed) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma2";
+  spec.drop_tensor = "blk.1.post_ffw_norm.weight";
+  ExpectLoadError(spec, "missing tensor 'blk.1.post_ffw_norm.weight'");
+}
+
 TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
   TempDir dir;
   const std::string path = (dir / "m.gguf").string();

@@ -145,6 +145,39 @@ TEST(SynthModelTest, Phi3LayoutAsLlamaCppExpects) {
       << unknown.error().message;
 }
 
+// gemma2 as llama.cpp's converter writes it: gemma2.* keys with key/value length, soft-caps and (when
+// set) the window, post norms in every block, no output.weight, no space prefix in the vocabulary.
+TEST(SynthModelTest, Gemma2LayoutAsLlamaCppExpects) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "gemma2";
+  spec.sliding_window = 64;
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "gemma2");
+  EXPECT_EQ(*m.GetUint("gemma2.attention.sliding_window"), 64u);
+  EXPECT_EQ(*m.GetUint("gemma2.attention.key_length"), 16u);
+  EXPECT_EQ(*m.GetFloat("gemma2.attn_logit_softcapping"), 50.0);
+  EXPECT_EQ(*m.GetFloat("gemma2.final_logit_softcapping"), 30.0);
+  EXPECT_EQ(m.GetBool("tokenizer.ggml.add_space_prefix"), std::optional<bool>(false));
+  EXPECT_FALSE(m.Contains("llama.block_count"));
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 11 + 1);
+  EXPECT_NE(file->FindTensor("blk.1.post_attention_norm.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("blk.1.post_ffw_norm.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("output.weight"), nullptr);
+
+  spec.sliding_window = 0;  // no key: llama.cpp's default applies
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto plain = GgufFile::Open(path);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->metadata().Contains("gemma2.attention.sliding_window"));
+  spec.attn_softcap = 0;
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
   testing::TempDir dir;
   SynthModelSpec spec = SmallSpec();
