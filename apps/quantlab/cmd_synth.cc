@@ -1,6 +1,7 @@
-// `quantlab synth OUT.gguf [--arch llama|phi3|gemma2 --sliding-window N --attn-softcap X --final-softcap X
-//  --layers N --embd N --heads N --heads-kv N --ff N --vocab N --ctx N --type f32|f16|bf16 --seed N --tied]`:
-//  writes a synthetic llama, phi3 or gemma2 model (random weights, valid vocabulary).
+// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3|gemma2 --sliding-window N --head-dim N
+//  --attn-softcap X --final-softcap X --layers N --embd N --heads N --heads-kv N --ff N --vocab N --ctx N
+//  --rope-base F --type f32|f16|bf16 --seed N --tied]`: writes a synthetic model of that architecture
+//  (random weights, valid vocabulary).
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -38,7 +39,8 @@ Status RunSynth(SynthOptions& opts) {
 }
 
 CommandRegistration registration{
-    "synth", "Write a synthetic llama, phi3 or gemma2 GGUF model (random weights, valid vocabulary)",
+    "synth",
+    "Write a synthetic llama, llama3, qwen3, phi3 or gemma2 GGUF model (random weights, valid vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
@@ -52,6 +54,9 @@ CommandRegistration registration{
           ->capture_default_str();
       app.add_option("--final-softcap", s.final_softcap, "gemma2: final_logit_softcapping")
           ->capture_default_str();
+      app.add_option("--head-dim", s.head_dim,
+                     "qwen3, gemma2: head size when not embd / heads (0: embd / heads)")
+          ->capture_default_str();
       app.add_option("--layers", s.n_layer, "Number of transformer blocks")->capture_default_str();
       app.add_option("--embd", s.n_embd, "Embedding size")->capture_default_str();
       app.add_option("--heads", s.n_head, "Attention heads")->capture_default_str();
@@ -60,7 +65,9 @@ CommandRegistration registration{
       app.add_option("--ff", s.n_ff, "Feed-forward width")->capture_default_str();
       app.add_option("--vocab", s.n_vocab, "Vocabulary size")->capture_default_str();
       app.add_option("--ctx", s.n_ctx_train, "Training context length")->capture_default_str();
-      app.add_option("--rope-base", s.rope_freq_base, "RoPE frequency base")->capture_default_str();
+      app.add_option("--rope-base", s.rope_freq_base,
+                     "RoPE frequency base (0: the architecture's usual, 500000 for llama3, 1e6 for qwen3)")
+          ->capture_default_str();
       app.add_option("--type", opts->type, "Weight type: f32, f16 or bf16")->capture_default_str();
       app.add_option("--seed", s.seed, "Random seed")->capture_default_str();
       app.add_option("--std", s.weight_std, "Standard deviation of the weight matrices")

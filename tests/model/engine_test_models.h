@@ -126,6 +126,8 @@ class ReferenceForward {
         q[t] = Apply(l.wq, h, l.bq);
         k[t] = Apply(l.wk, h, l.bk);
         v[t] = Apply(l.wv, h, l.bv);
+        HeadNorm(q[t], l.attn_q_norm);
+        HeadNorm(k[t], l.attn_k_norm);
         Rope(q[t], c_.n_head, t);
         Rope(k[t], c_.n_head_kv, t);
         if (c_.query_prescaled) {
@@ -235,15 +237,30 @@ class ReferenceForward {
     const double g = 0.5 * h * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * h * (1 + 0.044715 * h * h)));
     return Fp16ToFp32(Fp32ToFp16(static_cast<float>(g)));
   }
+  // Each head_dim slice of x RMS-normalized on its own with the shared weight (qwen3's Q/K norms).
+  void HeadNorm(std::vector<double>& x, const std::vector<float>& w) const {
+    if (w.empty()) return;
+    const size_t hd = w.size();
+    for (size_t first = 0; first + hd <= x.size(); first += hd) {
+      double ss = 0;
+      for (size_t i = 0; i < hd; ++i) ss += x[first + i] * x[first + i];
+      const double scale = 1.0 / std::sqrt(ss / hd + c_.rms_norm_eps);
+      for (size_t i = 0; i < hd; ++i) x[first + i] *= scale * w[i];
+    }
+  }
   static void RoundToF16(std::vector<double>& x) {
     for (double& v : x) v = Fp16ToFp32(Fp32ToFp16(static_cast<float>(v)));
   }
-  // Rotation of pair i by pos * base^(-2i/n_rot): adjacent pairs (llama) or split halves (qwen2).
+  // Rotation of pair i by scale * pos * base^(-2i/n_rot) / factor_i: adjacent pairs (llama) or split
+  // halves (qwen2, qwen3, phi3); factor_i from rope_freqs.weight (Llama 3.1), else 1.
   void Rope(std::vector<double>& x, int n_heads, int pos) const {
     const int hd = c_.head_dim;
+    const auto& factors = w_.rope_freq_factors;
     for (int h = 0; h < n_heads; ++h) {
       for (int i = 0; i < c_.n_rot / 2; ++i) {
-        const double angle = pos * std::pow(static_cast<double>(c_.rope_freq_base), -2.0 * i / c_.n_rot);
+        const double factor = factors.empty() ? 1.0 : factors[i];
+        const double angle = c_.rope_freq_scale * pos *
+                             std::pow(static_cast<double>(c_.rope_freq_base), -2.0 * i / c_.n_rot) / factor;
         const bool neox = c_.rope_style == RopeStyle::kNeox;
         const int a = h * hd + (neox ? i : 2 * i);
         const int b = h * hd + (neox ? i + c_.n_rot / 2 : 2 * i + 1);

@@ -62,6 +62,22 @@ EngineTestModel Gemma2Shape(int n_head, int n_head_kv, GgmlType type, int window
   return m;
 }
 
+// qwen3: per-head Q/K RMSNorm before NeoX RoPE, no biases; `head_dim` 0 is n_embd / n_head, other
+// values make the attention width differ from the embedding (as Qwen3-0.6B's 16 x 128 vs 1024).
+EngineTestModel Qwen3Shape(int n_head, int n_head_kv, bool tied, GgmlType type, int head_dim) {
+  EngineTestModel m = Shape(n_head, n_head_kv, tied, type);
+  m.synth.arch = "qwen3";
+  m.synth.head_dim = head_dim;
+  return m;
+}
+
+// llama3: rope base 500000 and the rope_freqs.weight divisors of Llama 3.1.
+EngineTestModel Llama3Shape(int n_head, int n_head_kv, GgmlType type) {
+  EngineTestModel m = Shape(n_head, n_head_kv, false, type);
+  m.synth.arch = "llama3";
+  return m;
+}
+
 std::vector<int32_t> RandomTokens(int n, int n_vocab, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<int32_t> tokens(n);
@@ -162,7 +178,13 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{"phi3_q4_k_gqa_window", Phi3Shape(8, 2, GgmlType::kQ4_K, 5), 3e-2},
                       ForwardCase{"gemma2_f32_gqa_window", Gemma2Shape(4, 2, GgmlType::kF32, 6), 5e-3},
                       ForwardCase{"gemma2_f16_mha", Gemma2Shape(4, 4, GgmlType::kF16, 0), 5e-3},
-                      ForwardCase{"gemma2_q4_k_gqa_window", Gemma2Shape(4, 2, GgmlType::kQ4_K, 5), 3e-2}),
+                      ForwardCase{"gemma2_q4_k_gqa_window", Gemma2Shape(4, 2, GgmlType::kQ4_K, 5), 3e-2},
+                      ForwardCase{"qwen3_f32_gqa", Qwen3Shape(4, 2, false, GgmlType::kF32, 0), 5e-3},
+                      ForwardCase{"qwen3_f16_tied_wide_heads", Qwen3Shape(4, 2, true, GgmlType::kF16, 128),
+                                  5e-3},
+                      ForwardCase{"qwen3_q4_k_gqa", Qwen3Shape(8, 2, false, GgmlType::kQ4_K, 0), 3e-2},
+                      ForwardCase{"llama3_f32_gqa", Llama3Shape(4, 2, GgmlType::kF32), 5e-3},
+                      ForwardCase{"llama3_q6_k_gqa", Llama3Shape(4, 2, GgmlType::kQ6_K), 3e-2}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A wrong RoPE pairing must be caught by the tolerance above: the NEOX-style reference differs from a

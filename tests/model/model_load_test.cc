@@ -2,6 +2,8 @@
 // quantlab cannot run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "model/engine_test_models.h"
 #include "support/malformed_models.h"
 #include "support/paths.h"
@@ -90,6 +92,54 @@ TEST(ModelLoadTest, Phi3BindsItsFusedMatricesByRows) {
   EXPECT_EQ(l.ffn_up.n_out, c.n_ff);
 }
 
+TEST(ModelLoadTest, Qwen3ReadsHeadSizeAndBindsQkNorms) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "qwen3";
+  spec.synth.head_dim = 96;  // 4 x 96 = 384 attention width on a 256 embedding
+  spec.synth.tied_embeddings = true;
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kQwen3);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNeox);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_TRUE(c.tied_embeddings);
+  EXPECT_EQ(c.head_dim, 96);
+  EXPECT_EQ(c.n_rot, 96);  // no rope.dimension_count: the whole head
+  EXPECT_FLOAT_EQ(c.rope_freq_base, 1e6f);
+  EXPECT_FLOAT_EQ(c.rms_norm_eps, 1e-6f);
+  const LayerWeights& l = (*model)->weights().layers[1];
+  EXPECT_EQ(l.wq.n_out, 4 * 96);
+  EXPECT_EQ(l.wo.n_in, 4 * 96);
+  EXPECT_EQ(l.attn_q_norm.size(), 96u);
+  EXPECT_EQ(l.attn_k_norm.size(), 96u);
+}
+
+TEST(ModelLoadTest, Llama3ReadsRopeFactors) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "llama3";
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kLlama);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNormal);
+  EXPECT_FLOAT_EQ(c.rope_freq_base, 500000.0f);
+  EXPECT_FLOAT_EQ(c.rope_freq_scale, 1.0f);
+  const std::vector<float>& f = (*model)->weights().rope_freq_factors;
+  ASSERT_EQ(f.size(), 32u);
+  // Llama 3.1's divisors: 1 for the fast pairs, 8 for the slowest, a blend between.
+  EXPECT_FLOAT_EQ(f.front(), 1.0f);
+  EXPECT_FLOAT_EQ(f.back(), 8.0f);
+  EXPECT_TRUE(std::any_of(f.begin(), f.end(), [](float v) { return v > 1.0f && v < 8.0f; }));
+}
+
 // Loading `spec` fails with a message that contains `expected`.
 void ExpectLoadError(const EngineTestModel& spec, const std::string& expected) {
   TempDir dir;
@@ -154,6 +204,13 @@ TEST(ModelLoadTest, Gemma2MissingPostNormIsNamed) {
   ExpectLoadError(spec, "missing tensor 'blk.1.post_ffw_norm.weight'");
 }
 
+TEST(ModelLoadTest, Qwen3MissingQkNormIsNamed) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "qwen3";
+  spec.drop_tensor = "blk.1.attn_k_norm.weight";
+  ExpectLoadError(spec, "missing tensor 'blk.1.attn_k_norm.weight'");
+}
+
 TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
   TempDir dir;
   const std::string path = (dir / "m.gguf").string();
@@ -164,7 +221,7 @@ TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.error().message.find("unsupported architecture 'falcon'"), std::string::npos)
       << model.error().message;
-  EXPECT_NE(model.error().message.find("llama, mistral, qwen2, phi3"), std::string::npos)
+  EXPECT_NE(model.error().message.find("llama, mistral, qwen2, qwen3, phi3"), std::string::npos)
       << model.error().message;
   EXPECT_NE(model.error().message.find(path), std::string::npos);
 }

@@ -141,7 +141,7 @@ TEST(SynthModelTest, Phi3LayoutAsLlamaCppExpects) {
   spec.arch = "gemma7";
   const Status unknown = ValidateSynthModelSpec(spec);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("supported: llama, phi3"), std::string::npos)
+  EXPECT_NE(unknown.error().message.find("supported: llama, llama3, qwen3, phi3"), std::string::npos)
       << unknown.error().message;
 }
 
@@ -176,6 +176,55 @@ TEST(SynthModelTest, Gemma2LayoutAsLlamaCppExpects) {
   EXPECT_FALSE(plain->metadata().Contains("gemma2.attention.sliding_window"));
   spec.attn_softcap = 0;
   EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
+// qwen3 as its converter writes it: qwen3.* keys with attention.key_length / value_length (the head size,
+// here wider than n_embd / n_head) and no rope.dimension_count, per-head Q/K norm weights, wider Q and
+// attention-output matrices.
+TEST(SynthModelTest, Qwen3LayoutAsTheConverterWritesIt) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "qwen3";
+  spec.head_dim = 32;  // 4 heads of 32 on a 64 embedding
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "qwen3");
+  EXPECT_EQ(*m.GetUint("qwen3.attention.key_length"), 32u);
+  EXPECT_EQ(*m.GetUint("qwen3.attention.value_length"), 32u);
+  EXPECT_FALSE(m.Contains("qwen3.rope.dimension_count"));
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.Find("qwen3.rope.freq_base")->AsFloat()), 1e6f);
+  EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight")->shape, (std::vector<int64_t>{64, 4 * 32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_k.weight")->shape, (std::vector<int64_t>{64, 2 * 32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_output.weight")->shape, (std::vector<int64_t>{4 * 32, 64}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_q_norm.weight")->shape, (std::vector<int64_t>{32}));
+  EXPECT_EQ(file->FindTensor("blk.1.attn_k_norm.weight")->type, GgmlType::kF32);
+
+  spec.arch = "llama";  // a head size of its own is for qwen3 only
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
+// llama3: a llama file with rope base 500000 and Llama 3.1's rope_freqs.weight (first, as the converter
+// yields it), no rope scaling key.
+TEST(SynthModelTest, Llama3HasRopeFactors) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "llama3";
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "llama");
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.Find("llama.rope.freq_base")->AsFloat()), 500000.0f);
+  EXPECT_FALSE(m.Contains("llama.rope.scaling.type"));
+  ASSERT_FALSE(file->tensors().empty());
+  const GgufTensorInfo& factors = file->tensors().front();
+  EXPECT_EQ(factors.name, "rope_freqs.weight");
+  EXPECT_EQ(factors.shape, (std::vector<int64_t>{8}));  // head size 16: 8 rotated pairs
+  EXPECT_EQ(factors.type, GgmlType::kF32);
 }
 
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {

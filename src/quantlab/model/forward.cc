@@ -1,5 +1,5 @@
 // The forward pass, written as the paper's block: for each layer
-//   x += Attention(RmsNorm(x) * attn_norm)
+//   x += Attention(RmsNorm(x) * attn_norm)           (qwen3: each Q and K head RMS-normalized before RoPE)
 //   x += FeedForward(RmsNorm(x) * ffn_norm)          FeedForward(h) = W_down (SiLU(W_gate h) * W_up h)
 // then logits = W_out (RmsNorm(x) * output_norm). gemma2 adds to it: scaled embeddings, each block's
 // output normalised again (attn_post_norm, ffn_post_norm) before the residual add, GELU for SiLU, and
@@ -75,7 +75,8 @@ void SoftCap(float* s, int64_t n, float cap) {
   for (int64_t j = 0; j < n; ++j) s[j] = std::tanh(s[j] * inv_cap) * cap;
 }
 
-// out[t] = (in[t] / rms(in[t])) * weight, as ggml's rms_norm followed by mul.
+// out[t] = (in[t] / rms(in[t])) * weight for rows of weight.size() values, as ggml's rms_norm followed
+// by mul. `in` may be `out`: a row's sum is complete before the row is written.
 void RmsNorm(const Pass& p, const float* in, float* out, std::span<const float> weight, int n_rows) {
   const int n = static_cast<int>(weight.size());
   const float eps = p.c.rms_norm_eps;
@@ -88,6 +89,15 @@ void RmsNorm(const Pass& p, const float* in, float* out, std::span<const float> 
     const float scale = 1.0f / std::sqrt(mean + eps);
     for (int i = 0; i < n; ++i) yr[i] = (xr[i] * scale) * weight[i];
   }
+}
+
+// Normalizes each head of x: (n_tokens, n_heads * head_dim) on its own with the (head_dim) weight
+// shared by all heads, when the model has one (qwen3's attn_q_norm / attn_k_norm, applied before
+// RoPE). Heads are contiguous rows of head_dim values, so this is RmsNorm over n_tokens * n_heads rows.
+void HeadRmsNorm(const Pass& p, float* x, std::span<const float> weight, int n_heads) {
+  if (weight.empty()) return;
+  QL_CHECK(static_cast<int>(weight.size()) == p.c.head_dim);
+  RmsNorm(p, x, x, weight, p.n_tokens * n_heads);
 }
 
 // y: (rows, n) += bias (n), when the model has one.
@@ -356,6 +366,8 @@ void AttentionBlock(const Pass& p, int il) {
   AddBias(p.s.q.data(), l.bq, p.n_tokens);
   AddBias(p.s.k.data(), l.bk, p.n_tokens);
   AddBias(p.s.v.data(), l.bv, p.n_tokens);
+  HeadRmsNorm(p, p.s.q.data(), l.attn_q_norm, p.c.n_head);
+  HeadRmsNorm(p, p.s.k.data(), l.attn_k_norm, p.c.n_head_kv);
   ApplyRope(p, p.s.q.data(), p.c.n_head);
   if (p.c.query_prescaled) ScaleQuery(p);
   ApplyRope(p, p.s.k.data(), p.c.n_head_kv);

@@ -15,10 +15,11 @@ struct SupportedArch {
   std::string_view name;
   LlamaArch arch;
 };
-constexpr std::array<SupportedArch, 5> kSupported = {{
+constexpr std::array<SupportedArch, 6> kSupported = {{
     {"llama", LlamaArch::kLlama},
     {"mistral", LlamaArch::kMistral},
     {"qwen2", LlamaArch::kQwen2},
+    {"qwen3", LlamaArch::kQwen3},
     {"phi3", LlamaArch::kPhi3},
     {"gemma2", LlamaArch::kGemma2},
 }};
@@ -119,7 +120,9 @@ Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
   QL_ASSIGN_OR_RETURN(c.n_ff, RequiredInt(metadata, p + "feed_forward_length"));
   QL_ASSIGN_OR_RETURN(c.n_head, RequiredInt(metadata, p + "attention.head_count"));
   QL_ASSIGN_OR_RETURN(c.n_head_kv, OptionalInt(metadata, p + "attention.head_count_kv", c.n_head));
-  if (c.n_embd % c.n_head != 0) {
+  // The head size is attention.key_length where the file has it (Qwen3's 128 is not n_embd / n_head
+  // for every size); otherwise it follows from the embedding, which must then split evenly.
+  if (!metadata.Contains(p + "attention.key_length") && c.n_embd % c.n_head != 0) {
     return MakeError("embedding_length {} is not a multiple of attention.head_count {}", c.n_embd, c.n_head);
   }
   QL_ASSIGN_OR_RETURN(c.head_dim, OptionalInt(metadata, p + "attention.key_length", c.n_embd / c.n_head));
@@ -154,8 +157,10 @@ Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
 
   const bool phi3 = c.arch == LlamaArch::kPhi3;
   const bool gemma2 = c.arch == LlamaArch::kGemma2;
-  c.rope_style = c.arch == LlamaArch::kQwen2 || phi3 || gemma2 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  const bool qwen = c.arch == LlamaArch::kQwen2 || c.arch == LlamaArch::kQwen3;
+  c.rope_style = qwen || phi3 || gemma2 ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.qkv_bias = c.arch == LlamaArch::kQwen2;
+  c.qk_norm = c.arch == LlamaArch::kQwen3;
   c.fused_qkv_ffn = phi3;
   c.query_prescaled = phi3;
   c.query_scale = phi3 ? 1.0f / std::sqrt(static_cast<float>(c.head_dim)) : 1.0f;

@@ -11,11 +11,11 @@
 
 namespace quantlab {
 
-enum class LlamaArch { kLlama, kMistral, kQwen2, kPhi3, kGemma2 };
+enum class LlamaArch { kLlama, kMistral, kQwen2, kQwen3, kPhi3, kGemma2 };
 
 // How RoPE pairs the dimensions of a head: llama.cpp's NORMAL mode rotates adjacent pairs (x[2i],
 // x[2i+1]) — used by llama and mistral files, whose Q/K weights the converter permuted for it; NEOX
-// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2, phi3 and gemma2.
+// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2, qwen3, phi3 and gemma2.
 enum class RopeStyle { kNormal, kNeox };
 
 // The gate's activation in the gated feed-forward block: SiLU (llama, qwen2, phi3) or GELU with the tanh
@@ -24,7 +24,7 @@ enum class FfnActivation { kSilu, kGeluTanh };
 
 struct LlamaConfig {
   LlamaArch arch = LlamaArch::kLlama;
-  std::string arch_name;   // "llama", "mistral", "qwen2", "phi3", "gemma2" as in general.architecture
+  std::string arch_name;   // "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2" as general.architecture
   std::string model_name;  // general.name, may be empty
 
   int n_vocab = 0;      // rows of token_embd.weight
@@ -33,7 +33,7 @@ struct LlamaConfig {
   int n_layer = 0;      // <arch>.block_count
   int n_head = 0;       // <arch>.attention.head_count
   int n_head_kv = 0;    // <arch>.attention.head_count_kv (defaults to n_head: no GQA)
-  int head_dim = 0;     // n_embd / n_head (or <arch>.attention.key_length)
+  int head_dim = 0;     // <arch>.attention.key_length, else n_embd / n_head (qwen3's may differ from it)
   int n_ff = 0;         // <arch>.feed_forward_length
   int n_rot = 0;        // <arch>.rope.dimension_count (defaults to head_dim)
 
@@ -66,7 +66,10 @@ struct LlamaConfig {
   // gemma2: attn_post_norm and ffn_post_norm normalise each block's output before the residual add.
   bool post_norms = false;
 
-  bool qkv_bias = false;         // attn_q/k/v.bias present (qwen2)
+  bool qkv_bias = false;  // attn_q/k/v.bias present (qwen2)
+  // attn_q_norm / attn_k_norm (head_dim weights each): every query and key head is RMS-normalized on
+  // its own, with the model's epsilon, after the projection and before RoPE (qwen3).
+  bool qk_norm = false;
   bool tied_embeddings = false;  // output.weight absent: token_embd.weight is the output matrix
 
   int n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row per token

@@ -93,6 +93,10 @@ Result<LayerWeights> BindLayer(const TensorBinder& bind, const LlamaConfig& c, i
   QL_ASSIGN_OR_RETURN(l.bk, bind.Vector(p + "attn_k.bias", c.n_embd_kv(), bias_required));
   QL_ASSIGN_OR_RETURN(l.bv, bind.Vector(p + "attn_v.bias", c.n_embd_kv(), bias_required));
   QL_ASSIGN_OR_RETURN(l.bo, bind.Vector(p + "attn_output.bias", c.n_embd, false));
+  if (c.qk_norm) {
+    QL_ASSIGN_OR_RETURN(l.attn_q_norm, bind.Vector(p + "attn_q_norm.weight", c.head_dim));
+    QL_ASSIGN_OR_RETURN(l.attn_k_norm, bind.Vector(p + "attn_k_norm.weight", c.head_dim));
+  }
   QL_ASSIGN_OR_RETURN(l.ffn_norm, bind.Vector(p + "ffn_norm.weight", c.n_embd));
   if (c.fused_qkv_ffn) {
     // ffn_up holds gate (rows 0 .. n_ff) then up, as llama.cpp's SWIGLU splits it.

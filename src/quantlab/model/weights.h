@@ -45,6 +45,9 @@ struct LayerWeights {
   LinearWeight wo;                    // (n_embd, n_head * head_dim)
   std::vector<float> bq, bk, bv, bo;  // biases; empty when absent (qwen2 has bq/bk/bv)
   std::vector<float> attn_post_norm;  // (n_embd) gemma2: norm of the attention output; else empty
+  // Per-head RMSNorm weights of the query and key (qwen3): (head_dim) each, shared by every head;
+  // empty when the architecture has none.
+  std::vector<float> attn_q_norm, attn_k_norm;
 
   std::vector<float> ffn_norm;                          // (n_embd)
   LinearWeight ffn_gate;                                // (n_ff, n_embd)

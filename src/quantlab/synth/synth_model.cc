@@ -68,11 +68,36 @@ struct TensorPlan {
   GgmlType type;
   float mean;
   float std_dev;
+  std::vector<float> values;  // F32 values to write as they are instead of random ones (rope_freqs)
 };
+
+// Llama 3.1's rope_freqs as its converter derives them from rope_scaling (rope_type llama3, factor 8,
+// low_freq_factor 1, high_freq_factor 4, original_max_position_embeddings 8192): one divisor per
+// rotated pair, 1 for short wavelengths, the factor for long ones, a smooth blend between.
+std::vector<float> Llama3RopeFactors(float base, int head_dim) {
+  constexpr double kFactor = 8.0, kLowFreqFactor = 1.0, kHighFreqFactor = 4.0, kOldContext = 8192.0;
+  const double low_freq_wavelen = kOldContext / kLowFreqFactor;
+  const double high_freq_wavelen = kOldContext / kHighFreqFactor;
+  std::vector<float> factors;
+  for (int i = 0; i < head_dim; i += 2) {
+    const float freq = 1.0f / std::pow(base, static_cast<float>(i) / static_cast<float>(head_dim));
+    const double wavelen = 2.0 * std::numbers::pi / freq;
+    if (wavelen < high_freq_wavelen) {
+      factors.push_back(1.0f);
+    } else if (wavelen > low_freq_wavelen) {
+      factors.push_back(static_cast<float>(kFactor));
+    } else {
+      const double smooth = (kOldContext / wavelen - kLowFreqFactor) / (kHighFreqFactor - kLowFreqFactor);
+      factors.push_back(static_cast<float>(1.0 / ((1.0 - smooth) / kFactor + smooth)));
+    }
+  }
+  return factors;
+}
 
 std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   const int64_t embd = s.n_embd;
-  const int64_t head_dim = s.n_embd / s.n_head;
+  const int64_t head_dim = SynthHeadDim(s);
+  const int64_t embd_q = head_dim * s.n_head;
   const int64_t embd_kv = head_dim * s.n_head_kv;
   const GgmlType w = s.weight_type;
   const float sd = s.weight_std;
@@ -80,7 +105,17 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   const float norm_sd = 0.05f;
   const bool phi3 = s.arch == "phi3";
   const bool gemma2 = s.arch == "gemma2";
+  const bool qwen3 = s.arch == "qwen3";
   std::vector<TensorPlan> plan;
+  if (s.arch == "llama3") {
+    // The converter yields its generated tensors before the checkpoint's.
+    plan.push_back({"rope_freqs.weight",
+                    {head_dim / 2},
+                    GgmlType::kF32,
+                    0.0f,
+                    0.0f,
+                    Llama3RopeFactors(SynthRopeBase(s), static_cast<int>(head_dim))});
+  }
   plan.push_back({"token_embd.weight", {embd, s.n_vocab}, w, 0.0f, sd});
   for (int l = 0; l < s.n_layer; ++l) {
     auto name = [l](std::string_view part) { return fmt::format("blk.{}.{}.weight", l, part); };
@@ -94,10 +129,16 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
       plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
       continue;
     }
-    plan.push_back({name("attn_q"), {embd, embd}, w, 0.0f, sd});
+    plan.push_back({name("attn_q"), {embd, embd_q}, w, 0.0f, sd});
     plan.push_back({name("attn_k"), {embd, embd_kv}, w, 0.0f, sd});
     plan.push_back({name("attn_v"), {embd, embd_kv}, w, 0.0f, sd});
-    plan.push_back({name("attn_output"), {embd, embd}, w, 0.0f, sd});
+    plan.push_back({name("attn_output"), {embd_q, embd}, w, 0.0f, sd});
+    if (qwen3) {
+      // One weight per head dimension, shared by all heads; trained ones vary far more than the
+      // block norms, so they get a wider spread.
+      plan.push_back({name("attn_q_norm"), {head_dim}, GgmlType::kF32, 1.0f, 0.3f});
+      plan.push_back({name("attn_k_norm"), {head_dim}, GgmlType::kF32, 1.0f, 0.3f});
+    }
     // gemma2's norm weights sit near 1 too: its converter stores w + 1.
     if (gemma2) plan.push_back({name("post_attention_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
     plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
@@ -112,6 +153,20 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
 }
 
 }  // namespace
+
+int SynthHeadDim(const SynthModelSpec& s) { return s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head; }
+
+float SynthRopeBase(const SynthModelSpec& s) {
+  if (s.rope_freq_base != 0.0f) return s.rope_freq_base;
+  if (s.arch == "llama3") return 500000.0f;
+  if (s.arch == "qwen3") return 1000000.0f;
+  return 10000.0f;
+}
+
+float SynthRmsNormEps(const SynthModelSpec& s) {
+  if (s.rms_norm_eps != 0.0f) return s.rms_norm_eps;
+  return s.arch == "qwen3" ? 1e-6f : 1e-5f;
+}
 
 Status ValidateSynthModelSpec(const SynthModelSpec& s) {
   if (std::find(kSynthArchitectures.begin(), kSynthArchitectures.end(), s.arch) ==
@@ -133,12 +188,16 @@ Status ValidateSynthModelSpec(const SynthModelSpec& s) {
   if (s.n_layer < 1 || s.n_embd < 1 || s.n_head < 1 || s.n_head_kv < 1 || s.n_ff < 1 || s.n_ctx_train < 1) {
     return MakeError("synthetic model: layers, embedding, heads, kv heads, ffn and context must be positive");
   }
-  if (s.n_embd % s.n_head != 0) {
+  if (s.head_dim < 0 || (s.head_dim > 0 && s.arch != "qwen3" && s.arch != "gemma2")) {
+    return MakeError("synthetic model: a head size ({}) must be non-negative and is for qwen3 and gemma2",
+                     s.head_dim);
+  }
+  if (s.head_dim == 0 && s.n_embd % s.n_head != 0) {
     return MakeError("synthetic model: embedding size {} is not a multiple of the head count {}", s.n_embd,
                      s.n_head);
   }
-  if ((s.n_embd / s.n_head) % 2 != 0) {
-    return MakeError("synthetic model: head size {} must be even for rotary embeddings", s.n_embd / s.n_head);
+  if (SynthHeadDim(s) % 2 != 0) {
+    return MakeError("synthetic model: head size {} must be even for rotary embeddings", SynthHeadDim(s));
   }
   if (s.n_head % s.n_head_kv != 0) {
     return MakeError("synthetic model: head count {} is not a multiple of the kv head count {}", s.n_head,
@@ -154,7 +213,7 @@ Status ValidateSynthModelSpec(const SynthModelSpec& s) {
     return MakeError("synthetic model: weight type {} not supported (f32, f16 or bf16)",
                      TypeName(s.weight_type));
   }
-  if (!(s.weight_std > 0) || !(s.rope_freq_base > 0) || !(s.rms_norm_eps > 0)) {
+  if (!(s.weight_std > 0) || !(SynthRopeBase(s) > 0) || !(SynthRmsNormEps(s) > 0)) {
     return MakeError("synthetic model: weight std, rope base and norm epsilon must be positive");
   }
   return Ok();
@@ -173,11 +232,11 @@ uint32_t SynthFileType(const SynthModelSpec& spec) {
 
 GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   GgufMetadata m;
-  const std::string& a = s.arch;
+  const std::string a = s.arch == "llama3" ? "llama" : s.arch;  // the key prefix and architecture name
   m.Set("general.architecture", GgufValue::Str(a));
   m.Set("general.name", GgufValue::Str(s.name));
   m.Set("general.file_type", GgufValue::U32(SynthFileType(s)));
-  // phi3's converter writes no vocab_size key; llama's does.
+  // phi3's and qwen3's converters write no vocab_size key; llama's does.
   if (a == "llama") m.Set("llama.vocab_size", GgufValue::U32(static_cast<uint32_t>(s.n_vocab)));
   m.Set(a + ".context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx_train)));
   m.Set(a + ".embedding_length", GgufValue::U32(static_cast<uint32_t>(s.n_embd)));
@@ -185,17 +244,21 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   m.Set(a + ".feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.n_ff)));
   m.Set(a + ".attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_head)));
   m.Set(a + ".attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_head_kv)));
-  m.Set(a + ".rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.n_embd / s.n_head)));
-  m.Set(a + ".rope.freq_base", GgufValue::F32(s.rope_freq_base));
-  m.Set(a + ".attention.layer_norm_rms_epsilon", GgufValue::F32(s.rms_norm_eps));
+  const auto head_dim = static_cast<uint32_t>(SynthHeadDim(s));
+  if (s.arch == "qwen3" || s.arch == "gemma2") {
+    // The Qwen and Gemma converters name the head size (head_dim) and let RoPE default to all of it.
+    m.Set(a + ".attention.key_length", GgufValue::U32(head_dim));
+    m.Set(a + ".attention.value_length", GgufValue::U32(head_dim));
+  } else {
+    m.Set(a + ".rope.dimension_count", GgufValue::U32(head_dim));
+  }
+  m.Set(a + ".rope.freq_base", GgufValue::F32(SynthRopeBase(s)));
+  m.Set(a + ".attention.layer_norm_rms_epsilon", GgufValue::F32(SynthRmsNormEps(s)));
   if (a == "phi3") {
     m.Set("phi3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
   }
   if (a == "gemma2") {
     // The keys Gemma2's converter writes besides the common ones.
-    const auto head_dim = static_cast<uint32_t>(s.n_embd / s.n_head);
-    m.Set("gemma2.attention.key_length", GgufValue::U32(head_dim));
-    m.Set("gemma2.attention.value_length", GgufValue::U32(head_dim));
     m.Set("gemma2.attn_logit_softcapping", GgufValue::F32(s.attn_softcap));
     m.Set("gemma2.final_logit_softcapping", GgufValue::F32(s.final_softcap));
     if (s.sliding_window > 0) {
@@ -235,8 +298,14 @@ Status WriteSynthModel(const SynthModelSpec& spec, const std::string& path) {
     const GgmlType type = t.type;
     const float mean = t.mean;
     const float std_dev = t.std_dev;
-    writer.AddTensor({std::move(t.name), std::move(t.shape), type, [=](std::span<std::byte> dst) {
-                        FillNormal(dst, type, seed, mean, std_dev);
+    std::vector<float> values = std::move(t.values);
+    writer.AddTensor({std::move(t.name), std::move(t.shape), type,
+                      [=, values = std::move(values)](std::span<std::byte> dst) {
+                        if (values.empty()) {
+                          FillNormal(dst, type, seed, mean, std_dev);
+                        } else {
+                          std::memcpy(dst.data(), values.data(), dst.size());
+                        }
                         return Ok();
                       }});
   }
