@@ -1,4 +1,5 @@
-// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3|gemma2 --sliding-window N --head-dim N
+// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3|gemma2|gemma3 --sliding-window N --head-dim N
+//  --rope-scaling-factor X
 //  --attn-softcap X --final-softcap X --layers N --embd N --heads N --heads-kv N --ff N --vocab N --ctx N
 //  --rope-base F --type f32|f16|bf16 --seed N --tied]`: writes a synthetic model of that architecture
 //  (random weights, valid vocabulary).
@@ -27,7 +28,8 @@ Status RunSynth(SynthOptions& opts) {
   const auto type = GgmlTypeFromName(opts.type);
   if (!type) return UsageError("unknown weight type '{}' (f32, f16 or bf16)", opts.type);
   opts.spec.weight_type = *type;
-  if (opts.spec.arch == "gemma2") opts.spec.tied_embeddings = true;  // gemma2 has no output.weight
+  // gemma2 and gemma3 have no output.weight
+  if (opts.spec.arch == "gemma2" || opts.spec.arch == "gemma3") opts.spec.tied_embeddings = true;
   QL_RETURN_IF_ERROR(WriteSynthModel(opts.spec, opts.output));
   std::error_code ec;
   const auto size = std::filesystem::file_size(opts.output, ec);
@@ -40,7 +42,8 @@ Status RunSynth(SynthOptions& opts) {
 
 CommandRegistration registration{
     "synth",
-    "Write a synthetic llama, llama3, qwen3, phi3 or gemma2 GGUF model (random weights, valid vocabulary)",
+    "Write a synthetic llama, llama3, qwen3, phi3, gemma2 or gemma3 GGUF model (random weights, valid "
+    "vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
@@ -49,6 +52,9 @@ CommandRegistration registration{
           ->capture_default_str();
       app.add_option("--sliding-window", s.sliding_window,
                      "phi3, gemma2: attention.sliding_window (0: none; gemma2: no key, llama.cpp's 4096)")
+          ->capture_default_str();
+      app.add_option("--rope-scaling-factor", s.rope_scaling_factor,
+                     "gemma3: linear rope scaling of the global layers (0: none)")
           ->capture_default_str();
       app.add_option("--attn-softcap", s.attn_softcap, "gemma2: attn_logit_softcapping")
           ->capture_default_str();

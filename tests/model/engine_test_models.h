@@ -128,8 +128,8 @@ class ReferenceForward {
         v[t] = Apply(l.wv, h, l.bv);
         HeadNorm(q[t], l.attn_q_norm);
         HeadNorm(k[t], l.attn_k_norm);
-        Rope(q[t], c_.n_head, t);
-        Rope(k[t], c_.n_head_kv, t);
+        Rope(q[t], c_.n_head, t, il);
+        Rope(k[t], c_.n_head_kv, t, il);
         if (c_.query_prescaled) {
           for (double& e : q[t]) e *= c_.query_scale;
         }
@@ -144,7 +144,7 @@ class ReferenceForward {
           const int kvh = h / (c_.n_head / c_.n_head_kv);
           // A sliding window of n_swa positions keeps j in (t - n_swa, t].
           const int first = c_.LayerIsWindowed(il) ? std::max(0, t - c_.n_swa + 1) : 0;
-          const double scale = c_.query_prescaled ? 1.0 : 1.0 / std::sqrt(static_cast<double>(hd));
+          const double scale = c_.query_prescaled ? 1.0 : c_.query_scale;
           std::vector<double> s(t + 1, 0.0);
           double max_s = -1e300;
           for (int j = first; j <= t; ++j) {
@@ -253,14 +253,17 @@ class ReferenceForward {
   }
   // Rotation of pair i by scale * pos * base^(-2i/n_rot) / factor_i: adjacent pairs (llama) or split
   // halves (qwen2, qwen3, phi3); factor_i from rope_freqs.weight (Llama 3.1), else 1.
-  void Rope(std::vector<double>& x, int n_heads, int pos) const {
+  // gemma3's windowed layers use a base and scale of their own.
+  void Rope(std::vector<double>& x, int n_heads, int pos, int il) const {
+    const bool own = c_.rope_freq_base_swa > 0 && c_.LayerIsWindowed(il);
+    const double base = own ? c_.rope_freq_base_swa : c_.rope_freq_base;
+    const double freq_scale = own ? c_.rope_freq_scale_swa : c_.rope_freq_scale;
     const int hd = c_.head_dim;
     const auto& factors = w_.rope_freq_factors;
     for (int h = 0; h < n_heads; ++h) {
       for (int i = 0; i < c_.n_rot / 2; ++i) {
         const double factor = factors.empty() ? 1.0 : factors[i];
-        const double angle = c_.rope_freq_scale * pos *
-                             std::pow(static_cast<double>(c_.rope_freq_base), -2.0 * i / c_.n_rot) / factor;
+        const double angle = freq_scale * pos * std::pow(base, -2.0 * i / c_.n_rot) / factor;
         const bool neox = c_.rope_style == RopeStyle::kNeox;
         const int a = h * hd + (neox ? i : 2 * i);
         const int b = h * hd + (neox ? i + c_.n_rot / 2 : 2 * i + 1);

@@ -78,6 +78,17 @@ EngineTestModel Llama3Shape(int n_head, int n_head_kv, GgmlType type) {
   return m;
 }
 
+// gemma3: 7 layers, so five windowed (base 10000), one global (base 1e6, linear scaling 8) and one
+// windowed after it; per-head Q/K norms, post norms, GELU, scaled embeddings, tied output, no caps.
+EngineTestModel Gemma3Shape(int n_head, int n_head_kv, GgmlType type, int window) {
+  EngineTestModel m = Shape(n_head, n_head_kv, true, type);
+  m.synth.arch = "gemma3";
+  m.synth.n_layer = 7;
+  m.synth.sliding_window = window;
+  m.synth.rope_scaling_factor = 8.0f;
+  return m;
+}
+
 std::vector<int32_t> RandomTokens(int n, int n_vocab, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<int32_t> tokens(n);
@@ -179,6 +190,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{"gemma2_f32_gqa_window", Gemma2Shape(4, 2, GgmlType::kF32, 6), 5e-3},
                       ForwardCase{"gemma2_f16_mha", Gemma2Shape(4, 4, GgmlType::kF16, 0), 5e-3},
                       ForwardCase{"gemma2_q4_k_gqa_window", Gemma2Shape(4, 2, GgmlType::kQ4_K, 5), 3e-2},
+                      ForwardCase{"gemma3_f32_gqa_window", Gemma3Shape(4, 2, GgmlType::kF32, 6), 5e-3},
+                      ForwardCase{"gemma3_f16_mha", Gemma3Shape(4, 4, GgmlType::kF16, 512), 5e-3},
+                      ForwardCase{"gemma3_f16_gqa_window", Gemma3Shape(8, 2, GgmlType::kF16, 5), 5e-3},
                       ForwardCase{"qwen3_f32_gqa", Qwen3Shape(4, 2, false, GgmlType::kF32, 0), 5e-3},
                       ForwardCase{"qwen3_f16_tied_wide_heads", Qwen3Shape(4, 2, true, GgmlType::kF16, 128),
                                   5e-3},

@@ -227,6 +227,33 @@ TEST(SynthModelTest, Llama3HasRopeFactors) {
   EXPECT_EQ(factors.type, GgmlType::kF32);
 }
 
+// gemma3 as its converter writes it: the window always (Gemma 3's 512 by default), linear rope scaling
+// when set, rope base 1e6, Q/K norms and post norms in every block, no soft-capping keys, no output.weight.
+TEST(SynthModelTest, Gemma3LayoutAsTheConverterWritesIt) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "gemma3";
+  spec.rope_scaling_factor = 8.0f;
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "gemma3");
+  EXPECT_EQ(*m.GetUint("gemma3.attention.sliding_window"), 512u);
+  EXPECT_EQ(*m.GetString("gemma3.rope.scaling.type"), "linear");
+  EXPECT_EQ(*m.GetFloat("gemma3.rope.scaling.factor"), 8.0);
+  EXPECT_EQ(*m.GetFloat("gemma3.rope.freq_base"), 1e6);
+  EXPECT_FALSE(m.Contains("gemma3.attn_logit_softcapping"));
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 13 + 1);
+  EXPECT_NE(file->FindTensor("blk.1.attn_q_norm.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("blk.1.post_ffw_norm.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("output.weight"), nullptr);
+
+  spec.arch = "gemma2";  // linear rope scaling is for gemma3 only
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {
   testing::TempDir dir;
   SynthModelSpec spec = SmallSpec();

@@ -34,6 +34,7 @@ ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, in
       gate(static_cast<size_t>(n_batch_) * c.n_ff),
       up(gate.size()),
       rope(static_cast<size_t>(n_batch_) * c.n_rot),
+      rope_swa(c.rope_freq_base_swa > 0 ? rope.size() : 0),
       scores(static_cast<size_t>(n_threads) * kAttentionGroup * n_ctx),
       probs(scores.size()),
       queries(static_cast<size_t>(n_threads) * kAttentionGroup * c.head_dim),
@@ -41,7 +42,8 @@ ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, in
 
 uint64_t ForwardScratch::bytes() const {
   const size_t floats = x.size() + xn.size() + q.size() + k.size() + v.size() + attn.size() + proj.size() +
-                        gate.size() + up.size() + rope.size() + scores.size() + probs.size() + queries.size();
+                        gate.size() + up.size() + rope.size() + rope_swa.size() + scores.size() +
+                        probs.size() + queries.size();
   return floats * sizeof(float) + half.size() * sizeof(fp16_t) + act.capacity();
 }
 
@@ -118,16 +120,16 @@ void Linear(const Pass& p, const LinearWeight& weight, std::span<const float> bi
 
 // rope: (n_tokens, n_rot) cos/sin of each rotated pair at each token's position, computed with ggml's
 // float recurrence (theta multiplied by base^(-2/n_rot) per pair) so the angles round the same way.
-void ComputeRopeAngles(const Pass& p) {
+void ComputeRopeAngles(const Pass& p, float freq_base, float freq_scale, float* rope) {
   const int n_rot = p.c.n_rot;
-  const float theta_scale = std::pow(p.c.rope_freq_base, -2.0f / n_rot);
+  const float theta_scale = std::pow(freq_base, -2.0f / n_rot);
   const auto& factors = p.w.rope_freq_factors;
   for (int t = 0; t < p.n_tokens; ++t) {
-    float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    float* cs = rope + static_cast<size_t>(t) * n_rot;
     float theta = static_cast<float>(p.pos0 + t);
     for (int i = 0; i < n_rot; i += 2) {
       const float factor = factors.empty() ? 1.0f : factors[i / 2];
-      const float angle = p.c.rope_freq_scale * (theta / factor);
+      const float angle = freq_scale * (theta / factor);
       cs[i] = std::cos(angle);
       cs[i + 1] = std::sin(angle);
       theta *= theta_scale;
@@ -135,13 +137,16 @@ void ComputeRopeAngles(const Pass& p) {
   }
 }
 
-// Rotates the first n_rot dimensions of every head of x: (n_tokens, n_heads * head_dim).
-void ApplyRope(const Pass& p, float* x, int n_heads) {
+// Rotates the first n_rot dimensions of every head of x: (n_tokens, n_heads * head_dim) by the angles of
+// layer il (gemma3's windowed layers have a base of their own).
+void ApplyRope(const Pass& p, int il, float* x, int n_heads) {
+  const float* rope =
+      !p.s.rope_swa.empty() && p.c.LayerIsWindowed(il) ? p.s.rope_swa.data() : p.s.rope.data();
   const int hd = p.c.head_dim;
   const int n_rot = p.c.n_rot;
   const bool neox = p.c.rope_style == RopeStyle::kNeox;
   for (int t = 0; t < p.n_tokens; ++t) {
-    const float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    const float* cs = rope + static_cast<size_t>(t) * n_rot;
     for (int h = 0; h < n_heads; ++h) {
       float* head = x + (static_cast<size_t>(t) * n_heads + h) * hd;
       for (int i = 0; i < n_rot; i += 2) {
@@ -269,7 +274,7 @@ void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit&
   const int64_t n_rows = *std::max_element(u.n_seen, u.n_seen + u.m);
   ops.dots.dot_rows(hd, p.kv.K(il, 0) + u.kv_head * hd, p.c.n_embd_kv(), n_rows, u.query, u.m, scores, n_ctx);
   if (!p.c.query_prescaled) {
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const float scale = p.c.query_scale;
     for (int i = 0; i < u.m; ++i) {
       float* s = scores + static_cast<size_t>(i) * n_ctx;
       for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
@@ -368,9 +373,9 @@ void AttentionBlock(const Pass& p, int il) {
   AddBias(p.s.v.data(), l.bv, p.n_tokens);
   HeadRmsNorm(p, p.s.q.data(), l.attn_q_norm, p.c.n_head);
   HeadRmsNorm(p, p.s.k.data(), l.attn_k_norm, p.c.n_head_kv);
-  ApplyRope(p, p.s.q.data(), p.c.n_head);
+  ApplyRope(p, il, p.s.q.data(), p.c.n_head);
   if (p.c.query_prescaled) ScaleQuery(p);
-  ApplyRope(p, p.s.k.data(), p.c.n_head_kv);
+  ApplyRope(p, il, p.s.k.data(), p.c.n_head_kv);
   StoreKv(p, il);
   Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)
   Linear(p, l.wo, l.bo, p.s.attn.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
@@ -424,7 +429,10 @@ void ForwardBatch(const LlamaConfig& config, const ModelWeights& weights, KvCach
   const Pass p{config, weights, kv, scratch, pool, n_tokens, kv.n_past()};
 
   EmbedTokens(p, tokens);
-  ComputeRopeAngles(p);
+  ComputeRopeAngles(p, config.rope_freq_base, config.rope_freq_scale, scratch.rope.data());
+  if (!scratch.rope_swa.empty()) {
+    ComputeRopeAngles(p, config.rope_freq_base_swa, config.rope_freq_scale_swa, scratch.rope_swa.data());
+  }
   for (int il = 0; il < config.n_layer; ++il) {
     AttentionBlock(p, il);
     FeedForwardBlock(p, il);

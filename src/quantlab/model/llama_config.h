@@ -11,11 +11,11 @@
 
 namespace quantlab {
 
-enum class LlamaArch { kLlama, kMistral, kQwen2, kQwen3, kPhi3, kGemma2 };
+enum class LlamaArch { kLlama, kMistral, kQwen2, kQwen3, kPhi3, kGemma2, kGemma3 };
 
 // How RoPE pairs the dimensions of a head: llama.cpp's NORMAL mode rotates adjacent pairs (x[2i],
 // x[2i+1]) — used by llama and mistral files, whose Q/K weights the converter permuted for it; NEOX
-// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2, qwen3, phi3 and gemma2.
+// mode rotates (x[i], x[i + n_rot/2]) — used by qwen2, qwen3, phi3, gemma2 and gemma3.
 enum class RopeStyle { kNormal, kNeox };
 
 // The gate's activation in the gated feed-forward block: SiLU (llama, qwen2, phi3) or GELU with the tanh
@@ -45,9 +45,9 @@ struct LlamaConfig {
   // phi3 stores Q, K and V as one attn_qkv matrix (rows: Q, then K, then V) and the FFN's gate and up
   // as one ffn_up matrix (rows: gate, then up); quantlab binds row ranges of them as the usual weights.
   bool fused_qkv_ffn = false;
-  // phi3's and gemma2's graphs multiply the roped query by query_scale before attention (so before its
-  // F16 rounding) and score with scale 1; llama scales the scores by 1/sqrt(head_dim) instead. The
-  // rounding differs.
+  // The attention scale: phi3's and gemma2's graphs multiply the roped query by query_scale before
+  // attention (so before its F16 rounding) and score with scale 1; the others scale the scores by it
+  // (1/sqrt(head_dim), or gemma3's rule). The rounding differs.
   bool query_prescaled = false;
   float query_scale = 1.0f;
   // Sliding-window attention (<arch>.attention.sliding_window): a token sees only the n_swa latest
@@ -55,6 +55,10 @@ struct LlamaConfig {
   // (phi3); P > 1: layer il is windowed when il % P < P - 1 (gemma2: P = 2, the even layers).
   int n_swa = 0;
   int swa_period = 0;
+  // gemma3: the windowed layers rotate with a RoPE of their own (base 10000, no scaling); 0: the same
+  // RoPE for every layer.
+  float rope_freq_base_swa = 0.0f;
+  float rope_freq_scale_swa = 1.0f;
 
   // gemma2: the looked-up embeddings are multiplied by embd_scale (sqrtf(n_embd)); 0: not scaled.
   float embd_scale = 0.0f;

@@ -17,8 +17,8 @@ namespace quantlab {
 
 // The architectures synth writes, as spelled in general.architecture.
 // "llama3" is a llama file (general.architecture "llama") laid out as Llama 3.1's converter writes it.
-inline constexpr std::array<std::string_view, 5> kSynthArchitectures = {"llama", "llama3", "qwen3", "phi3",
-                                                                        "gemma2"};
+inline constexpr std::array<std::string_view, 6> kSynthArchitectures = {"llama", "llama3", "qwen3",
+                                                                        "phi3",  "gemma2", "gemma3"};
 
 struct SynthModelSpec {
   // "llama";
@@ -30,10 +30,14 @@ struct SynthModelSpec {
   // "phi3": fused attn_qkv (rows Q, K, V) and ffn_up (rows gate, up), no ffn_gate, NeoX RoPE, an untied
   //   output and the attention.sliding_window key;
   // "gemma2": post-attention and post-FFN norms, the output tied to token_embd (always), soft-capping,
-  //   key/value length and sliding-window keys, no space prefix in the vocabulary.
+  //   key/value length and sliding-window keys, no space prefix in the vocabulary;
+  // "gemma3": gemma2's layout without soft-capping, plus qwen3's per-head Q/K norms, rope base 1e6, the
+  //   sliding window always written (0: Gemma 3's 512) and optional linear rope scaling.
   std::string arch = "llama";
-  int sliding_window = 0;  // phi3: 0 = none (as Phi-4 writes it); gemma2: 0 = no key (llama.cpp: 4096)
-  int head_dim = 0;        // qwen3, gemma2: the head size when it is not n_embd / n_head (0: n_embd / n_head)
+  int sliding_window =
+      0;  // phi3: 0 = none (as Phi-4 writes it); gemma2: 0 = no key (llama.cpp: 4096); gemma3: 0 = 512
+  float rope_scaling_factor = 0.0f;  // gemma3: linear rope scaling of the global layers (0: none)
+  int head_dim = 0;  // qwen3, gemma2: the head size when it is not n_embd / n_head (0: n_embd / n_head)
   float attn_softcap = 50.0f;   // gemma2: attn_logit_softcapping (Gemma 2's value)
   float final_softcap = 30.0f;  // gemma2: final_logit_softcapping
   int n_layer = 2;
