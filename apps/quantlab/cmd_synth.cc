@@ -1,6 +1,7 @@
-// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3 --sliding-window N --head-dim N --layers N
-//  --embd N --heads N --heads-kv N --ff N --vocab N --ctx N --rope-base F --type f32|f16|bf16 --seed N
-//  --bpe --tied]`: writes a synthetic model of that architecture (random weights, valid vocabulary).
+// `quantlab synth OUT.gguf [--arch llama|llama3|qwen3|phi3|gemma2|gemma3 --sliding-window N --head-dim N
+//  --rope-scaling-factor X --attn-softcap X --final-softcap X --layers N --embd N --heads N --heads-kv N
+//  --ff N --vocab N --ctx N --rope-base F --type f32|f16|bf16 --seed N --bpe --tied]`: writes a synthetic
+//  model of that architecture (random weights, valid vocabulary).
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -26,6 +27,8 @@ Status RunSynth(SynthOptions& opts) {
   const auto type = GgmlTypeFromName(opts.type);
   if (!type) return UsageError("unknown weight type '{}' (f32, f16 or bf16)", opts.type);
   opts.spec.weight_type = *type;
+  // gemma2 and gemma3 have no output.weight
+  if (opts.spec.arch == "gemma2" || opts.spec.arch == "gemma3") opts.spec.tied_embeddings = true;
   QL_RETURN_IF_ERROR(WriteSynthModel(opts.spec, opts.output));
   std::error_code ec;
   const auto size = std::filesystem::file_size(opts.output, ec);
@@ -37,16 +40,27 @@ Status RunSynth(SynthOptions& opts) {
 }
 
 CommandRegistration registration{
-    "synth", "Write a synthetic llama, llama3, qwen3 or phi3 GGUF model (random weights, valid vocabulary)",
+    "synth",
+    "Write a synthetic llama, llama3, qwen3, phi3, gemma2 or gemma3 GGUF model (random weights, valid "
+    "vocabulary)",
     [](CLI::App& app) {
       auto opts = std::make_shared<SynthOptions>();
       SynthModelSpec& s = opts->spec;
       app.add_option("output", opts->output, "Output GGUF file")->required();
       app.add_option("--arch", s.arch, fmt::format("Architecture: {}", fmt::join(kSynthArchitectures, ", ")))
           ->capture_default_str();
-      app.add_option("--sliding-window", s.sliding_window, "phi3: attention.sliding_window (0: none)")
+      app.add_option("--sliding-window", s.sliding_window,
+                     "phi3, gemma2: attention.sliding_window (0: none; gemma2: no key, llama.cpp's 4096)")
           ->capture_default_str();
-      app.add_option("--head-dim", s.head_dim, "qwen3: head size when not embd / heads (0: embd / heads)")
+      app.add_option("--rope-scaling-factor", s.rope_scaling_factor,
+                     "gemma3: linear rope scaling of the global layers (0: none)")
+          ->capture_default_str();
+      app.add_option("--attn-softcap", s.attn_softcap, "gemma2: attn_logit_softcapping")
+          ->capture_default_str();
+      app.add_option("--final-softcap", s.final_softcap, "gemma2: final_logit_softcapping")
+          ->capture_default_str();
+      app.add_option("--head-dim", s.head_dim,
+                     "qwen3, gemma2: head size when not embd / heads (0: embd / heads)")
           ->capture_default_str();
       app.add_option("--layers", s.n_layer, "Number of transformer blocks")->capture_default_str();
       app.add_option("--embd", s.n_embd, "Embedding size")->capture_default_str();

@@ -59,7 +59,27 @@ TEST(SynthInspectCli, Phi3ModelRunsEndToEnd) {
 
   auto wrong = RunQuantlab("synth " + model + " --arch gemma9");
   EXPECT_NE(wrong.exit_code, 0);
-  EXPECT_NE(wrong.output.find("supported: llama, llama3, qwen3, phi3"), std::string::npos) << wrong.output;
+  EXPECT_NE(wrong.output.find("supported: llama, llama3, qwen3, phi3, gemma2, gemma3"), std::string::npos)
+      << wrong.output;
+}
+
+TEST(SynthInspectCli, Gemma2ModelRunsEndToEnd) {
+  TempDir dir;
+  const auto model = (dir / "gemma2.gguf").string();
+  auto synth = RunQuantlab("synth " + model +
+                           " --arch gemma2 --layers 2 --embd 256 --heads 4 --heads-kv 2 --ff 512 --vocab 300"
+                           " --sliding-window 16");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  EXPECT_NE(synth.output.find("gemma2, 2 layers"), std::string::npos) << synth.output;
+  EXPECT_NE(synth.output.find("tied embeddings"), std::string::npos) << synth.output;
+  auto inspect = RunQuantlab("inspect " + model + " --json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  const auto json = ParseJsonTail(inspect.output);
+  EXPECT_EQ(json["architecture"], "gemma2");
+  // 2 blocks x 11 tensors (with the two post norms) + token_embd + output_norm; no output.weight.
+  EXPECT_EQ(json["tensors"].size(), 24u);
+  auto generate = RunQuantlab("generate -m " + model + " -p hello -n 4 --temp 0 -t 1");
+  EXPECT_EQ(generate.exit_code, 0) << generate.output;
 }
 
 TEST(SynthInspectCli, InspectOfATruncatedFileSaysWhereItEnds) {

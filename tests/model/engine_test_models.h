@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,9 @@ class ReferenceForward {
     for (int t = 0; t < n; ++t) {
       const auto row = Dequantize(w_.token_embd, tokens[t]);
       x[t].assign(row.begin(), row.end());
+      if (c_.embd_scale != 0.0f) {
+        for (double& e : x[t]) e *= c_.embd_scale;  // gemma2: sqrt(n_embd)
+      }
     }
     for (int il = 0; il < c_.n_layer; ++il) {
       const LayerWeights& l = w_.layers[il];
@@ -124,10 +128,10 @@ class ReferenceForward {
         v[t] = Apply(l.wv, h, l.bv);
         HeadNorm(q[t], l.attn_q_norm);
         HeadNorm(k[t], l.attn_k_norm);
-        Rope(q[t], c_.n_head, t);
-        Rope(k[t], c_.n_head_kv, t);
+        Rope(q[t], c_.n_head, t, il);
+        Rope(k[t], c_.n_head_kv, t, il);
         if (c_.query_prescaled) {
-          for (double& e : q[t]) e *= 1.0 / std::sqrt(static_cast<double>(hd));
+          for (double& e : q[t]) e *= c_.query_scale;
         }
         // The cache holds K and V in F16 and the query meets K in F16, as in llama.cpp.
         RoundToF16(q[t]);
@@ -139,14 +143,14 @@ class ReferenceForward {
         for (int h = 0; h < c_.n_head; ++h) {
           const int kvh = h / (c_.n_head / c_.n_head_kv);
           // A sliding window of n_swa positions keeps j in (t - n_swa, t].
-          const int first = c_.n_swa > 0 ? std::max(0, t - c_.n_swa + 1) : 0;
-          const double scale = c_.query_prescaled ? 1.0 : 1.0 / std::sqrt(static_cast<double>(hd));
+          const int first = c_.LayerIsWindowed(il) ? std::max(0, t - c_.n_swa + 1) : 0;
+          const double scale = c_.query_prescaled ? 1.0 : c_.query_scale;
           std::vector<double> s(t + 1, 0.0);
           double max_s = -1e300;
           for (int j = first; j <= t; ++j) {
             double dot = 0;
             for (int d = 0; d < hd; ++d) dot += q[t][h * hd + d] * k[j][kvh * hd + d];
-            s[j] = dot * scale;
+            s[j] = SoftCap(dot * scale, c_.attn_softcap);
             max_s = std::max(max_s, s[j]);
           }
           double sum = 0;
@@ -159,19 +163,24 @@ class ReferenceForward {
         }
       }
       for (int t = 0; t < n; ++t) {
-        const auto o = Apply(l.wo, attn[t], l.bo);
+        auto o = Apply(l.wo, attn[t], l.bo);
+        if (!l.attn_post_norm.empty()) o = Norm(o, l.attn_post_norm);
         for (size_t i = 0; i < o.size(); ++i) x[t][i] += o[i];
         const auto h = Norm(x[t], l.ffn_norm);
         auto g = Apply(l.ffn_gate, h, l.ffn_gate_b);
         const auto u = Apply(l.ffn_up, h, l.ffn_up_b);
-        for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
-        const auto down = Apply(l.ffn_down, g, l.ffn_down_b);
+        const bool gelu = c_.ffn_activation == FfnActivation::kGeluTanh;
+        for (size_t i = 0; i < g.size(); ++i)
+          g[i] = (gelu ? Gelu(g[i]) : g[i] / (1 + std::exp(-g[i]))) * u[i];
+        auto down = Apply(l.ffn_down, g, l.ffn_down_b);
+        if (!l.ffn_post_norm.empty()) down = Norm(down, l.ffn_post_norm);
         for (size_t i = 0; i < down.size(); ++i) x[t][i] += down[i];
       }
     }
     std::vector<float> logits;
     for (int t = 0; t < n; ++t) {
-      const auto out = Apply(w_.output, Norm(x[t], w_.output_norm), {});
+      auto out = Apply(w_.output, Norm(x[t], w_.output_norm), {});
+      for (double& e : out) e = SoftCap(e, c_.final_softcap);
       logits.insert(logits.end(), out.begin(), out.end());
     }
     return logits;
@@ -217,6 +226,17 @@ class ReferenceForward {
     for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * w[i];
     return y;
   }
+  // cap * tanh(s / cap); 0: no cap.
+  static double SoftCap(double s, float cap) { return cap == 0.0f ? s : cap * std::tanh(s / cap); }
+  // GELU (tanh approximation) as llama.cpp computes it: looked up at the F16-rounded input, the result
+  // rounded to F16 (ggml's table), exact outside [-10, 10].
+  static double Gelu(double x) {
+    if (x <= -10) return 0;
+    if (x >= 10) return x;
+    const double h = Fp16ToFp32(Fp32ToFp16(static_cast<float>(x)));
+    const double g = 0.5 * h * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * h * (1 + 0.044715 * h * h)));
+    return Fp16ToFp32(Fp32ToFp16(static_cast<float>(g)));
+  }
   // Each head_dim slice of x RMS-normalized on its own with the shared weight (qwen3's Q/K norms).
   void HeadNorm(std::vector<double>& x, const std::vector<float>& w) const {
     if (w.empty()) return;
@@ -233,14 +253,17 @@ class ReferenceForward {
   }
   // Rotation of pair i by scale * pos * base^(-2i/n_rot) / factor_i: adjacent pairs (llama) or split
   // halves (qwen2, qwen3, phi3); factor_i from rope_freqs.weight (Llama 3.1), else 1.
-  void Rope(std::vector<double>& x, int n_heads, int pos) const {
+  // gemma3's windowed layers use a base and scale of their own.
+  void Rope(std::vector<double>& x, int n_heads, int pos, int il) const {
+    const bool own = c_.rope_freq_base_swa > 0 && c_.LayerIsWindowed(il);
+    const double base = own ? c_.rope_freq_base_swa : c_.rope_freq_base;
+    const double freq_scale = own ? c_.rope_freq_scale_swa : c_.rope_freq_scale;
     const int hd = c_.head_dim;
     const auto& factors = w_.rope_freq_factors;
     for (int h = 0; h < n_heads; ++h) {
       for (int i = 0; i < c_.n_rot / 2; ++i) {
         const double factor = factors.empty() ? 1.0 : factors[i];
-        const double angle = c_.rope_freq_scale * pos *
-                             std::pow(static_cast<double>(c_.rope_freq_base), -2.0 * i / c_.n_rot) / factor;
+        const double angle = freq_scale * pos * std::pow(base, -2.0 * i / c_.n_rot) / factor;
         const bool neox = c_.rope_style == RopeStyle::kNeox;
         const int a = h * hd + (neox ? i : 2 * i);
         const int b = h * hd + (neox ? i + c_.n_rot / 2 : 2 * i + 1);

@@ -49,6 +49,19 @@ EngineTestModel Phi3Shape(int n_head, int n_head_kv, GgmlType type, int window) 
   return m;
 }
 
+// gemma2: post norms, GELU, scaled embeddings, tied output; a window shorter than the 20 tokens on the even
+// layers, and caps small enough to bend the scores and logits (the scores of these weights stay well below
+// Gemma's 50).
+EngineTestModel Gemma2Shape(int n_head, int n_head_kv, GgmlType type, int window) {
+  EngineTestModel m = Shape(n_head, n_head_kv, true, type);
+  m.synth.arch = "gemma2";
+  m.synth.n_layer = 3;
+  m.synth.sliding_window = window;
+  m.synth.attn_softcap = 0.5f;
+  m.synth.final_softcap = 1.0f;
+  return m;
+}
+
 // qwen3: per-head Q/K RMSNorm before NeoX RoPE, no biases; `head_dim` 0 is n_embd / n_head, other
 // values make the attention width differ from the embedding (as Qwen3-0.6B's 16 x 128 vs 1024).
 EngineTestModel Qwen3Shape(int n_head, int n_head_kv, bool tied, GgmlType type, int head_dim) {
@@ -62,6 +75,17 @@ EngineTestModel Qwen3Shape(int n_head, int n_head_kv, bool tied, GgmlType type, 
 EngineTestModel Llama3Shape(int n_head, int n_head_kv, GgmlType type) {
   EngineTestModel m = Shape(n_head, n_head_kv, false, type);
   m.synth.arch = "llama3";
+  return m;
+}
+
+// gemma3: 7 layers, so five windowed (base 10000), one global (base 1e6, linear scaling 8) and one
+// windowed after it; per-head Q/K norms, post norms, GELU, scaled embeddings, tied output, no caps.
+EngineTestModel Gemma3Shape(int n_head, int n_head_kv, GgmlType type, int window) {
+  EngineTestModel m = Shape(n_head, n_head_kv, true, type);
+  m.synth.arch = "gemma3";
+  m.synth.n_layer = 7;
+  m.synth.sliding_window = window;
+  m.synth.rope_scaling_factor = 8.0f;
   return m;
 }
 
@@ -163,6 +187,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{"phi3_f32_gqa", Phi3Shape(4, 2, GgmlType::kF32, 0), 5e-3},
                       ForwardCase{"phi3_f16_window", Phi3Shape(4, 4, GgmlType::kF16, 7), 5e-3},
                       ForwardCase{"phi3_q4_k_gqa_window", Phi3Shape(8, 2, GgmlType::kQ4_K, 5), 3e-2},
+                      ForwardCase{"gemma2_f32_gqa_window", Gemma2Shape(4, 2, GgmlType::kF32, 6), 5e-3},
+                      ForwardCase{"gemma2_f16_mha", Gemma2Shape(4, 4, GgmlType::kF16, 0), 5e-3},
+                      ForwardCase{"gemma2_q4_k_gqa_window", Gemma2Shape(4, 2, GgmlType::kQ4_K, 5), 3e-2},
+                      ForwardCase{"gemma3_f32_gqa_window", Gemma3Shape(4, 2, GgmlType::kF32, 6), 5e-3},
+                      ForwardCase{"gemma3_f16_mha", Gemma3Shape(4, 4, GgmlType::kF16, 512), 5e-3},
+                      ForwardCase{"gemma3_f16_gqa_window", Gemma3Shape(8, 2, GgmlType::kF16, 5), 5e-3},
                       ForwardCase{"qwen3_f32_gqa", Qwen3Shape(4, 2, false, GgmlType::kF32, 0), 5e-3},
                       ForwardCase{"qwen3_f16_tied_wide_heads", Qwen3Shape(4, 2, true, GgmlType::kF16, 128),
                                   5e-3},

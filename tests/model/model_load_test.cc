@@ -164,11 +164,91 @@ TEST(ModelLoadTest, Phi3MissingFusedTensorIsNamed) {
   ExpectLoadError(spec, "missing tensor 'blk.0.attn_qkv.weight'");
 }
 
+// gemma2 as llama.cpp c392e50 reads it: soft-caps and window from the file, llama.cpp's defaults where
+// absent (window 4096, caps 50 and 30), the even layers windowed, the query scaled by 1/sqrt(key_length),
+// embeddings by sqrt(n_embd), post norms bound, token_embd as the output matrix.
+TEST(ModelLoadTest, Gemma2ReadsItsKeysWithLlamaCppDefaults) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma2";
+  spec.synth.attn_softcap = 40.0f;
+  spec.synth.final_softcap = 20.0f;
+  spec.drop_key = "gemma2.final_logit_softcapping";
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kGemma2);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNeox);
+  EXPECT_EQ(c.ffn_activation, FfnActivation::kGeluTanh);
+  EXPECT_EQ(c.attn_softcap, 40.0f);
+  EXPECT_EQ(c.final_softcap, 30.0f);
+  EXPECT_EQ(c.n_swa, 4096);
+  EXPECT_TRUE(c.LayerIsWindowed(0));
+  EXPECT_FALSE(c.LayerIsWindowed(1));
+  EXPECT_TRUE(c.LayerIsWindowed(2));
+  EXPECT_TRUE(c.query_prescaled);
+  EXPECT_EQ(c.query_scale, 1.0f / std::sqrt(static_cast<float>(c.head_dim)));
+  EXPECT_EQ(c.embd_scale, std::sqrt(static_cast<float>(c.n_embd)));
+  EXPECT_TRUE(c.tied_embeddings);
+  EXPECT_EQ((*model)->weights().output.data, (*model)->weights().token_embd.data);
+  EXPECT_EQ((*model)->weights().layers[1].attn_post_norm.size(), static_cast<size_t>(c.n_embd));
+  EXPECT_EQ((*model)->weights().layers[1].ffn_post_norm.size(), static_cast<size_t>(c.n_embd));
+}
+
+TEST(ModelLoadTest, Gemma2MissingPostNormIsNamed) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma2";
+  spec.drop_tensor = "blk.1.post_ffw_norm.weight";
+  ExpectLoadError(spec, "missing tensor 'blk.1.post_ffw_norm.weight'");
+}
+
 TEST(ModelLoadTest, Qwen3MissingQkNormIsNamed) {
   EngineTestModel spec = SmallModel();
   spec.synth.arch = "qwen3";
   spec.drop_tensor = "blk.1.attn_k_norm.weight";
   ExpectLoadError(spec, "missing tensor 'blk.1.attn_k_norm.weight'");
+}
+
+// gemma3 as ik_llama.cpp reads it: the window required, every sixth layer global (rope.freq_base and the
+// file's linear scaling) and the others windowed (base 10000, unscaled), the scores scaled by
+// 1/sqrt(key_length), Q/K and post norms bound, no soft-capping.
+TEST(ModelLoadTest, Gemma3ReadsItsLayerPattern) {
+  TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma3";
+  spec.synth.n_layer = 7;
+  spec.synth.sliding_window = 64;
+  spec.synth.rope_scaling_factor = 8.0f;
+  testing::WriteEngineTestModel(spec, path);
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const LlamaConfig& c = (*model)->config();
+  EXPECT_EQ(c.arch, LlamaArch::kGemma3);
+  EXPECT_EQ(c.rope_style, RopeStyle::kNeox);
+  EXPECT_EQ(c.n_swa, 64);
+  for (int il = 0; il < 7; ++il) EXPECT_EQ(c.LayerIsWindowed(il), il != 5) << il;
+  EXPECT_EQ(c.rope_freq_base, 1e6f);
+  EXPECT_EQ(c.rope_freq_scale, 1.0f / 8.0f);
+  EXPECT_EQ(c.rope_freq_base_swa, 10000.0f);
+  EXPECT_EQ(c.rope_freq_scale_swa, 1.0f);
+  EXPECT_FALSE(c.query_prescaled);
+  EXPECT_EQ(c.query_scale, 1.0f / std::sqrt(static_cast<float>(c.head_dim)));
+  EXPECT_EQ(c.attn_softcap, 0.0f);
+  EXPECT_EQ(c.final_softcap, 0.0f);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_TRUE(c.tied_embeddings);
+  EXPECT_EQ((*model)->weights().layers[6].attn_q_norm.size(), static_cast<size_t>(c.head_dim));
+  EXPECT_EQ((*model)->weights().layers[6].ffn_post_norm.size(), static_cast<size_t>(c.n_embd));
+}
+
+TEST(ModelLoadTest, Gemma3WithoutSlidingWindowKeyIsRefused) {
+  EngineTestModel spec = SmallModel();
+  spec.synth.arch = "gemma3";
+  spec.drop_key = "gemma3.attention.sliding_window";
+  ExpectLoadError(spec, "missing metadata key 'gemma3.attention.sliding_window'");
 }
 
 TEST(ModelLoadTest, UnsupportedArchitectureListsSupported) {

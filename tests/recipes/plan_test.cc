@@ -1,7 +1,7 @@
 // The recipe rules against llama-quantize's actual choices on synthetic models of several shapes
 // (tests/data/recipes/*.json): layer counts 1..80, GQA or not, mixture-of-experts, tied embeddings, phi3
-// (fused attn_qkv), llama3 (rope_freqs.weight), qwen3 (Q/K norms, wider heads, tied), rows that no 256-block
-// divides (fallbacks), the options and requantization.
+// (fused attn_qkv), llama3 (rope_freqs.weight), qwen3 (Q/K norms, wider heads, tied), gemma2 (token_embd
+// as the tied output), rows that no 256-block divides (fallbacks), the options and requantization.
 #include <gtest/gtest.h>
 
 #include "quantlab/recipes/model_facts.h"

@@ -145,6 +145,39 @@ TEST(SynthModelTest, Phi3LayoutAsLlamaCppExpects) {
       << unknown.error().message;
 }
 
+// gemma2 as llama.cpp's converter writes it: gemma2.* keys with key/value length, soft-caps and (when
+// set) the window, post norms in every block, no output.weight, no space prefix in the vocabulary.
+TEST(SynthModelTest, Gemma2LayoutAsLlamaCppExpects) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "gemma2";
+  spec.sliding_window = 64;
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "gemma2");
+  EXPECT_EQ(*m.GetUint("gemma2.attention.sliding_window"), 64u);
+  EXPECT_EQ(*m.GetUint("gemma2.attention.key_length"), 16u);
+  EXPECT_EQ(*m.GetFloat("gemma2.attn_logit_softcapping"), 50.0);
+  EXPECT_EQ(*m.GetFloat("gemma2.final_logit_softcapping"), 30.0);
+  EXPECT_EQ(m.GetBool("tokenizer.ggml.add_space_prefix"), std::optional<bool>(false));
+  EXPECT_FALSE(m.Contains("llama.block_count"));
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 11 + 1);
+  EXPECT_NE(file->FindTensor("blk.1.post_attention_norm.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("blk.1.post_ffw_norm.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("output.weight"), nullptr);
+
+  spec.sliding_window = 0;  // no key: llama.cpp's default applies
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto plain = GgufFile::Open(path);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->metadata().Contains("gemma2.attention.sliding_window"));
+  spec.attn_softcap = 0;
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
+}
+
 // qwen3 as its converter writes it: qwen3.* keys with attention.key_length / value_length (the head size,
 // here wider than n_embd / n_head) and no rope.dimension_count, per-head Q/K norm weights, wider Q and
 // attention-output matrices.
@@ -230,6 +263,33 @@ TEST(SynthModelTest, BpeVocabularyAsTheConvertersWriteIt) {
   phi3.arch = "phi3";
   phi3.bpe_vocab = true;
   EXPECT_FALSE(ValidateSynthModelSpec(phi3).ok());  // --bpe is for llama3 and qwen3
+}
+
+// gemma3 as its converter writes it: the window always (Gemma 3's 512 by default), linear rope scaling
+// when set, rope base 1e6, Q/K norms and post norms in every block, no soft-capping keys, no output.weight.
+TEST(SynthModelTest, Gemma3LayoutAsTheConverterWritesIt) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  SynthModelSpec spec = SmallSpec();
+  spec.arch = "gemma3";
+  spec.rope_scaling_factor = 8.0f;
+  ASSERT_TRUE(WriteSynthModel(spec, path).ok());
+  auto file = GgufFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  const GgufMetadata& m = file->metadata();
+  EXPECT_EQ(*m.GetString("general.architecture"), "gemma3");
+  EXPECT_EQ(*m.GetUint("gemma3.attention.sliding_window"), 512u);
+  EXPECT_EQ(*m.GetString("gemma3.rope.scaling.type"), "linear");
+  EXPECT_EQ(*m.GetFloat("gemma3.rope.scaling.factor"), 8.0);
+  EXPECT_EQ(*m.GetFloat("gemma3.rope.freq_base"), 1e6);
+  EXPECT_FALSE(m.Contains("gemma3.attn_logit_softcapping"));
+  EXPECT_EQ(file->tensors().size(), 1u + 2 * 13 + 1);
+  EXPECT_NE(file->FindTensor("blk.1.attn_q_norm.weight"), nullptr);
+  EXPECT_NE(file->FindTensor("blk.1.post_ffw_norm.weight"), nullptr);
+  EXPECT_EQ(file->FindTensor("output.weight"), nullptr);
+
+  spec.arch = "gemma2";  // linear rope scaling is for gemma3 only
+  EXPECT_FALSE(ValidateSynthModelSpec(spec).ok());
 }
 
 TEST(SynthModelTest, TiedEmbeddingsHaveNoOutputTensor) {

@@ -1,7 +1,9 @@
 // The forward pass, written as the paper's block: for each layer
 //   x += Attention(RmsNorm(x) * attn_norm)           (qwen3: each Q and K head RMS-normalized before RoPE)
 //   x += FeedForward(RmsNorm(x) * ffn_norm)          FeedForward(h) = W_down (SiLU(W_gate h) * W_up h)
-// then logits = W_out (RmsNorm(x) * output_norm). The arithmetic follows ggml's CPU operators where it
+// then logits = W_out (RmsNorm(x) * output_norm). gemma2 adds to it: scaled embeddings, each block's
+// output normalised again (attn_post_norm, ffn_post_norm) before the residual add, GELU for SiLU, and
+// soft-capped attention scores and logits. The arithmetic follows ggml's CPU operators where it
 // changes the result at the precision perplexity is compared at: activations converted to each weight's
 // vec_dot_type, the query and the softmax probabilities rounded to F16 before they meet the F16 cache,
 // sums of squares and softmax denominators accumulated in double.
@@ -14,6 +16,7 @@
 
 #include "quantlab/kernels/activation_math.h"
 #include "quantlab/kernels/attention_kernels.h"
+#include "quantlab/model/gelu.h"
 #include "quantlab/model/matmul.h"
 #include "quantlab/util/check.h"
 
@@ -31,6 +34,7 @@ ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, in
       gate(static_cast<size_t>(n_batch_) * c.n_ff),
       up(gate.size()),
       rope(static_cast<size_t>(n_batch_) * c.n_rot),
+      rope_swa(c.rope_freq_base_swa > 0 ? rope.size() : 0),
       scores(static_cast<size_t>(n_threads) * kAttentionGroup * n_ctx),
       probs(scores.size()),
       queries(static_cast<size_t>(n_threads) * kAttentionGroup * c.head_dim),
@@ -38,7 +42,8 @@ ForwardScratch::ForwardScratch(const LlamaConfig& c, int n_batch_, int n_ctx, in
 
 uint64_t ForwardScratch::bytes() const {
   const size_t floats = x.size() + xn.size() + q.size() + k.size() + v.size() + attn.size() + proj.size() +
-                        gate.size() + up.size() + rope.size() + scores.size() + probs.size() + queries.size();
+                        gate.size() + up.size() + rope.size() + rope_swa.size() + scores.size() +
+                        probs.size() + queries.size();
   return floats * sizeof(float) + half.size() * sizeof(fp16_t) + act.capacity();
 }
 
@@ -60,6 +65,16 @@ void EmbedTokens(const Pass& p, std::span<const int32_t> tokens) {
   const LinearWeight& e = p.w.token_embd;
   for (int t = 0; t < p.n_tokens; ++t)
     e.kernels->to_float(e.Row(tokens[t]), p.s.x.data() + t * e.n_in, e.n_in);
+  if (p.c.embd_scale != 0.0f) {
+    const size_t n = static_cast<size_t>(p.n_tokens) * e.n_in;
+    for (size_t i = 0; i < n; ++i) p.s.x[i] *= p.c.embd_scale;
+  }
+}
+
+// s[0..n) <- cap * tanh(s / cap), in ggml's three float steps (scale by 1/cap, tanh, scale by cap).
+void SoftCap(float* s, int64_t n, float cap) {
+  const float inv_cap = 1.0f / cap;
+  for (int64_t j = 0; j < n; ++j) s[j] = std::tanh(s[j] * inv_cap) * cap;
 }
 
 // out[t] = (in[t] / rms(in[t])) * weight for rows of weight.size() values, as ggml's rms_norm followed
@@ -105,16 +120,16 @@ void Linear(const Pass& p, const LinearWeight& weight, std::span<const float> bi
 
 // rope: (n_tokens, n_rot) cos/sin of each rotated pair at each token's position, computed with ggml's
 // float recurrence (theta multiplied by base^(-2/n_rot) per pair) so the angles round the same way.
-void ComputeRopeAngles(const Pass& p) {
+void ComputeRopeAngles(const Pass& p, float freq_base, float freq_scale, float* rope) {
   const int n_rot = p.c.n_rot;
-  const float theta_scale = std::pow(p.c.rope_freq_base, -2.0f / n_rot);
+  const float theta_scale = std::pow(freq_base, -2.0f / n_rot);
   const auto& factors = p.w.rope_freq_factors;
   for (int t = 0; t < p.n_tokens; ++t) {
-    float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    float* cs = rope + static_cast<size_t>(t) * n_rot;
     float theta = static_cast<float>(p.pos0 + t);
     for (int i = 0; i < n_rot; i += 2) {
       const float factor = factors.empty() ? 1.0f : factors[i / 2];
-      const float angle = p.c.rope_freq_scale * (theta / factor);
+      const float angle = freq_scale * (theta / factor);
       cs[i] = std::cos(angle);
       cs[i + 1] = std::sin(angle);
       theta *= theta_scale;
@@ -122,13 +137,16 @@ void ComputeRopeAngles(const Pass& p) {
   }
 }
 
-// Rotates the first n_rot dimensions of every head of x: (n_tokens, n_heads * head_dim).
-void ApplyRope(const Pass& p, float* x, int n_heads) {
+// Rotates the first n_rot dimensions of every head of x: (n_tokens, n_heads * head_dim) by the angles of
+// layer il (gemma3's windowed layers have a base of their own).
+void ApplyRope(const Pass& p, int il, float* x, int n_heads) {
+  const float* rope =
+      !p.s.rope_swa.empty() && p.c.LayerIsWindowed(il) ? p.s.rope_swa.data() : p.s.rope.data();
   const int hd = p.c.head_dim;
   const int n_rot = p.c.n_rot;
   const bool neox = p.c.rope_style == RopeStyle::kNeox;
   for (int t = 0; t < p.n_tokens; ++t) {
-    const float* cs = p.s.rope.data() + static_cast<size_t>(t) * n_rot;
+    const float* cs = rope + static_cast<size_t>(t) * n_rot;
     for (int h = 0; h < n_heads; ++h) {
       float* head = x + (static_cast<size_t>(t) * n_heads + h) * hd;
       for (int i = 0; i < n_rot; i += 2) {
@@ -248,20 +266,25 @@ AttentionUnit DecodeUnit(const Pass& p, const AttentionOps& ops, const Attention
 }
 
 // scores[i * n_ctx + j] = (q_i . k_j) / sqrt(head_dim) for j < n_seen[i] (without the division when
-// the query was scaled already); -inf outside a sliding window, as llama.cpp's mask sets it.
+// the query was scaled already), soft-capped where the model caps them; -inf outside a sliding window,
+// as llama.cpp's mask sets it.
 void Scores(const Pass& p, const AttentionOps& ops, int il, const AttentionUnit& u, float* scores) {
   const int hd = p.c.head_dim;
   const int n_ctx = p.kv.n_ctx();
   const int64_t n_rows = *std::max_element(u.n_seen, u.n_seen + u.m);
   ops.dots.dot_rows(hd, p.kv.K(il, 0) + u.kv_head * hd, p.c.n_embd_kv(), n_rows, u.query, u.m, scores, n_ctx);
   if (!p.c.query_prescaled) {
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const float scale = p.c.query_scale;
     for (int i = 0; i < u.m; ++i) {
       float* s = scores + static_cast<size_t>(i) * n_ctx;
       for (int64_t j = 0; j < u.n_seen[i]; ++j) s[j] *= scale;
     }
   }
-  if (p.c.n_swa > 0) {
+  if (p.c.attn_softcap != 0.0f) {
+    for (int i = 0; i < u.m; ++i)
+      SoftCap(scores + static_cast<size_t>(i) * n_ctx, u.n_seen[i], p.c.attn_softcap);
+  }
+  if (p.c.LayerIsWindowed(il)) {
     // Position j is out of the window of the query at n_seen - 1 when (n_seen - 1) - j >= n_swa.
     for (int i = 0; i < u.m; ++i) {
       float* s = scores + static_cast<size_t>(i) * n_ctx;
@@ -330,9 +353,9 @@ void AddResidual(const Pass& p, const float* delta) {
   for (size_t i = 0; i < n; ++i) x[i] += delta[i];
 }
 
-// q *= 1/sqrt(head_dim) in float, as phi3's graph scales the roped query.
+// q *= query_scale in float, as phi3's and gemma2's graphs scale the roped query.
 void ScaleQuery(const Pass& p) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(p.c.head_dim));
+  const float scale = p.c.query_scale;
   const size_t n = static_cast<size_t>(p.n_tokens) * p.c.n_head * p.c.head_dim;
   float* q = p.s.q.data();
   for (size_t i = 0; i < n; ++i) q[i] *= scale;
@@ -350,16 +373,17 @@ void AttentionBlock(const Pass& p, int il) {
   AddBias(p.s.v.data(), l.bv, p.n_tokens);
   HeadRmsNorm(p, p.s.q.data(), l.attn_q_norm, p.c.n_head);
   HeadRmsNorm(p, p.s.k.data(), l.attn_k_norm, p.c.n_head_kv);
-  ApplyRope(p, p.s.q.data(), p.c.n_head);
+  ApplyRope(p, il, p.s.q.data(), p.c.n_head);
   if (p.c.query_prescaled) ScaleQuery(p);
-  ApplyRope(p, p.s.k.data(), p.c.n_head_kv);
+  ApplyRope(p, il, p.s.k.data(), p.c.n_head_kv);
   StoreKv(p, il);
   Attention(p, il);                                                     // attn: (n_tokens, n_head * head_dim)
   Linear(p, l.wo, l.bo, p.s.attn.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  if (!l.attn_post_norm.empty()) RmsNorm(p, p.s.proj.data(), p.s.proj.data(), l.attn_post_norm, p.n_tokens);
   AddResidual(p, p.s.proj.data());
 }
 
-// x += W_down (SiLU(W_gate h) * W_up h), h = norm(x), for layer il.
+// x += W_down (act(W_gate h) * W_up h), h = norm(x), for layer il; act is SiLU or GELU.
 void FeedForwardBlock(const Pass& p, int il) {
   const LayerWeights& l = p.w.layers[il];
   RmsNorm(p, p.s.x.data(), p.s.xn.data(), l.ffn_norm, p.n_tokens);
@@ -368,13 +392,19 @@ void FeedForwardBlock(const Pass& p, int il) {
   MatMulShared(p.pool, gate_up, p.s.xn.data(), p.n_tokens, p.s.act, p.s.observer);
   AddBias(p.s.gate.data(), l.ffn_gate_b, p.n_tokens);
   AddBias(p.s.up.data(), l.ffn_up_b, p.n_tokens);
-  // gate = SiLU(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
+  // gate = act(gate) * up, row by row (ggml's vector loop runs per row, its tail per row too).
   const ActivationMath& math = ActivationMathFor();
+  const bool gelu = p.c.ffn_activation == FfnActivation::kGeluTanh;
   for (int t = 0; t < p.n_tokens; ++t) {
     const size_t row = static_cast<size_t>(t) * p.c.n_ff;
-    math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    if (gelu) {
+      GeluMulRow(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    } else {
+      math.silu_mul_row(p.s.gate.data() + row, p.s.up.data() + row, p.c.n_ff);
+    }
   }
   Linear(p, l.ffn_down, l.ffn_down_b, p.s.gate.data(), p.s.proj.data(), p.n_tokens);  // (n_tokens, n_embd)
+  if (!l.ffn_post_norm.empty()) RmsNorm(p, p.s.proj.data(), p.s.proj.data(), l.ffn_post_norm, p.n_tokens);
   AddResidual(p, p.s.proj.data());
 }
 
@@ -383,6 +413,8 @@ void OutputLogits(const Pass& p, int n_outputs, float* logits) {
   const float* last = p.s.x.data() + static_cast<size_t>(p.n_tokens - n_outputs) * p.c.n_embd;
   RmsNorm(p, last, p.s.xn.data(), p.w.output_norm, n_outputs);
   MatMul(p.pool, p.w.output, p.s.xn.data(), n_outputs, logits, p.s.act, p.s.observer);
+  if (p.c.final_softcap != 0.0f)
+    SoftCap(logits, static_cast<int64_t>(n_outputs) * p.c.n_vocab, p.c.final_softcap);
 }
 
 }  // namespace
@@ -397,7 +429,10 @@ void ForwardBatch(const LlamaConfig& config, const ModelWeights& weights, KvCach
   const Pass p{config, weights, kv, scratch, pool, n_tokens, kv.n_past()};
 
   EmbedTokens(p, tokens);
-  ComputeRopeAngles(p);
+  ComputeRopeAngles(p, config.rope_freq_base, config.rope_freq_scale, scratch.rope.data());
+  if (!scratch.rope_swa.empty()) {
+    ComputeRopeAngles(p, config.rope_freq_base_swa, config.rope_freq_scale_swa, scratch.rope_swa.data());
+  }
   for (int il = 0; il < config.n_layer; ++il) {
     AttentionBlock(p, il);
     FeedForwardBlock(p, il);

@@ -48,16 +48,17 @@ struct ForwardScratch {
   uint64_t bytes() const;
 
   int n_batch;
-  ScratchVector<float> x;     // (n_batch, n_embd) residual stream
-  ScratchVector<float> xn;    // (n_batch, n_embd) normalized input of a sub-block
-  ScratchVector<float> q;     // (n_batch, n_head * head_dim)
-  ScratchVector<float> k;     // (n_batch, n_embd_kv)
-  ScratchVector<float> v;     // (n_batch, n_embd_kv)
-  ScratchVector<float> attn;  // (n_batch, n_head * head_dim) attention output, head after head
-  ScratchVector<float> proj;  // (n_batch, n_embd) output of wo / ffn_down before the residual add
-  ScratchVector<float> gate;  // (n_batch, n_ff)
-  ScratchVector<float> up;    // (n_batch, n_ff)
-  ScratchVector<float> rope;  // (n_batch, n_rot) cos, sin pairs per position
+  ScratchVector<float> x;         // (n_batch, n_embd) residual stream
+  ScratchVector<float> xn;        // (n_batch, n_embd) normalized input of a sub-block
+  ScratchVector<float> q;         // (n_batch, n_head * head_dim)
+  ScratchVector<float> k;         // (n_batch, n_embd_kv)
+  ScratchVector<float> v;         // (n_batch, n_embd_kv)
+  ScratchVector<float> attn;      // (n_batch, n_head * head_dim) attention output, head after head
+  ScratchVector<float> proj;      // (n_batch, n_embd) output of wo / ffn_down before the residual add
+  ScratchVector<float> gate;      // (n_batch, n_ff)
+  ScratchVector<float> up;        // (n_batch, n_ff)
+  ScratchVector<float> rope;      // (n_batch, n_rot) cos, sin pairs per position
+  ScratchVector<float> rope_swa;  // the same for windowed layers with a RoPE of their own (gemma3)
   // Attention works on groups of up to kAttentionGroup query vectors (heads of one GQA group, or
   // consecutive tokens of one head) that read the same cache rows.
   static constexpr int kAttentionGroup = 4;

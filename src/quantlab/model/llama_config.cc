@@ -15,12 +15,14 @@ struct SupportedArch {
   std::string_view name;
   LlamaArch arch;
 };
-constexpr std::array<SupportedArch, 5> kSupported = {{
+constexpr std::array<SupportedArch, 7> kSupported = {{
     {"llama", LlamaArch::kLlama},
     {"mistral", LlamaArch::kMistral},
     {"qwen2", LlamaArch::kQwen2},
     {"qwen3", LlamaArch::kQwen3},
     {"phi3", LlamaArch::kPhi3},
+    {"gemma2", LlamaArch::kGemma2},
+    {"gemma3", LlamaArch::kGemma3},
 }};
 
 std::string SupportedList() {
@@ -73,6 +75,53 @@ Result<int> Phi3SlidingWindow(const GgufMetadata& metadata, const LlamaConfig& c
   if (c.n_layer == 32 && c.n_head_kv == 32 && c.n_ctx_train == 131072) return 262144;  // mini 128k
   if (c.n_layer == 40 && c.n_ctx_train == 131072) return 131072;                       // medium 128k
   return MakeError("missing metadata key '{}' (phi3 needs its sliding window)", key);
+}
+
+// gemma2 as llama.cpp c392e50 reads and builds it: embeddings scaled by sqrtf(n_embd), GELU gate, post
+// norms, soft-capping (defaults 50 and 30), a sliding window (default 4096) on the even layers, and the
+// query scaled by 1/sqrtf(key_length) — except for the 46-layer 27B, whose query_pre_attn_scalar is
+// n_embd / n_head. (llama.cpp refuses layer counts other than 26, 42 and 46; quantlab applies the
+// key_length rule to them.) The norm weights need no +1: the converter stored w + 1 already.
+Status ReadGemma2(const GgufMetadata& metadata, LlamaConfig& c) {
+  const std::string p = "gemma2.";
+  c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
+  c.ffn_activation = FfnActivation::kGeluTanh;
+  c.post_norms = true;
+  QL_ASSIGN_OR_RETURN(c.attn_softcap, OptionalFloat(metadata, p + "attn_logit_softcapping", 50.0f));
+  QL_ASSIGN_OR_RETURN(c.final_softcap, OptionalFloat(metadata, p + "final_logit_softcapping", 30.0f));
+  if (!(c.attn_softcap > 0) || !(c.final_softcap > 0)) {
+    return MakeError("gemma2: soft-capping values {} and {} must be positive", c.attn_softcap,
+                     c.final_softcap);
+  }
+  QL_ASSIGN_OR_RETURN(c.n_swa, OptionalInt(metadata, p + "attention.sliding_window", 4096));
+  c.swa_period = 2;
+  c.query_prescaled = true;
+  const int query_pre_attn_scalar = c.n_layer == 46 ? c.n_embd / c.n_head : c.head_dim;
+  c.query_scale = 1.0f / std::sqrt(static_cast<float>(query_pre_attn_scalar));
+  return Ok();
+}
+
+// gemma3 (the text model) as ik_llama.cpp builds it (llama.cpp c392e50 predates gemma3): gemma2's
+// scaled embeddings, GELU gate and post norms, plus per-head Q/K norms; no soft-capping; five windowed
+// layers then one global (il % 6 == 5), the window from attention.sliding_window (required); the
+// windowed layers rotate with base 10000 and no scaling, the global ones with rope.freq_base and the
+// file's linear scaling; the scores (not the query) scaled by 1/sqrtf(key_length), or
+// 1/sqrtf(n_embd / n_head) for the 62-layer 27B.
+Status ReadGemma3(const GgufMetadata& metadata, LlamaConfig& c) {
+  c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
+  c.ffn_activation = FfnActivation::kGeluTanh;
+  c.post_norms = true;
+  c.qk_norm = true;
+  const std::string key = "gemma3.attention.sliding_window";
+  if (!metadata.Contains(key))
+    return MakeError("missing metadata key '{}' (gemma3 needs its sliding window)", key);
+  QL_ASSIGN_OR_RETURN(c.n_swa, RequiredInt(metadata, key));
+  c.swa_period = 6;
+  c.rope_freq_base_swa = 10000.0f;
+  c.rope_freq_scale_swa = 1.0f;
+  const int query_pre_attn_scalar = c.n_layer == 62 ? c.n_embd / c.n_head : c.head_dim;
+  c.query_scale = 1.0f / std::sqrt(static_cast<float>(query_pre_attn_scalar));
+  return Ok();
 }
 
 }  // namespace
@@ -131,12 +180,17 @@ Result<LlamaConfig> ReadLlamaConfig(const GgufMetadata& metadata, int n_vocab) {
   c.rope_freq_scale = factor > 0.0f ? 1.0f / factor : 1.0f;
 
   const bool phi3 = c.arch == LlamaArch::kPhi3;
+  const bool gemma2 = c.arch == LlamaArch::kGemma2;
+  const bool gemma3 = c.arch == LlamaArch::kGemma3;
   const bool qwen = c.arch == LlamaArch::kQwen2 || c.arch == LlamaArch::kQwen3;
-  c.rope_style = qwen || phi3 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  c.rope_style = qwen || phi3 || gemma2 || gemma3 ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.qkv_bias = c.arch == LlamaArch::kQwen2;
   c.qk_norm = c.arch == LlamaArch::kQwen3;
   c.fused_qkv_ffn = phi3;
   c.query_prescaled = phi3;
+  c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  if (gemma2) QL_RETURN_IF_ERROR(ReadGemma2(metadata, c));
+  if (gemma3) QL_RETURN_IF_ERROR(ReadGemma3(metadata, c));
   if (phi3) {
     if (c.head_dim * c.n_head != c.n_embd) {
       return MakeError("phi3: attention.key_length {} times head_count {} must equal embedding_length {}",

@@ -112,6 +112,10 @@ Result<LayerWeights> BindLayer(const TensorBinder& bind, const LlamaConfig& c, i
   QL_ASSIGN_OR_RETURN(l.ffn_gate_b, bind.Vector(p + "ffn_gate.bias", c.n_ff, false));
   QL_ASSIGN_OR_RETURN(l.ffn_up_b, bind.Vector(p + "ffn_up.bias", c.n_ff, false));
   QL_ASSIGN_OR_RETURN(l.ffn_down_b, bind.Vector(p + "ffn_down.bias", c.n_embd, false));
+  if (c.post_norms) {
+    QL_ASSIGN_OR_RETURN(l.attn_post_norm, bind.Vector(p + "post_attention_norm.weight", c.n_embd));
+    QL_ASSIGN_OR_RETURN(l.ffn_post_norm, bind.Vector(p + "post_ffw_norm.weight", c.n_embd));
+  }
   return l;
 }
 

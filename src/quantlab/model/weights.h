@@ -44,6 +44,7 @@ struct LayerWeights {
   LinearWeight wv;                    // (n_embd_kv, n_embd)
   LinearWeight wo;                    // (n_embd, n_head * head_dim)
   std::vector<float> bq, bk, bv, bo;  // biases; empty when absent (qwen2 has bq/bk/bv)
+  std::vector<float> attn_post_norm;  // (n_embd) gemma2: norm of the attention output; else empty
   // Per-head RMSNorm weights of the query and key (qwen3): (head_dim) each, shared by every head;
   // empty when the architecture has none.
   std::vector<float> attn_q_norm, attn_k_norm;
@@ -53,6 +54,7 @@ struct LayerWeights {
   LinearWeight ffn_up;                                  // (n_ff, n_embd)
   LinearWeight ffn_down;                                // (n_embd, n_ff)
   std::vector<float> ffn_gate_b, ffn_up_b, ffn_down_b;  // empty when absent
+  std::vector<float> ffn_post_norm;                     // (n_embd) gemma2: norm of the FFN output
 };
 
 struct ModelWeights {

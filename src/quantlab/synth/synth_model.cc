@@ -104,7 +104,9 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
   // Norm weights sit near 1, as in trained models.
   const float norm_sd = 0.05f;
   const bool phi3 = s.arch == "phi3";
-  const bool qwen3 = s.arch == "qwen3";
+  // gemma3 has gemma2's post norms and tied output, and qwen3's per-head Q/K norms.
+  const bool gemma2 = s.arch == "gemma2" || s.arch == "gemma3";
+  const bool qwen3 = s.arch == "qwen3" || s.arch == "gemma3";
   std::vector<TensorPlan> plan;
   if (s.arch == "llama3") {
     // The converter yields its generated tensors before the checkpoint's.
@@ -138,13 +140,16 @@ std::vector<TensorPlan> PlanTensors(const SynthModelSpec& s) {
       plan.push_back({name("attn_q_norm"), {head_dim}, GgmlType::kF32, 1.0f, 0.3f});
       plan.push_back({name("attn_k_norm"), {head_dim}, GgmlType::kF32, 1.0f, 0.3f});
     }
+    // gemma2's norm weights sit near 1 too: its converter stores w + 1.
+    if (gemma2) plan.push_back({name("post_attention_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
     plan.push_back({name("ffn_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
     plan.push_back({name("ffn_gate"), {embd, s.n_ff}, w, 0.0f, sd});
     plan.push_back({name("ffn_up"), {embd, s.n_ff}, w, 0.0f, sd});
     plan.push_back({name("ffn_down"), {s.n_ff, embd}, w, 0.0f, sd});
+    if (gemma2) plan.push_back({name("post_ffw_norm"), {embd}, GgmlType::kF32, 1.0f, norm_sd});
   }
   plan.push_back({"output_norm.weight", {embd}, GgmlType::kF32, 1.0f, norm_sd});
-  if (!s.tied_embeddings) plan.push_back({"output.weight", {embd, s.n_vocab}, w, 0.0f, sd});
+  if (!s.tied_embeddings && !gemma2) plan.push_back({"output.weight", {embd, s.n_vocab}, w, 0.0f, sd});
   return plan;
 }
 
@@ -176,7 +181,7 @@ int SynthHeadDim(const SynthModelSpec& s) { return s.head_dim > 0 ? s.head_dim :
 float SynthRopeBase(const SynthModelSpec& s) {
   if (s.rope_freq_base != 0.0f) return s.rope_freq_base;
   if (s.arch == "llama3") return 500000.0f;
-  if (s.arch == "qwen3") return 1000000.0f;
+  if (s.arch == "qwen3" || s.arch == "gemma3") return 1000000.0f;
   return 10000.0f;
 }
 
@@ -194,15 +199,26 @@ Status ValidateSynthModelSpec(const SynthModelSpec& s) {
   if (s.arch == "phi3" && s.tied_embeddings) {
     return MakeError("synthetic model: phi3 has an untied output matrix (--tied is for llama)");
   }
-  if (s.sliding_window < 0 || (s.sliding_window > 0 && s.arch != "phi3")) {
-    return MakeError("synthetic model: a sliding window ({}) must be non-negative and is for phi3 only",
-                     s.sliding_window);
+  const bool windowed = s.arch == "phi3" || s.arch == "gemma2" || s.arch == "gemma3";
+  if (s.sliding_window < 0 || (s.sliding_window > 0 && !windowed)) {
+    return MakeError(
+        "synthetic model: a sliding window ({}) must be non-negative and is for phi3, gemma2 and gemma3",
+        s.sliding_window);
+  }
+  if (s.rope_scaling_factor < 0 || (s.rope_scaling_factor > 0 && s.arch != "gemma3")) {
+    return MakeError(
+        "synthetic model: a rope scaling factor ({}) must be non-negative and is for gemma3 only",
+        s.rope_scaling_factor);
+  }
+  if (s.arch == "gemma2" && (!(s.attn_softcap > 0) || !(s.final_softcap > 0))) {
+    return MakeError("synthetic model: gemma2's soft-capping values ({}, {}) must be positive",
+                     s.attn_softcap, s.final_softcap);
   }
   if (s.n_layer < 1 || s.n_embd < 1 || s.n_head < 1 || s.n_head_kv < 1 || s.n_ff < 1 || s.n_ctx_train < 1) {
     return MakeError("synthetic model: layers, embedding, heads, kv heads, ffn and context must be positive");
   }
-  if (s.head_dim < 0 || (s.head_dim > 0 && s.arch != "qwen3")) {
-    return MakeError("synthetic model: a head size ({}) must be non-negative and is for qwen3 only",
+  if (s.head_dim < 0 || (s.head_dim > 0 && s.arch != "qwen3" && s.arch != "gemma2" && s.arch != "gemma3")) {
+    return MakeError("synthetic model: a head size ({}) must be non-negative and is for qwen3 and gemma",
                      s.head_dim);
   }
   if (s.head_dim == 0 && s.n_embd % s.n_head != 0) {
@@ -265,8 +281,8 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   m.Set(a + ".attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_head)));
   m.Set(a + ".attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_head_kv)));
   const auto head_dim = static_cast<uint32_t>(SynthHeadDim(s));
-  if (s.arch == "qwen3") {
-    // The Qwen converter names the head size (head_dim) and lets RoPE default to all of it.
+  if (s.arch == "qwen3" || s.arch == "gemma2" || s.arch == "gemma3") {
+    // The Qwen and Gemma converters name the head size (head_dim) and let RoPE default to all of it.
     m.Set(a + ".attention.key_length", GgufValue::U32(head_dim));
     m.Set(a + ".attention.value_length", GgufValue::U32(head_dim));
   } else {
@@ -276,6 +292,24 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   m.Set(a + ".attention.layer_norm_rms_epsilon", GgufValue::F32(SynthRmsNormEps(s)));
   if (a == "phi3") {
     m.Set("phi3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
+  }
+  if (a == "gemma2") {
+    // The keys Gemma2's converter writes besides the common ones.
+    m.Set("gemma2.attn_logit_softcapping", GgufValue::F32(s.attn_softcap));
+    m.Set("gemma2.final_logit_softcapping", GgufValue::F32(s.final_softcap));
+    if (s.sliding_window > 0) {
+      m.Set("gemma2.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
+    }
+  }
+  if (a == "gemma3") {
+    // Gemma 3's converter always writes the window (512 in the released models) and, for the 4B and
+    // larger, linear scaling of the global layers' RoPE (factor 8).
+    const int window = s.sliding_window > 0 ? s.sliding_window : 512;
+    m.Set("gemma3.attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(window)));
+    if (s.rope_scaling_factor > 0) {
+      m.Set("gemma3.rope.scaling.type", GgufValue::Str("linear"));
+      m.Set("gemma3.rope.scaling.factor", GgufValue::F32(s.rope_scaling_factor));
+    }
   }
 
   if (s.bpe_vocab) {
@@ -301,6 +335,8 @@ GgufMetadata SynthModelMetadata(const SynthModelSpec& s) {
   m.Set("tokenizer.ggml.unknown_token_id", GgufValue::U32(static_cast<uint32_t>(vocab.unk_id)));
   m.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(true));
   m.Set("tokenizer.ggml.add_eos_token", GgufValue::Bool(false));
+  // Gemma's SentencePiece vocabulary adds no space before the text.
+  if (a == "gemma2" || a == "gemma3") m.Set("tokenizer.ggml.add_space_prefix", GgufValue::Bool(false));
   return m;
 }
 

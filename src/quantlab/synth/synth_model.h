@@ -1,7 +1,7 @@
-// Synthetic llama-, llama3-, qwen3- and phi3-architecture models: any shape, random weights of realistic
-// scale, a valid SentencePiece-style vocabulary, written as GGUF exactly as llama.cpp's converter lays out
-// such a model (same keys, tensor names and shapes), so that llama.cpp and quantlab load them alike. Used by
-// tests and benchmarks that need a model without downloading one.
+// Synthetic llama-, llama3-, qwen3-, phi3- and gemma2-architecture models: any shape, random weights of
+// realistic scale, a valid SentencePiece-style vocabulary, written as GGUF exactly as llama.cpp's converter
+// lays out such a model (same keys, tensor names and shapes), so that llama.cpp and quantlab load them
+// alike. Used by tests and benchmarks that need a model without downloading one.
 #pragma once
 
 #include <array>
@@ -17,7 +17,8 @@ namespace quantlab {
 
 // The architectures synth writes, as spelled in general.architecture.
 // "llama3" is a llama file (general.architecture "llama") laid out as Llama 3.1's converter writes it.
-inline constexpr std::array<std::string_view, 4> kSynthArchitectures = {"llama", "llama3", "qwen3", "phi3"};
+inline constexpr std::array<std::string_view, 6> kSynthArchitectures = {"llama", "llama3", "qwen3",
+                                                                        "phi3",  "gemma2", "gemma3"};
 
 struct SynthModelSpec {
   // "llama";
@@ -27,10 +28,18 @@ struct SynthModelSpec {
   // "qwen3": per-head attn_q_norm / attn_k_norm, attention.key_length / value_length (head_dim), no
   //   rope.dimension_count, rope base 1e6 and norm epsilon 1e-6 unless set otherwise;
   // "phi3": fused attn_qkv (rows Q, K, V) and ffn_up (rows gate, up), no ffn_gate, NeoX RoPE, an untied
-  //   output and the attention.sliding_window key.
+  //   output and the attention.sliding_window key;
+  // "gemma2": post-attention and post-FFN norms, the output tied to token_embd (always), soft-capping,
+  //   key/value length and sliding-window keys, no space prefix in the vocabulary;
+  // "gemma3": gemma2's layout without soft-capping, plus qwen3's per-head Q/K norms, rope base 1e6, the
+  //   sliding window always written (0: Gemma 3's 512) and optional linear rope scaling.
   std::string arch = "llama";
-  int sliding_window = 0;  // phi3 only: 0 = none (as Phi-4 writes it)
-  int head_dim = 0;        // qwen3 only: the head size when it is not n_embd / n_head (0: n_embd / n_head)
+  int sliding_window =
+      0;  // phi3: 0 = none (as Phi-4 writes it); gemma2: 0 = no key (llama.cpp: 4096); gemma3: 0 = 512
+  float rope_scaling_factor = 0.0f;  // gemma3: linear rope scaling of the global layers (0: none)
+  int head_dim = 0;  // qwen3, gemma2: the head size when it is not n_embd / n_head (0: n_embd / n_head)
+  float attn_softcap = 50.0f;   // gemma2: attn_logit_softcapping (Gemma 2's value)
+  float final_softcap = 30.0f;  // gemma2: final_logit_softcapping
   int n_layer = 2;
   int n_embd = 256;
   int n_head = 4;
@@ -44,7 +53,7 @@ struct SynthModelSpec {
   // SentencePiece one: llama3's with the llama-bpe pre-tokenizer and BOS added, qwen3's with the qwen2
   // pre-tokenizer and no BOS.
   bool bpe_vocab = false;
-  bool tied_embeddings = false;           // no output.weight; the output projection reuses token_embd
+  bool tied_embeddings = false;  // no output.weight; the output projection reuses token_embd (gemma2: always)
   GgmlType weight_type = GgmlType::kF16;  // 2-D weights: F32, F16 or BF16 (norms are always F32)
   uint64_t seed = 42;
   float weight_std = 0.02f;  // standard deviation of the matrices' normal distribution
