@@ -55,6 +55,14 @@ Result<SharedPrefixLogits> EvaluateSharedPrefix(Session& session,
 
 namespace quantlab {
 
+// A task's candidate sequences, tokenized and checked before any task is evaluated, so that a bad task
+// anywhere in the file is refused before the work starts.
+struct TokenizedTask {
+  std::vector<std::vector<int32_t>> sequences;
+  size_t common_prefix = 0;
+  size_t n_base[2] = {0, 0};  // Winogrande: where scoring starts in each sequence
+};
+
 // For HellaSwag and multiple choice: each sequence's log-probabilities of its tokens after the common
 // prefix, the first from the prefix's logits through TaskSoftmaxLogProb, the others (all but the
 // sequence's last logits, which predict nothing) through TaskTokenLogProb.

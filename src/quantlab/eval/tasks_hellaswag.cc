@@ -11,6 +11,7 @@ Result<std::vector<TaskOutcome>> ScoreHellaswag(Session& session, const std::vec
   const Tokenizer& tokenizer = session.model().tokenizer();
   std::vector<TaskOutcome> outcomes;
   int n_correct = 0;
+  std::vector<TokenizedTask> prepared;
   for (const HellaswagTask& task : tasks) {
     const std::string what = fmt::format("HellaSwag task {} (line {})", task.index + 1, task.line);
     std::vector<std::vector<int32_t>> sequences;
@@ -19,6 +20,12 @@ Result<std::vector<TaskOutcome>> ScoreHellaswag(Session& session, const std::vec
     }
     const size_t cp = CommonPrefixLength(sequences);
     QL_RETURN_IF_ERROR(CheckTaskSequences(sequences, cp, options.n_ctx, what));
+    prepared.push_back({std::move(sequences), cp});
+  }
+  for (const HellaswagTask& task : tasks) {
+    const std::string what = fmt::format("HellaSwag task {} (line {})", task.index + 1, task.line);
+    const std::vector<std::vector<int32_t>>& sequences = prepared[&task - tasks.data()].sequences;
+    const size_t cp = prepared[&task - tasks.data()].common_prefix;
     QL_ASSIGN_OR_RETURN_CTX(const SharedPrefixLogits logits, EvaluateSharedPrefix(session, sequences, cp),
                             "{}", what);
     const auto log_probs = EndingTokenLogProbs(logits, sequences);

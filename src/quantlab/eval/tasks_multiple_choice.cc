@@ -13,6 +13,7 @@ Result<std::vector<TaskOutcome>> ScoreMultipleChoice(Session& session,
   const Tokenizer& tokenizer = session.model().tokenizer();
   std::vector<TaskOutcome> outcomes;
   int n_correct = 0;
+  std::vector<TokenizedTask> prepared;
   for (const MultipleChoiceTask& task : tasks) {
     const std::string what = fmt::format("multiple-choice task {} (byte {})", task.index + 1, task.offset);
     std::vector<std::vector<int32_t>> sequences;
@@ -21,6 +22,12 @@ Result<std::vector<TaskOutcome>> ScoreMultipleChoice(Session& session,
     }
     const size_t cp = CommonPrefixLength(sequences);
     QL_RETURN_IF_ERROR(CheckTaskSequences(sequences, cp, options.n_ctx, what));
+    prepared.push_back({std::move(sequences), cp});
+  }
+  for (const MultipleChoiceTask& task : tasks) {
+    const std::string what = fmt::format("multiple-choice task {} (byte {})", task.index + 1, task.offset);
+    const std::vector<std::vector<int32_t>>& sequences = prepared[&task - tasks.data()].sequences;
+    const size_t cp = prepared[&task - tasks.data()].common_prefix;
     QL_ASSIGN_OR_RETURN_CTX(const SharedPrefixLogits logits, EvaluateSharedPrefix(session, sequences, cp),
                             "{}", what);
     const auto log_probs = EndingTokenLogProbs(logits, sequences);

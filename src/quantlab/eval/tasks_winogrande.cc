@@ -32,6 +32,7 @@ Result<std::vector<TaskOutcome>> ScoreWinogrande(Session& session, const std::ve
   const Tokenizer& tokenizer = session.model().tokenizer();
   std::vector<TaskOutcome> outcomes;
   int n_correct = 0;
+  std::vector<TokenizedTask> prepared;
   for (const WinograndeTask& task : tasks) {
     const std::string what = fmt::format("Winogrande task {} (line {})", task.index + 1, task.line);
     std::vector<std::vector<int32_t>> sequences;
@@ -54,6 +55,14 @@ Result<std::vector<TaskOutcome>> ScoreWinogrande(Session& session, const std::ve
             what, c + 1, n_base[c], cp, sequences[c].size() - 1);
       }
     }
+    prepared.push_back({std::move(sequences), cp, {n_base[0], n_base[1]}});
+  }
+  for (const WinograndeTask& task : tasks) {
+    const std::string what = fmt::format("Winogrande task {} (line {})", task.index + 1, task.line);
+    const TokenizedTask& prepared_task = prepared[&task - tasks.data()];
+    const std::vector<std::vector<int32_t>>& sequences = prepared_task.sequences;
+    const size_t cp = prepared_task.common_prefix;
+    const size_t* n_base = prepared_task.n_base;
     QL_ASSIGN_OR_RETURN_CTX(const SharedPrefixLogits logits, EvaluateSharedPrefix(session, sequences, cp),
                             "{}", what);
 
