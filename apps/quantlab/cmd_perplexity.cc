@@ -1,12 +1,16 @@
 // `quantlab perplexity -m MODEL -f TEXT [-c N] [-b N] [--chunks N] [-t N] [--json] [--kl-base BASE.gguf]`:
 // perplexity with llama-perplexity's method; with --kl-base, also the KL divergence of MODEL against BASE
-// and the statistics llama-perplexity --kl-divergence prints.
+// and the statistics llama-perplexity --kl-divergence prints. With --hellaswag, --winogrande or
+// --multiple-choice FILE: that task file's accuracy instead (perplexity_tasks.h).
 #include <fmt/core.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 #include "command_registry.h"
+#include "perplexity_tasks.h"
 #include "quantlab/eval/kld.h"
 #include "quantlab/eval/perplexity.h"
 #include "quantlab/util/progress.h"
@@ -25,7 +29,47 @@ struct PerplexityArgs {
   int chunks = -1;
   int threads = 0;
   bool json = false;
+  // Task modes (llama-perplexity's defaults for the task counts).
+  std::string hellaswag;
+  size_t hellaswag_tasks = 400;
+  std::string winogrande;
+  size_t winogrande_tasks = 0;
+  std::string multiple_choice;
+  size_t multiple_choice_tasks = 0;
 };
+
+// The task mode asked for, if any. Errors: more than one task file, or a task file with -f/--kl-base.
+Result<std::optional<TaskScoreArgs>> TaskMode(const PerplexityArgs& args) {
+  std::vector<TaskScoreArgs> modes;
+  const auto add = [&](const std::string& file, TaskKind kind, size_t n_tasks) {
+    if (file.empty()) return;
+    modes.push_back(TaskScoreArgs{.model = args.model,
+                                  .kind = kind,
+                                  .file = file,
+                                  .n_tasks = n_tasks,
+                                  .n_ctx = args.n_ctx,
+                                  .n_batch = args.n_batch,
+                                  .threads = args.threads,
+                                  .json = args.json});
+  };
+  add(args.hellaswag, TaskKind::kHellaswag, args.hellaswag_tasks);
+  add(args.winogrande, TaskKind::kWinogrande, args.winogrande_tasks);
+  add(args.multiple_choice, TaskKind::kMultipleChoice, args.multiple_choice_tasks);
+  if (modes.empty()) {
+    if (args.text_file.empty())
+      return UsageError(
+          "give a text file (-f) or a task file (--hellaswag, --winogrande, --multiple-choice)");
+    return std::optional<TaskScoreArgs>();
+  }
+  if (modes.size() > 1)
+    return UsageError("give one task file at a time (--hellaswag, --winogrande, --multiple-choice)");
+  if (!args.text_file.empty() || !args.kl_base.empty()) {
+    return UsageError("a task file (--{}) cannot be combined with -f or --kl-base",
+                      TaskKindName(modes[0].kind));
+  }
+  if (args.n_ctx < 1) return UsageError("-c must be at least 1 (got {})", args.n_ctx);
+  return std::optional<TaskScoreArgs>(modes[0]);
+}
 
 nlohmann::json EstimateJson(const Estimate& e) { return {{"value", e.value}, {"error", e.error}}; }
 
@@ -95,6 +139,8 @@ nlohmann::json KldJson(const KldStats& s) {
 }
 
 Status RunPerplexity(const PerplexityArgs& args) {
+  QL_ASSIGN_OR_RETURN(const std::optional<TaskScoreArgs> task_mode, TaskMode(args));
+  if (task_mode) return RunTaskScore(*task_mode);
   QL_ASSIGN_OR_RETURN_CTX(const std::string text, ReadText(args.text_file), "text file");
   QL_ASSIGN_OR_RETURN(const auto model, Model::Load(args.model));
   ThreadPool pool(args.threads);
@@ -176,7 +222,7 @@ CommandRegistration registration{
     [](CLI::App& app) {
       auto args = std::make_shared<PerplexityArgs>();
       app.add_option("-m,--model", args->model, "Model GGUF file")->required();
-      app.add_option("-f,--file", args->text_file, "Text file")->required();
+      app.add_option("-f,--file", args->text_file, "Text file (not with a task file)");
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per chunk")->capture_default_str();
       app.add_option("-b,--batch-size", args->n_batch, "Tokens per forward pass")->capture_default_str();
       app.add_option("--chunks", args->chunks, "Evaluate at most this many chunks (-1: all)")
@@ -185,6 +231,22 @@ CommandRegistration registration{
       app.add_flag("--json", args->json, "Print the result as one JSON object");
       app.add_option("--kl-base", args->kl_base,
                      "Base model: also compute KL divergence of MODEL against it");
+      app.add_option(
+          "--hellaswag", args->hellaswag,
+          "HellaSwag task file (llama-perplexity's 6-line text format): acc_norm instead of perplexity");
+      app.add_option("--hellaswag-tasks", args->hellaswag_tasks, "HellaSwag tasks to draw")
+          ->capture_default_str();
+      app.add_option("--winogrande", args->winogrande,
+                     "Winogrande task file (CSV): accuracy instead of perplexity");
+      app.add_option("--winogrande-tasks", args->winogrande_tasks,
+                     "Winogrande tasks to draw (0: all, in order)")
+          ->capture_default_str();
+      app.add_option(
+          "--multiple-choice", args->multiple_choice,
+          "Multiple-choice task file (llama-perplexity's binary format): accuracy instead of perplexity");
+      app.add_option("--multiple-choice-tasks", args->multiple_choice_tasks,
+                     "Multiple-choice tasks to draw (0: all, in order)")
+          ->capture_default_str();
       return [args] { return RunPerplexity(*args); };
     }};
 
