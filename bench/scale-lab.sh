@@ -105,11 +105,11 @@ if has_part llama; then
     m=$L/$f.gguf
     [[ $f == F16 ]] && m=$M11
     timed llama "llama-perplexity $f, $PPL_CHUNKS of $n chunks" 1 "$(awk "BEGIN{print $n/$PPL_CHUNKS}")" \
-      "$L/ppl-$f.log" -- "$LLAMA_BIN/llama-perplexity" -m "$m" -f "$TEXT" -c $CTX --chunks "$PPL_CHUNKS" \
+      "$L/ppl-$f.log" -- "$LLAMA_BIN/llama-perplexity" -m "$m" -f "$TEXT" -c "$CTX" --chunks "$PPL_CHUNKS" \
       -t "$THREADS"
     for ((p = 0; p < CLI_PROMPTS; ++p)); do
       timed llama "llama-cli $f prompt $((p + 1))" 1 "$(awk "BEGIN{print 5/$CLI_PROMPTS}")" "$L/cli-$f-$p.log" -- \
-        "$LLAMA_BIN/llama-cli" -m "$m" -p "${PROMPTS[$p]}" -n 100 --temp 0.7 --top-p 0.9 --seed 42 -c $CTX \
+        "$LLAMA_BIN/llama-cli" -m "$m" -p "${PROMPTS[$p]}" -n 100 --temp 0.7 --top-p 0.9 --seed 42 -c "$CTX" \
         -t "$THREADS" -no-cnv --no-warmup </dev/null
     done
     timed llama "llama-bench $f (-p 512 -n 128 -r $BENCH_REPS)" 1 "$(awk "BEGIN{print 5/$BENCH_REPS}")" \
@@ -119,7 +119,7 @@ fi
 
 if has_part lab; then
   LAB=$WORK/lab
-  cmd=("$QUANTLAB" run "$M11" --data "wiki=$TEXT" -c $CTX -t "$THREADS" --mem-limit "$MEM_LIMIT" --out "$LAB"
+  cmd=("$QUANTLAB" run "$M11" --data "wiki=$TEXT" -c "$CTX" -t "$THREADS" --mem-limit "$MEM_LIMIT" --out "$LAB"
     --no-progress)
   # shellcheck disable=SC2206
   cmd+=($LAB_ARGS)
@@ -139,16 +139,19 @@ if has_part lab; then
 fi
 
 if has_part full; then
-  # --full's evaluation is the default's on every chunk in order: time it on the first FULL_CHUNKS chunks
-  # (every format, perplexity and KLD only; the models are the lab's, reused by hardlinks, so nothing is
-  # quantized again) and extrapolate to the text.
+  # --full's evaluation is the default's on every chunk in order: time its first FULL_CHUNKS chunks (every
+  # format) and extrapolate to the text. A copy of the default lab's folder (models hardlinked, database
+  # copied) keeps it from quantizing or sampling again; chunks the default run already measured are reused,
+  # so read the cost from the log's "per format-chunk" lines, which count only what was evaluated.
   F=$WORK/lab-full
   mkdir -p "$F/models"
-  ln -f "$WORK"/lab/models/*.gguf "$F/models/" 2>/dev/null || true
+  ln -f "$WORK"/lab/models/*.gguf "$F/models/"
+  cp "$WORK/lab/results.sqlite" "$F/"
   n=$(text_chunks)
-  timed full "quantlab run --chunks $FULL_CHUNKS --skip-speed (--full's cost, $FULL_CHUNKS of $n chunks)" 1 \
-    "$(awk "BEGIN{print $n/$FULL_CHUNKS}")" "$F/run.log" -- "$QUANTLAB" run "$M11" --data "wiki=$TEXT" -c $CTX \
-    -t "$THREADS" --mem-limit "$MEM_LIMIT" --out "$F" --chunks "$FULL_CHUNKS" --skip-speed --no-progress
+  timed full "quantlab run --chunks $FULL_CHUNKS --skip-speed (--full's cost; see the log)" 1 1 "$F/run.log" -- \
+    "$QUANTLAB" run "$M11" --data "wiki=$TEXT" -c "$CTX" -t "$THREADS" --mem-limit "$MEM_LIMIT" --out "$F" \
+    --chunks "$FULL_CHUNKS" --skip-speed --no-progress
+  echo "== --full: per format-chunk costs over the first $FULL_CHUNKS chunks (x $n chunks for the whole text)"
   grep -E '^step time|format-chunk' "$F/run.log" || true
 fi
 
@@ -164,14 +167,14 @@ if has_part 7b; then
       mv "$M7.tmp" "$M7"
     }
     timed 7b "quantlab run 7B, --mem-limit 8G, --chunks $SEVEN_B_CHUNKS --skip-speed" 1 1 "$WORK/lab7b.log" -- \
-      "$QUANTLAB" run "$M7" --data "wiki=$TEXT" -c $CTX -t "$THREADS" --mem-limit 8G --out "$WORK/lab7b" \
+      "$QUANTLAB" run "$M7" --data "wiki=$TEXT" -c "$CTX" -t "$THREADS" --mem-limit 8G --out "$WORK/lab7b" \
       --chunks "$SEVEN_B_CHUNKS" --skip-speed --n-predict 8 --no-progress
     grep -E '^step time|format-chunk|ETA' "$WORK/lab7b.log" || true
     if [[ -n $SEVEN_B_CAP ]]; then
       if systemd-run --scope -q -p MemoryMax=64M true 2>/dev/null; then
         timed 7b "the same under a cgroup cap of $SEVEN_B_CAP (new chunks)" 1 1 "$WORK/lab7b-cap.log" -- \
           systemd-run --scope -q -p "MemoryMax=$SEVEN_B_CAP" -p MemorySwapMax=0 "$QUANTLAB" run "$M7" \
-          --data "wiki=$TEXT" -c $CTX -t "$THREADS" --mem-limit 8G --out "$WORK/lab7b" \
+          --data "wiki=$TEXT" -c "$CTX" -t "$THREADS" --mem-limit 8G --out "$WORK/lab7b" \
           --chunks $((SEVEN_B_CHUNKS + 1)) --skip-speed --n-predict 8 --no-progress
         grep -E '^step time|format-chunk|ETA' "$WORK/lab7b-cap.log" || true
       else
