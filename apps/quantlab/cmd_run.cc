@@ -34,6 +34,7 @@ struct RunArgs {
   std::string reference;
   bool no_progress = false;
   int64_t stop_after = -1;
+  int64_t cache_disk_free = -1;
   CLI::App* app = nullptr;
   bool Given(const char* name) const { return app->get_option(name)->count() > 0; }
 };
@@ -97,6 +98,7 @@ Status Run(const RunArgs& args) {
   if (args.full) config.full = true;
   if (args.no_progress) config.progress = false;
   config.stop_after_units = args.stop_after;
+  config.cache_disk_free_bytes = args.cache_disk_free;
 
   auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   auto summary = lab::RunLab(config, log);
@@ -114,6 +116,12 @@ Status Run(const RunArgs& args) {
   fmt::print("\nRecommendation: {}\n{}\n", a.recommendation, a.reasoning);
   fmt::print("\n{} measurements made in this run, {} reused; {} in all. Lab time {}.\n", summary->measured,
              summary->rows_before, summary->rows_after, HumanDuration(summary->seconds));
+  std::vector<std::string> steps;
+  for (const auto& t : summary->step_times) {
+    steps.push_back(
+        fmt::format("{} {} (CPU {})", t.name, HumanDuration(t.wall_seconds), HumanDuration(t.cpu_seconds)));
+  }
+  fmt::print("Step times: {}.\n", fmt::join(steps, ", "));
   fmt::print("Report: {}/report.html, {}/report.md, {}/recommendation.pdf ({} files)\n", summary->out_dir,
              summary->out_dir, summary->out_dir, summary->report_files.size());
   return Ok();
@@ -150,6 +158,9 @@ CommandRegistration reg{
       app.add_flag("--no-progress", args->no_progress, "No progress bars");
       app.add_option("--stop-after", args->stop_after,
                      "Test hook: stop after N units of work, as a kill would")
+          ->group("");
+      app.add_option("--cache-disk-free", args->cache_disk_free,
+                     "Test hook: assume this many bytes free for the base log-probability cache")
           ->group("");
       return [args] { return Run(*args); };
     }};

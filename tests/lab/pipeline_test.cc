@@ -420,6 +420,65 @@ TEST_F(LabPipelineTest, AdaptivePrecisionStopsEachFormatByTheRuleOnARandomOrder)
   EXPECT_TRUE(Logged(log, "round 1 (first 20 chunks)")) << fmt::format("{}", fmt::join(log, "\n"));
 }
 
+// --mem-limit below the formats and no disk for the base cache (simulated by the test hook): each candidate
+// is evaluated next to the base, which is evaluated again in every pass but only on the chunks that pass's
+// candidate needs. The rows equal the one-pass run's, with --chunks and with adaptive precision.
+TEST_F(LabPipelineTest, WithoutDiskForTheCacheEachGroupSitsNextToTheBaseOnOnlyWhatItNeeds) {
+  const std::string fixed = (*dir_ / "disk-short").string();
+  LabConfig c = Config(fixed);
+  c.mem_limit_bytes = 1;
+  c.cache_disk_free_bytes = 0;
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(Logged(log, "each group next to the base, since the base cache"))
+      << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(log, "pass 1/2 (F16, Q8_0): 3 chunks (6 format-chunks)"));
+  EXPECT_TRUE(Logged(log, "pass 2/2 (F16, Q4_K_M): 3 chunks (3 format-chunks)"));
+  EXPECT_EQ(QualityRows(fixed), QualityRows(CleanLab()));
+  EXPECT_TRUE(fs::is_empty(fs::path(fixed) / "cache"));
+
+  // Adaptive: the one-pass run says how many chunks each candidate takes.
+  const std::string one_pass = (*dir_ / "disk-short-reference").string();
+  LabConfig o = Config(one_pass);
+  o.chunks = -1;
+  ASSERT_TRUE(RunLab(o).ok());
+  auto store = ResultsStore::Open((fs::path(one_pass) / kResultsFile).string());
+  ASSERT_TRUE(store.ok());
+  auto meta = (*store)->GetMeta("lab");
+  ASSERT_TRUE(meta.ok() && *meta);
+  auto plan = internal::LabPlan::FromJson(nlohmann::json::parse(**meta));
+  ASSERT_TRUE(plan.ok());
+  std::map<std::string, size_t> chunks;
+  for (const auto& f : plan->formats) {
+    auto items = (*store)->Items(plan->PplKey(f, plan->data[0]));
+    ASSERT_TRUE(items.ok());
+    chunks[f.name] = items->size();
+  }
+  // The candidate that stops first goes first: the base must not be evaluated in its pass on the chunks
+  // only the other one needs. (The test's premise: the two stop at different counts.)
+  std::string first = "Q8_0", second = "Q4_K_M";
+  if (chunks[first] > chunks[second]) std::swap(first, second);
+  ASSERT_LT(chunks[first], chunks[second]);
+  ASSERT_EQ(chunks["F16"], chunks[second]);
+
+  const std::string adaptive = (*dir_ / "disk-short-adaptive").string();
+  LabConfig a = Config(adaptive);
+  a.chunks = -1;
+  a.formats = {"F16", first, second};
+  a.mem_limit_bytes = 1;
+  a.cache_disk_free_bytes = 0;
+  log.clear();
+  auto ar = RunLogged(a, log);
+  ASSERT_TRUE(ar.ok()) << ar.error().message;
+  const size_t k1 = chunks[first], k2 = chunks[second];
+  EXPECT_TRUE(Logged(log, fmt::format("pass 1/2 (F16, {}): {} chunks ({} format-chunks)", first, k1, 2 * k1)))
+      << fmt::format("{}", fmt::join(log, "\n"));
+  EXPECT_TRUE(Logged(
+      log, fmt::format("pass 2/2 (F16, {}): {} chunks ({} format-chunks)", second, k2, k2 + (k2 - k1))));
+  EXPECT_EQ(QualityRows(adaptive), QualityRows(one_pass));
+}
+
 // --reference Q8_0: the base is quantized from but never evaluated; every KLD row is Q4_K_M against
 // Q8_0, equal to the evaluator's own comparison of the two files on the same chunks.
 TEST_F(LabPipelineTest, ReferenceFormatReplacesTheBaseAsWhatEveryFormatIsComparedWith) {

@@ -59,18 +59,37 @@ std::vector<std::byte> HeaderBytes(const BaseCacheIdentity& id) {
 }
 
 // FNV-1a over 64-bit words (the tail byte-wise): cheap enough for tens of MB per chunk, and any torn or
-// damaged record fails it.
-uint64_t Checksum(std::span<const std::byte> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, bytes.data() + i, 8);
-    h = (h ^ w) * 0x100000001b3ull;
+// damaged record fails it. Fed piece by piece (a record's head, targets and log-probabilities are hashed
+// where they lie, never copied into one buffer), it gives what one pass over their concatenation gives.
+class RecordChecksum {
+ public:
+  void Add(std::span<const std::byte> bytes) {
+    size_t i = 0;
+    while (n_tail_ > 0 && n_tail_ < 8 && i < bytes.size()) tail_[n_tail_++] = bytes[i++];
+    if (n_tail_ == 8) {
+      AddWord(tail_);
+      n_tail_ = 0;
+    }
+    for (; i + 8 <= bytes.size(); i += 8) AddWord(bytes.data() + i);
+    for (; i < bytes.size(); ++i) tail_[n_tail_++] = bytes[i];
   }
-  for (; i < bytes.size(); ++i) h = (h ^ static_cast<uint8_t>(bytes[i])) * 0x100000001b3ull;
-  return h;
-}
+  uint64_t Finish() const {
+    uint64_t h = h_;
+    for (size_t i = 0; i < n_tail_; ++i) h = (h ^ static_cast<uint8_t>(tail_[i])) * kPrime;
+    return h;
+  }
+
+ private:
+  static constexpr uint64_t kPrime = 0x100000001b3ull;
+  void AddWord(const std::byte* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h_ = (h_ ^ w) * kPrime;
+  }
+  uint64_t h_ = 0xcbf29ce484222325ull;
+  std::byte tail_[8] = {};
+  size_t n_tail_ = 0;
+};
 
 Status WriteAll(int fd, std::span<const std::byte> bytes, uint64_t offset, const std::string& path) {
   size_t done = 0;
@@ -85,19 +104,34 @@ Status WriteAll(int fd, std::span<const std::byte> bytes, uint64_t offset, const
   return Ok();
 }
 
-Result<std::vector<std::byte>> ReadAll(int fd, uint64_t bytes, uint64_t offset, const std::string& path) {
-  std::vector<std::byte> out(bytes);
+Status ReadInto(int fd, std::span<std::byte> out, uint64_t offset, const std::string& path) {
   size_t done = 0;
-  while (done < bytes) {
-    const ssize_t n = ::pread(fd, out.data() + done, bytes - done, static_cast<off_t>(offset + done));
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
       return MakeError("{}: cannot read the base log-probability cache: {}", path, std::strerror(errno));
     if (n == 0) return MakeError("{}: the base log-probability cache ends at offset {}", path, offset + done);
     done += static_cast<size_t>(n);
   }
+  return Ok();
+}
+
+Result<std::vector<std::byte>> ReadAll(int fd, uint64_t bytes, uint64_t offset, const std::string& path) {
+  std::vector<std::byte> out(bytes);
+  QL_RETURN_IF_ERROR(ReadInto(fd, out, offset, path));
   return out;
 }
+
+// The fixed fields that open a record, in file order.
+struct RecordHead {
+  uint32_t magic = kRecordMagic;
+  int32_t chunk = 0;
+  int64_t nll_count = 0;
+  double nll_sum = 0;
+  double nll_sum_sq = 0;
+};
+static_assert(sizeof(RecordHead) == kRecordHeadBytes, "the record head has no padding");
 
 }  // namespace
 
@@ -173,23 +207,29 @@ Status BaseLogProbCache::Put(const BaseChunkLogProbs& chunk) {
     return MakeError("{}: chunk {} has {} scored positions of {} tokens, the cache holds {} of {}", path_,
                      chunk.index, chunk.targets.size(), chunk.n_vocab, id_.n_scored, id_.n_vocab);
   }
-  std::vector<std::byte> rec;
-  rec.reserve(id_.RecordBytes());
-  Append(rec, kRecordMagic);
-  Append(rec, static_cast<int32_t>(chunk.index));
-  Append(rec, chunk.base_nll.count);
-  Append(rec, chunk.base_nll.sum);
-  Append(rec, chunk.base_nll.sum_sq);
-  const auto targets = std::as_bytes(std::span(chunk.targets));
-  rec.insert(rec.end(), targets.begin(), targets.end());
-  const auto log_probs = std::as_bytes(std::span(chunk.log_probs));
-  rec.insert(rec.end(), log_probs.begin(), log_probs.end());
-  Append(rec, Checksum(rec));
-  QL_CHECK(rec.size() == id_.RecordBytes());
-  QL_RETURN_IF_ERROR(WriteAll(fd_, rec, end_, path_));
+  // The record is written piece by piece from where its parts lie (the log-probabilities are tens of MB
+  // per chunk); a kill between the pieces leaves a partial record, which Open cuts off.
+  const RecordHead head{.chunk = static_cast<int32_t>(chunk.index),
+                        .nll_count = chunk.base_nll.count,
+                        .nll_sum = chunk.base_nll.sum,
+                        .nll_sum_sq = chunk.base_nll.sum_sq};
+  const std::span<const std::byte> pieces[] = {std::as_bytes(std::span(&head, 1)),
+                                               std::as_bytes(std::span(chunk.targets)),
+                                               std::as_bytes(std::span(chunk.log_probs))};
+  RecordChecksum checksum;
+  uint64_t at = end_;
+  for (const auto& piece : pieces) {
+    checksum.Add(piece);
+    QL_RETURN_IF_ERROR(WriteAll(fd_, piece, at, path_));
+    at += piece.size();
+  }
+  const uint64_t sum = checksum.Finish();
+  QL_RETURN_IF_ERROR(WriteAll(fd_, std::as_bytes(std::span(&sum, 1)), at, path_));
+  at += sizeof(sum);
+  QL_CHECK(at - end_ == id_.RecordBytes());
   if (::fdatasync(fd_) != 0) return MakeError("{}: cannot sync the cache: {}", path_, std::strerror(errno));
   offsets_[chunk.index] = end_;
-  end_ += rec.size();
+  end_ = at;
   return Ok();
 }
 
@@ -197,27 +237,32 @@ Result<BaseChunkLogProbs> BaseLogProbCache::Get(int chunk) const {
   const auto it = offsets_.find(chunk);
   if (it == offsets_.end())
     return MakeError("{}: chunk {} is not in the base log-probability cache", path_, chunk);
-  const uint64_t record = id_.RecordBytes();
-  QL_ASSIGN_OR_RETURN(auto rec, ReadAll(fd_, record, it->second, path_));
-  const uint64_t stored = ReadAt<uint64_t>(rec, record - sizeof(uint64_t));
-  if (stored != Checksum(std::span(rec).first(record - sizeof(uint64_t))) ||
-      ReadAt<int32_t>(rec, sizeof(uint32_t)) != chunk) {
-    return MakeError("{}: the record of chunk {} (offset {}) is damaged; delete the file to have it rebuilt",
-                     path_, chunk, it->second);
-  }
+  // Read straight into the result's vectors (no record-sized buffer), then check the whole record.
   BaseChunkLogProbs b;
   b.index = chunk;
   b.n_vocab = id_.n_vocab;
-  size_t at = 2 * sizeof(uint32_t);
-  b.base_nll.count = ReadAt<int64_t>(rec, at);
-  b.base_nll.sum = ReadAt<double>(rec, at += sizeof(int64_t));
-  b.base_nll.sum_sq = ReadAt<double>(rec, at += sizeof(double));
-  at += sizeof(double);
   b.targets.resize(id_.n_scored);
-  std::memcpy(b.targets.data(), rec.data() + at, b.targets.size() * sizeof(int32_t));
-  at += b.targets.size() * sizeof(int32_t);
   b.log_probs.resize(static_cast<size_t>(id_.n_scored) * id_.n_vocab);
-  std::memcpy(b.log_probs.data(), rec.data() + at, b.log_probs.size() * sizeof(float));
+  RecordHead head;
+  uint64_t stored = 0;
+  const std::span<std::byte> pieces[] = {std::as_writable_bytes(std::span(&head, 1)),
+                                         std::as_writable_bytes(std::span(b.targets)),
+                                         std::as_writable_bytes(std::span(b.log_probs))};
+  RecordChecksum checksum;
+  uint64_t at = it->second;
+  for (const auto& piece : pieces) {
+    QL_RETURN_IF_ERROR(ReadInto(fd_, piece, at, path_));
+    checksum.Add(piece);
+    at += piece.size();
+  }
+  QL_RETURN_IF_ERROR(ReadInto(fd_, std::as_writable_bytes(std::span(&stored, 1)), at, path_));
+  if (stored != checksum.Finish() || head.magic != kRecordMagic || head.chunk != chunk) {
+    return MakeError("{}: the record of chunk {} (offset {}) is damaged; delete the file to have it rebuilt",
+                     path_, chunk, it->second);
+  }
+  b.base_nll.count = head.nll_count;
+  b.base_nll.sum = head.nll_sum;
+  b.base_nll.sum_sq = head.nll_sum_sq;
   return b;
 }
 

@@ -53,6 +53,9 @@ struct LabConfig {
   // Test hook: stop (with an error) after this many units of work (tensors quantized, chunks evaluated,
   // samples generated, benches run), as a kill at that point would. -1 = never.
   int64_t stop_after_units = -1;
+  // Test hook: the free space the lab assumes on its folder's disk when it decides whether the base
+  // log-probability cache fits (--mem-limit); -1 = what the file system says.
+  int64_t cache_disk_free_bytes = -1;
 };
 
 // The lab's five prompts.

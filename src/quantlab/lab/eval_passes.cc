@@ -92,15 +92,23 @@ Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pas
   const LabPlan& plan = ctx.plan;
   const PlannedFormat& base = ReferenceOf(plan);
   // Work for chunk i: the base's row or cache record, and the candidates still to be measured.
-  const auto base_row_needed = [&](int i) {
-    return pass.base_session && d.Missing(base, i) && (!plan.adaptive || d.NeededByCandidates(plan, i));
-  };
-  const auto to_cache = [&](int i) {
-    return pass.writes_cache && !d.cache->Has(i) && d.NeededByCandidates(plan, i);
-  };
   const auto candidate_needs = [&](size_t c, int i) {
     const PlannedFormat& f = plan.formats[c];
     return !d.done.at(f.name) && d.Missing(f, i);
+  };
+  // Which candidates the base is evaluated for in this pass: every one still to be measured when the pass
+  // writes the cache; otherwise only the pass's own. Next to one group (no cache, disk short) the base is
+  // evaluated again in every group's pass, so a chunk that only a later group needs waits for that pass.
+  const auto base_needed_by_candidates = [&](int i) {
+    if (pass.writes_cache) return d.NeededByCandidates(plan, i);
+    return std::any_of(pass.candidates.begin(), pass.candidates.end(),
+                       [&](size_t c) { return candidate_needs(c, i); });
+  };
+  const auto base_row_needed = [&](int i) {
+    return pass.base_session && d.Missing(base, i) && (!plan.adaptive || base_needed_by_candidates(i));
+  };
+  const auto to_cache = [&](int i) {
+    return pass.writes_cache && !d.cache->Has(i) && d.NeededByCandidates(plan, i);
   };
   limit = std::min(limit, d.tokens.n_chunks);
   int todo = 0, missing_pairs = 0;
@@ -119,6 +127,9 @@ Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pas
         plan.adaptive ? "up to " : "", todo, limit - todo, ctx.eta.Text()));
   }
   ProgressBar bar("ppl+KLD " + d.data->name, todo, "chunks", ctx.progress_out);
+  const auto pass_start = std::chrono::steady_clock::now();
+  const double pass_cpu = ProcessCpuSeconds();
+  int evaluated = 0, evaluated_pairs = 0;
   for (int j = 0; j < limit; ++j) {
     const int i = d.order[j];
     std::vector<size_t> candidates;
@@ -173,9 +184,21 @@ Status EvalPassOnData(RunContext& ctx, LoadedModels& models, const EvalPass& pas
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ctx.eta.seconds_per_chunk = seconds / std::max(1, pairs);
     ctx.eta.remaining_chunk_equivalents -= pairs;
+    ++evaluated;
+    evaluated_pairs += pairs;
     bar.Add();
   }
   bar.Finish();
+  if (ctx.log && evaluated > 0) {
+    // Loading the models counts here: the first chunk of a pass maps them.
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - pass_start).count();
+    const double cpu = ProcessCpuSeconds() - pass_cpu;
+    const int n = std::max(1, evaluated_pairs);
+    ctx.log(fmt::format(
+        "{}: {} chunks ({} format-chunks) in {} (CPU {}), per format-chunk {:.2f} s (CPU {:.2f} s)", header,
+        evaluated, evaluated_pairs, HumanDuration(seconds), HumanDuration(cpu), seconds / n, cpu / n));
+  }
   return Ok();
 }
 
@@ -301,7 +324,8 @@ Status EvalAndSampleSteps(RunContext& ctx) {
   const uint64_t cache_bytes = CacheBytes(plan, all, n_vocab, max_chunks);
   std::error_code ec;
   fs::create_directories(fs::path(ctx.config.out_dir) / "cache", ec);
-  const fs::space_info space = fs::space(ctx.config.out_dir, ec);
+  fs::space_info space = fs::space(ctx.config.out_dir, ec);
+  if (ctx.config.cache_disk_free_bytes >= 0) space.available = ctx.config.cache_disk_free_bytes;
   // Leave some room: the results database grows too.
   const bool cache_fits = !ec && space.available > cache_bytes + (64ull << 20);
   const ResidencyPlan residency = PlanResidency(bytes, ReferenceIndex(plan), mem_limit, cache_fits);
@@ -352,7 +376,11 @@ Status EvalAndSampleSteps(RunContext& ctx) {
       // The base's samples are made in the first pass that loads it.
       if (pass.base_session && p == 0) formats.push_back(&ReferenceOf(plan));
       for (size_t c : pass.candidates) formats.push_back(&plan.formats[c]);
+      const auto t0 = std::chrono::steady_clock::now();
+      const double cpu0 = ProcessCpuSeconds();
       QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
+      ctx.sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ctx.sample_cpu_seconds += ProcessCpuSeconds() - cpu0;
     }
     const bool short_of_target = std::any_of(all.begin(), all.end(), [&](const DataEval& d) {
       return std::any_of(plan.formats.begin(), plan.formats.end(),

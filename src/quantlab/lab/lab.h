@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "quantlab/analysis/analysis.h"
@@ -33,6 +34,15 @@ struct LabRunSummary {
   int64_t rows_after = 0;
   int64_t measured = 0;  // measurements made in this run
   double seconds = 0;
+  // Wall and CPU seconds of each step in this run, in order ("quantize", "perplexity + KLD", "samples",
+  // "speed", "report"). Format by format, a pass loads its models for perplexity and keeps them for the
+  // samples: loading counts under perplexity + KLD.
+  struct StepTime {
+    std::string name;
+    double wall_seconds = 0;
+    double cpu_seconds = 0;  // user + system, all threads
+  };
+  std::vector<StepTime> step_times;
   std::vector<std::string> report_files;
   analysis::Analysis analysis;
 };

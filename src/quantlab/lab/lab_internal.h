@@ -129,6 +129,9 @@ struct RunContext {
   int64_t measured = 0;
   EtaModel eta;
   std::FILE* progress_out = stderr;
+  // Wall and CPU time of the samples, which run inside EvalAndSampleSteps' passes.
+  double sample_seconds = 0;
+  double sample_cpu_seconds = 0;
 };
 
 Status QuantizeStep(RunContext& ctx);

@@ -12,6 +12,7 @@
 #include "quantlab/lab/store_schema.h"
 #include "quantlab/model/model.h"
 #include "quantlab/report/report.h"
+#include "quantlab/util/format.h"
 #include "quantlab/util/hash.h"
 #include "quantlab/util/system_info.h"
 #include "quantlab/util/text_file.h"
@@ -176,14 +177,40 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
     devnull.reset(std::fopen("/dev/null", "w"));
     if (devnull) ctx.progress_out = devnull.get();
   }
+  // Each step's wall and CPU time, kept in the summary and logged as the step ends (bench/scale-lab.sh
+  // reads them). The samples run inside the perplexity passes and are timed there.
+  auto step_start = std::chrono::steady_clock::now();
+  double step_cpu = ProcessCpuSeconds();
+  const auto step_done = [&](const std::string& name, double minus_wall = 0, double minus_cpu = 0) {
+    const auto now = std::chrono::steady_clock::now();
+    const double cpu = ProcessCpuSeconds();
+    summary.step_times.push_back({name, std::chrono::duration<double>(now - step_start).count() - minus_wall,
+                                  cpu - step_cpu - minus_cpu});
+    step_start = now;
+    step_cpu = cpu;
+    // Logged as it ends, so that a killed run still says how long its finished steps took.
+    const auto& t = summary.step_times.back();
+    if (log)
+      log(fmt::format("step time: {} {} (CPU {})", t.name, HumanDuration(t.wall_seconds),
+                      HumanDuration(t.cpu_seconds)));
+  };
   QL_RETURN_IF_ERROR(internal::QuantizeStep(ctx));
+  step_done("quantize");
   QL_RETURN_IF_ERROR(internal::EvalAndSampleSteps(ctx));
+  step_done("perplexity + KLD", ctx.sample_seconds, ctx.sample_cpu_seconds);
+  summary.step_times.push_back({"samples", ctx.sample_seconds, ctx.sample_cpu_seconds});
+  if (log) {
+    log(fmt::format("step time: samples {} (CPU {})", HumanDuration(ctx.sample_seconds),
+                    HumanDuration(ctx.sample_cpu_seconds)));
+  }
   QL_RETURN_IF_ERROR(internal::SpeedStep(ctx));
+  step_done("speed");
   QL_ASSIGN_OR_RETURN(summary.rows_after, store->Count());
   summary.measured = ctx.measured;
   if (log) log("[5/5] analysis and report");
   QL_ASSIGN_OR_RETURN(summary.report_files,
                       RenderLabReport(config.out_dir, std::nullopt, true, &summary.analysis));
+  step_done("report");
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -1,5 +1,6 @@
 #include "quantlab/util/system_info.h"
 
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -94,5 +95,12 @@ MachineInfo ReadMachineInfo() {
 }
 
 uint64_t PeakRssBytes() { return ReadStatusKilobytes("VmHWM"); }
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  if (::getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  const auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
 
 }  // namespace quantlab

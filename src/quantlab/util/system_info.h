@@ -27,4 +27,8 @@ uint64_t ReadLastLevelCacheBytes(const std::string& cache_dir = "/sys/devices/sy
 // Peak resident set size of this process so far (VmHWM), in bytes; 0 if unavailable.
 uint64_t PeakRssBytes();
 
+// User plus system CPU time of this process so far (all its threads), in seconds; 0 if unavailable. On a
+// machine shared with other work, wall time alone says little: the lab reports both per step.
+double ProcessCpuSeconds();
+
 }  // namespace quantlab
