@@ -19,6 +19,16 @@ using kernels_internal::GemmKernel;
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
 constexpr int kMaxGemmRows = 16;
+// Panel kernels unpack 16 rows at a time at a higher cost per row, so their token block is as long as
+// the activation rows allow while staying well inside L2 (up to kMaxPanelTokenBlock tokens).
+constexpr size_t kPanelActivationBytes = 768 * 1024;
+constexpr int64_t kMaxPanelTokenBlock = 256;
+
+int64_t TokenBlock(const GemmKernel& gemm, size_t act_stride) {
+  if (gemm.unpack_panel == nullptr) return kTokenBlock;
+  const auto fit = static_cast<int64_t>(kPanelActivationBytes / std::max<size_t>(act_stride, 1));
+  return std::clamp<int64_t>(fit / gemm.max_tokens * gemm.max_tokens, kTokenBlock, kMaxPanelTokenBlock);
+}
 
 struct Operands {
   const char* weights;
@@ -50,8 +60,9 @@ void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int
   const void* rows[kMaxGemmRows];
   QL_CHECK(gemm.max_rows <= kMaxGemmRows);
   for (int i = 0; i < buffers; ++i) rows[i] = base + i * unpacked_bytes;
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
-    const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
+  const int64_t token_block = TokenBlock(gemm, op.act_stride);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+    const int64_t t1 = std::min(n_tokens, t0 + token_block);
     for (int64_t r = row_begin; r < row_end; r += gemm.max_rows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(gemm.max_rows, row_end - r));
       if (gemm.unpack_panel != nullptr) {

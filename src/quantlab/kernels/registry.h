@@ -112,22 +112,23 @@ void FloatToBF16Scalar(const float* src, void* dst, int64_t n);
 void FloatToF32Scalar(const float* src, void* dst, int64_t n);
 
 // --- What each file contributes (the registry functions above assemble these) ------------------------
-ActivationMath ActivationMathScalar();                 // activation_math_scalar.cc
-AttentionKernels AttentionF16Scalar();                 // attention_f16_scalar.cc
-std::span<const TypeKernelEntry> DotLegacyAvx2();      // dot_legacy_avx2.cc
-std::span<const TypeKernelEntry> DotKQuantsAvx2();     // dot_kquants_avx2.cc
-std::span<const TypeKernelEntry> DotFloatAvx2();       // dot_float_avx2.cc
-std::span<const TypeKernelEntry> GemmKQuantsAvx2();    // gemm_kquants_avx2.cc
-std::span<const TypeKernelEntry> GemmFloatAvx2();      // gemm_float_avx2.cc
-std::span<const TypeKernelEntry> GemmQ8Avx2();         // gemm_q8_avx2.cc
-AttentionKernels AttentionF16Avx2();                   // attention_f16_avx2.cc
-ActivationMath ActivationMathAvx2();                   // activation_math_avx2.cc
-std::span<const TypeKernelEntry> DotLegacyAvx512();    // dot_legacy_avx512.cc
-std::span<const TypeKernelEntry> DotKQuantsAvx512();   // dot_kquants_avx512.cc
-std::span<const TypeKernelEntry> GemmKQuantsAvx512();  // gemm_kquants_avx512.cc
-std::span<const TypeKernelEntry> GemmFloatAvx512();    // gemm_float_avx512.cc
-std::span<const TypeKernelEntry> GemmQ8Avx512();       // gemm_q8_avx512.cc
-AttentionKernels AttentionF16Avx512();                 // attention_f16_avx512.cc
-ActivationMath ActivationMathAvx512();                 // activation_math_avx512.cc
+ActivationMath ActivationMathScalar();                     // activation_math_scalar.cc
+AttentionKernels AttentionF16Scalar();                     // attention_f16_scalar.cc
+std::span<const TypeKernelEntry> DotLegacyAvx2();          // dot_legacy_avx2.cc
+std::span<const TypeKernelEntry> DotKQuantsAvx2();         // dot_kquants_avx2.cc
+std::span<const TypeKernelEntry> DotFloatAvx2();           // dot_float_avx2.cc
+std::span<const TypeKernelEntry> GemmKQuantsAvx2();        // gemm_kquants_avx2.cc
+std::span<const TypeKernelEntry> GemmFloatAvx2();          // gemm_float_avx2.cc
+std::span<const TypeKernelEntry> GemmQ8Avx2();             // gemm_q8_avx2.cc
+AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2.cc
+ActivationMath ActivationMathAvx2();                       // activation_math_avx2.cc
+std::span<const TypeKernelEntry> DotLegacyAvx512();        // dot_legacy_avx512.cc
+std::span<const TypeKernelEntry> DotKQuantsAvx512();       // dot_kquants_avx512.cc
+std::span<const TypeKernelEntry> GemmKQuantsAvx512();      // gemm_kquants_avx512.cc
+std::span<const TypeKernelEntry> GemmFloatAvx512();        // gemm_float_avx512.cc
+std::span<const TypeKernelEntry> GemmQ8Avx512();           // gemm_q8_avx512.cc
+std::span<const TypeKernelEntry> GemmInt8KQuantsAvx512();  // gemm_int8_kquants_avx512.cc
+AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc
+ActivationMath ActivationMathAvx512();                     // activation_math_avx512.cc
 
 }  // namespace quantlab::kernels_internal
