@@ -18,16 +18,16 @@ using kernels_internal::GemmKernel;
 // kRowBlockBytes (L1/L2) is reused by every token of the block.
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
-constexpr int kMaxGemmRows = 16;
+constexpr int kMaxGemmRows = 32;
 // Panel kernels unpack 16 rows at a time at a higher cost per row, so their token block is as long as
 // the activation rows allow while staying well inside L2 (up to kMaxPanelTokenBlock tokens).
-constexpr size_t kPanelActivationBytes = 768 * 1024;
+constexpr size_t kPanelActivationBytes = 1280 * 1024;
 constexpr int64_t kMaxPanelTokenBlock = 256;
 
 int64_t TokenBlock(const GemmKernel& gemm, size_t act_stride) {
   if (gemm.unpack_panel == nullptr) return kTokenBlock;
   const auto fit = static_cast<int64_t>(kPanelActivationBytes / std::max<size_t>(act_stride, 1));
-  return std::clamp<int64_t>(fit / gemm.max_tokens * gemm.max_tokens, kTokenBlock, kMaxPanelTokenBlock);
+  return std::clamp<int64_t>(fit / 16 * 16, kTokenBlock, kMaxPanelTokenBlock);
 }
 
 struct Operands {
