@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "quantlab/kernels/int8_panel_avx512.inc.h"
 #include "quantlab/kernels/kquants_unpack.inc.h"
 #include "quantlab/kernels/registry.h"
 
@@ -59,47 +60,6 @@ size_t PanelBytes(int64_t n) {
   return static_cast<size_t>(n / kQK_K) * sizeof(PanelSuperBlock<kSubLen>);
 }
 
-// GCC 12's headers build the unmasked forms of these from an undefined vector and then warn
-// (-Wmaybe-uninitialized) about it; the zero-masked forms with every lane selected are the same
-// instruction.
-constexpr __mmask16 kAll16 = 0xFFFF;
-constexpr __mmask8 kAll8 = 0xFF;
-inline __m512i UnpackLo32(__m512i a, __m512i b) { return _mm512_maskz_unpacklo_epi32(kAll16, a, b); }
-inline __m512i UnpackHi32(__m512i a, __m512i b) { return _mm512_maskz_unpackhi_epi32(kAll16, a, b); }
-inline __m512i UnpackLo64(__m512i a, __m512i b) { return _mm512_maskz_unpacklo_epi64(kAll8, a, b); }
-inline __m512i UnpackHi64(__m512i a, __m512i b) { return _mm512_maskz_unpackhi_epi64(kAll8, a, b); }
-template <int kImm>
-inline __m512i Shuffle128(__m512i a, __m512i b) {
-  return _mm512_maskz_shuffle_i32x4(kAll16, a, b, kImm);
-}
-inline __m512 ToFloat(__m512i v) { return _mm512_maskz_cvtepi32_ps(kAll16, v); }
-
-// r[i] holds 16 int32 of row i; afterwards r[k] holds int32 k of rows 0..15.
-void Transpose16x16(__m512i (&r)[16]) {
-  __m512i t[16], u[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = UnpackLo32(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = UnpackHi32(r[2 * i], r[2 * i + 1]);
-  }
-  // Per 128-bit lane L, u[4i + k] holds column 4L + k of rows 4i..4i+3.
-  for (int i = 0; i < 4; ++i) {
-    u[4 * i + 0] = UnpackLo64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 1] = UnpackHi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 2] = UnpackLo64(t[4 * i + 1], t[4 * i + 3]);
-    u[4 * i + 3] = UnpackHi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  for (int k = 0; k < 4; ++k) {
-    const __m512i even01 = Shuffle128<0x88>(u[k], u[4 + k]);  // lanes 0, 2 of rows 0..7
-    const __m512i even23 = Shuffle128<0x88>(u[8 + k], u[12 + k]);
-    const __m512i odd01 = Shuffle128<0xDD>(u[k], u[4 + k]);  // lanes 1, 3
-    const __m512i odd23 = Shuffle128<0xDD>(u[8 + k], u[12 + k]);
-    r[k] = Shuffle128<0x88>(even01, even23);
-    r[8 + k] = Shuffle128<0xDD>(even01, even23);
-    r[4 + k] = Shuffle128<0x88>(odd01, odd23);
-    r[12 + k] = Shuffle128<0xDD>(odd01, odd23);
-  }
-}
-
 // Unpacks rows[0..n_rows) (padding rows: all zero, so they add nothing) into one panel.
 template <FormatTraits kF, size_t kBlockBytes, void (*kUnpackRow)(const void*, int64_t, void*)>
 void UnpackPanel(const void* const* rows, int n_rows, int64_t n, void* dst) {
@@ -132,12 +92,6 @@ void UnpackPanel(const void* const* rows, int n_rows, int64_t n, void* dst) {
       p.dmin[r] = u[r].dmin;
     }
   }
-}
-
-inline __m512i Broadcast4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
 }
 
 // 32 rows x T tokens over super-blocks [b0, b1): out (+)= the rows' dots with the tokens' activations.

@@ -5,7 +5,7 @@
 // by all its rows. The result equals the vec_dot's: the integer sums are exact, float rounding differs
 // only in order.
 //
-// Included by gemm_kquants_avx2.cc and gemm_kquants_avx512.cc, each compiled with its own ISA flags;
+// Included by gemm_kquants_avx2.cc (AVX-512 VNNI uses gemm_int8_kquants_avx512.cc instead);
 // all in an unnamed namespace, so each includer gets its own copy.
 #pragma once
 

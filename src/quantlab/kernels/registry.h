@@ -46,6 +46,10 @@ struct GemmKernel {
   int max_rows = 0;
   int max_tokens = 0;
   void (*unpack_panel)(const void* const* rows, int n_rows, int64_t n, void* dst) = nullptr;
+  // Optional: each activation row of a token block is first re-laid out by pack_activation (e.g. with
+  // its block sums precomputed) into packed_activation_bytes(n) bytes, and the tile gets the packed rows.
+  size_t (*packed_activation_bytes)(int64_t n) = nullptr;
+  void (*pack_activation)(const void* row, int64_t n, void* dst) = nullptr;
 };
 
 // One ISA's kernels for one weight type. In the scalar registry every function is set (to_float may be
@@ -124,10 +128,9 @@ AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2
 ActivationMath ActivationMathAvx2();                       // activation_math_avx2.cc
 std::span<const TypeKernelEntry> DotLegacyAvx512();        // dot_legacy_avx512.cc
 std::span<const TypeKernelEntry> DotKQuantsAvx512();       // dot_kquants_avx512.cc
-std::span<const TypeKernelEntry> GemmKQuantsAvx512();      // gemm_kquants_avx512.cc
 std::span<const TypeKernelEntry> GemmFloatAvx512();        // gemm_float_avx512.cc
-std::span<const TypeKernelEntry> GemmQ8Avx512();           // gemm_q8_avx512.cc
 std::span<const TypeKernelEntry> GemmInt8KQuantsAvx512();  // gemm_int8_kquants_avx512.cc
+std::span<const TypeKernelEntry> GemmInt8Q8_0Avx512();     // gemm_int8_q8_0_avx512.cc
 AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc
 ActivationMath ActivationMathAvx512();                     // activation_math_avx512.cc
 

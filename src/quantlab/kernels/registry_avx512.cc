@@ -7,8 +7,8 @@ namespace quantlab::kernels_internal {
 
 IsaKernels RegistryAvx512() {
   return {
-      .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmKQuantsAvx512(), GemmFloatAvx512(),
-                      GemmQ8Avx512(), GemmInt8KQuantsAvx512()},
+      .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmFloatAvx512(), GemmInt8KQuantsAvx512(),
+                      GemmInt8Q8_0Avx512()},
       .attention = AttentionF16Avx512(),
       .activation_math = ActivationMathAvx512(),
   };
