@@ -27,9 +27,9 @@ namespace quantlab::kernels_internal {
 namespace {
 
 constexpr int kPanelRows = 32;     // two zmm of 16 rows: each broadcast activation feeds two vpdpbusd
-constexpr int kTokensPerStep = 4;  // register block 32 rows x 4 tokens (8 x 3 accumulators)
+constexpr int kTokensPerStep = 6;  // register block 32 rows x 6 tokens (12 x 2 integer accumulators)
 constexpr int kChunkBlocks = 2;    // super-blocks per K-chunk: the chunk's panel (~23 KB) stays in L1
-constexpr int kMaxTokens = 256;    // the tile takes a whole token block, K-chunk by K-chunk
+constexpr int kMaxTokens = 512;    // the tile takes a whole token block, K-chunk by K-chunk
 constexpr int kGroups = kQK_K / 4;
 
 // How a format's sums are scaled. kSubLen: elements per integer scale in the panel (Q4_K's per-32
@@ -101,11 +101,6 @@ void MicroTile(const PanelSuperBlock<kF.sub_len>* panel, int64_t b0, int64_t b1,
                size_t out_stride) {
   using Panel = PanelSuperBlock<kF.sub_len>;
   constexpr int kGroupsPerSub = kF.sub_len / 4;
-  __m512 acc[2][T];
-  for (int t = 0; t < T; ++t) {
-    acc[0][t] = accumulate ? _mm512_maskz_loadu_ps(mask0, out + t * out_stride) : _mm512_setzero_ps();
-    acc[1][t] = accumulate ? _mm512_maskz_loadu_ps(mask1, out + t * out_stride + 16) : _mm512_setzero_ps();
-  }
   for (int64_t b = b0; b < b1; ++b) {
     const Panel& p = panel[b];
     const BlockQ8_K* y[T];
@@ -144,21 +139,24 @@ void MicroTile(const PanelSuperBlock<kF.sub_len>* panel, int64_t b0, int64_t b1,
           corr[t] = _mm512_dpwssd_epi32(corr[t], coef, Broadcast4(y[t]->bsums + 2 * j));
       }
       const __m512 d = _mm512_loadu_ps(p.d + 16 * h);
+      const __mmask16 mask = h == 0 ? mask0 : mask1;
+      // The float sums live in `out` (one load and store per super-block), leaving the registers to the
+      // integer accumulators.
+      const bool first = b == b0 && !accumulate;
       for (int t = 0; t < T; ++t) {
+        float* o = out + t * out_stride + 16 * h;
+        __m512 acc = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, o);
         const __m512 yd = _mm512_set1_ps(y[t]->d);
         if constexpr (kF.mins_apart) {
           const __m512 dmin = _mm512_loadu_ps(p.dmin + 16 * h);
-          acc[h][t] = _mm512_fmadd_ps(ToFloat(isum[h][t]), _mm512_mul_ps(d, yd), acc[h][t]);
-          acc[h][t] = _mm512_fnmadd_ps(ToFloat(corr[t]), _mm512_mul_ps(dmin, yd), acc[h][t]);
+          acc = _mm512_fmadd_ps(ToFloat(isum[h][t]), _mm512_mul_ps(d, yd), acc);
+          acc = _mm512_fnmadd_ps(ToFloat(corr[t]), _mm512_mul_ps(dmin, yd), acc);
         } else {
-          acc[h][t] = _mm512_fmadd_ps(ToFloat(corr[t]), _mm512_mul_ps(d, yd), acc[h][t]);
+          acc = _mm512_fmadd_ps(ToFloat(corr[t]), _mm512_mul_ps(d, yd), acc);
         }
+        _mm512_mask_storeu_ps(o, mask, acc);
       }
     }
-  }
-  for (int t = 0; t < T; ++t) {
-    _mm512_mask_storeu_ps(out + t * out_stride, mask0, acc[0][t]);
-    _mm512_mask_storeu_ps(out + t * out_stride + 16, mask1, acc[1][t]);
   }
 }
 
@@ -179,17 +177,24 @@ void PanelGemmTile(int64_t n, const void* const* panel, int n_rows, const void* 
       MicroTile<kF, kTokensPerStep>(p, b0, b1, a + t * act_stride, act_stride, accumulate, mask0, mask1,
                                     out + t * out_stride, out_stride);
     }
-    static_assert(kTokensPerStep == 4);
+    static_assert(kTokensPerStep == 6);
+    const char* at = a + t * act_stride;
     float* o = out + t * out_stride;
     switch (n_tokens - t) {
+      case 5:
+        MicroTile<kF, 5>(p, b0, b1, at, act_stride, accumulate, mask0, mask1, o, out_stride);
+        break;
+      case 4:
+        MicroTile<kF, 4>(p, b0, b1, at, act_stride, accumulate, mask0, mask1, o, out_stride);
+        break;
       case 3:
-        MicroTile<kF, 3>(p, b0, b1, a + t * act_stride, act_stride, accumulate, mask0, mask1, o, out_stride);
+        MicroTile<kF, 3>(p, b0, b1, at, act_stride, accumulate, mask0, mask1, o, out_stride);
         break;
       case 2:
-        MicroTile<kF, 2>(p, b0, b1, a + t * act_stride, act_stride, accumulate, mask0, mask1, o, out_stride);
+        MicroTile<kF, 2>(p, b0, b1, at, act_stride, accumulate, mask0, mask1, o, out_stride);
         break;
       case 1:
-        MicroTile<kF, 1>(p, b0, b1, a + t * act_stride, act_stride, accumulate, mask0, mask1, o, out_stride);
+        MicroTile<kF, 1>(p, b0, b1, at, act_stride, accumulate, mask0, mask1, o, out_stride);
         break;
       default:
         break;

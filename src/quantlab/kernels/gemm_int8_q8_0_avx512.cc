@@ -28,7 +28,7 @@ namespace {
 constexpr int kPanelRows = 32;     // two zmm of 16 rows: each broadcast activation feeds two vpdpbusd
 constexpr int kTokensPerStep = 4;  // register block 32 rows x 4 tokens
 constexpr int kChunkBlocks = 16;   // blocks per K-chunk: the chunk's panel (18 KB) stays in L1
-constexpr int kMaxTokens = 256;    // the tile takes a whole token block, K-chunk by K-chunk
+constexpr int kMaxTokens = 512;    // the tile takes a whole token block, K-chunk by K-chunk
 
 struct PanelBlock {
   alignas(64) uint8_t q[8][kPanelRows][4];  // [group][row][element in group]

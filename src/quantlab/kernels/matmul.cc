@@ -22,7 +22,7 @@ constexpr int kMaxGemmRows = 32;
 // Panel kernels unpack 16 rows at a time at a higher cost per row, so their token block is as long as
 // the activation rows allow while staying well inside L2 (up to kMaxPanelTokenBlock tokens).
 constexpr size_t kPanelActivationBytes = 1280 * 1024;
-constexpr int64_t kMaxPanelTokenBlock = 256;
+constexpr int64_t kMaxPanelTokenBlock = 512;
 
 int64_t TokenBlock(const GemmKernel& gemm, size_t act_stride) {
   if (gemm.unpack_panel == nullptr) return kTokenBlock;
