@@ -86,6 +86,42 @@ TEST(MatMul, MatchesNaiveScalarDots) {
   }
 }
 
+// Rows long enough that the panel kernels split K into several chunks (and an odd number of blocks, so
+// the last chunk and the last pair of blocks are partial), more tokens than one token block, and a row
+// range that ends mid-panel.
+TEST(MatMul, LongRowsManyTokens) {
+  std::mt19937 rng(17);
+  const GgmlType types[] = {GgmlType::kQ8_0,   GgmlType::kQ4_0, GgmlType::kQ5_0,
+                            GgmlType::kIQ4_NL, GgmlType::kQ2_K, GgmlType::kQ3_K,
+                            GgmlType::kQ4_K,   GgmlType::kQ5_K, GgmlType::kQ6_K};
+  for (GgmlType type : types) {
+    const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+    const int64_t n_blocks = TypeInfo(type).block_size == 256 ? 5 : 41;
+    Problem p = MakeProblem(type, 45, n_blocks, 300, rng);
+    const WeightMatrix w{type, p.n_rows, p.n_cols, p.weight_stride, p.weights.data()};
+    const ActivationBatch act{p.act.data(), p.act_stride, p.n_tokens};
+    for (CpuIsa isa : SupportedIsas()) {
+      const int64_t begin = 3, end = 42;
+      std::vector<float> out(p.n_rows * p.n_tokens, std::numeric_limits<float>::quiet_NaN());
+      MatMulRows(w, act, begin, end, out.data(), p.n_rows, isa);
+      for (int64_t t = 0; t < p.n_tokens; ++t) {
+        for (int64_t r = 0; r < p.n_rows; ++r) {
+          const float got = out[t * p.n_rows + r];
+          if (r < begin || r >= end) {
+            ASSERT_TRUE(std::isnan(got)) << "wrote outside its rows: r=" << r;
+            continue;
+          }
+          const void* wr = p.weights.data() + r * p.weight_stride;
+          const void* ar = p.act.data() + t * p.act_stride;
+          ASSERT_NEAR(got, ref->vec_dot(p.n_cols, wr, ar),
+                      2e-6 * AbsDotMagnitude(type, wr, ar, p.n_cols) + 1e-6)
+              << TypeName(type) << " " << IsaName(isa) << " r=" << r << " t=" << t;
+        }
+      }
+    }
+  }
+}
+
 // F16 rows of a length that is not a multiple of the SIMD width (the batched kernel's tail).
 TEST(MatMul, F16OddWidth) {
   std::mt19937 rng(8);

@@ -1,7 +1,7 @@
 // Batched (prompt-processing) kernels for the 32-element formats that take Q8_0 activations (Q8_0, Q4_0,
 // Q5_0), for AVX2. A weight row is unpacked once per token block to signed bytes plus one float scale per
 // 32; a tile multiplies up to 2 rows with up to 3 tokens using the |q| x sign-adjusted-y maddubs trick.
-// (With AVX-512 VNNI, gemm_q8_avx512.cc's panel kernel replaces these.)
+// (With AVX-512 VNNI, gemm_int8_q8_0_avx512.cc's int8 panel kernel replaces these.)
 
 #include <immintrin.h>
 

@@ -18,7 +18,17 @@ using kernels_internal::GemmKernel;
 // kRowBlockBytes (L1/L2) is reused by every token of the block.
 constexpr size_t kRowBlockBytes = 48 * 1024;
 constexpr int64_t kTokenBlock = 64;
-constexpr int kMaxGemmRows = 16;
+constexpr int kMaxGemmRows = 32;
+// Panel kernels unpack 16 rows at a time at a higher cost per row, so their token block is as long as
+// the activation rows allow while staying well inside L2 (up to kMaxPanelTokenBlock tokens).
+constexpr size_t kPanelActivationBytes = 1280 * 1024;
+constexpr int64_t kMaxPanelTokenBlock = 512;
+
+int64_t TokenBlock(const GemmKernel& gemm, size_t act_stride) {
+  if (gemm.unpack_panel == nullptr) return kTokenBlock;
+  const auto fit = static_cast<int64_t>(kPanelActivationBytes / std::max<size_t>(act_stride, 1));
+  return std::clamp<int64_t>(fit / 16 * 16, kTokenBlock, kMaxPanelTokenBlock);
+}
 
 struct Operands {
   const char* weights;
@@ -38,8 +48,9 @@ void DotPairs(const Operands& op, const TypeKernels& k, int64_t r0, int64_t r1, 
   }
 }
 
-// Batched path: for each token block, each group of gemm.max_rows weight rows is unpacked once and
-// multiplied with the block's tokens, gemm.max_tokens at a time.
+// Batched path: for each token block (its activations packed first if the kernel asks), each group of
+// gemm.max_rows weight rows is unpacked once and multiplied with the block's tokens, gemm.max_tokens at a
+// time (a panel kernel takes the whole block).
 void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int64_t row_end,
               int64_t n_tokens) {
   const size_t unpacked_bytes = gemm.unpacked_row_bytes(op.n_cols);
@@ -50,8 +61,20 @@ void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int
   const void* rows[kMaxGemmRows];
   QL_CHECK(gemm.max_rows <= kMaxGemmRows);
   for (int i = 0; i < buffers; ++i) rows[i] = base + i * unpacked_bytes;
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
-    const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
+  // Packed activations: one token block at a time, in `packed`.
+  const size_t packed_stride = gemm.pack_activation != nullptr ? gemm.packed_activation_bytes(op.n_cols) : 0;
+  const int64_t token_block = TokenBlock(gemm, packed_stride != 0 ? packed_stride : op.act_stride);
+  std::vector<uint8_t> packed(packed_stride * std::min(n_tokens, token_block));
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+    const int64_t t1 = std::min(n_tokens, t0 + token_block);
+    const char* act = op.act + t0 * op.act_stride;
+    size_t act_stride = op.act_stride;
+    if (packed_stride != 0) {
+      for (int64_t t = t0; t < t1; ++t)
+        gemm.pack_activation(op.act + t * op.act_stride, op.n_cols, packed.data() + (t - t0) * packed_stride);
+      act = reinterpret_cast<const char*>(packed.data());
+      act_stride = packed_stride;
+    }
     for (int64_t r = row_begin; r < row_end; r += gemm.max_rows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(gemm.max_rows, row_end - r));
       if (gemm.unpack_panel != nullptr) {
@@ -65,7 +88,7 @@ void GemmRows(const Operands& op, const GemmKernel& gemm, int64_t row_begin, int
       }
       for (int64_t t = t0; t < t1; t += gemm.max_tokens) {
         const int n_tok = static_cast<int>(std::min<int64_t>(gemm.max_tokens, t1 - t));
-        gemm.tile(op.n_cols, rows, n_rows, op.act + t * op.act_stride, op.act_stride, n_tok,
+        gemm.tile(op.n_cols, rows, n_rows, act + (t - t0) * act_stride, act_stride, n_tok,
                   op.out + t * op.out_stride + r, op.out_stride);
       }
     }

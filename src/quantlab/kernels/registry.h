@@ -56,6 +56,10 @@ struct GemmKernel {
                   size_t act_stride, int64_t n_tokens, float* out, size_t out_stride,
                   void* workspace) = nullptr;
   bool present() const { return tile != nullptr || blocked != nullptr; }
+  // Optional: each activation row of a token block is first re-laid out by pack_activation (e.g. with
+  // its block sums precomputed) into packed_activation_bytes(n) bytes, and the tile gets the packed rows.
+  size_t (*packed_activation_bytes)(int64_t n) = nullptr;
+  void (*pack_activation)(const void* row, int64_t n, void* dst) = nullptr;
 };
 
 // One ISA's kernels for one weight type. In the scalar registry every function is set (to_float may be
@@ -132,25 +136,25 @@ void FloatToBF16Scalar(const float* src, void* dst, int64_t n);
 void FloatToF32Scalar(const float* src, void* dst, int64_t n);
 
 // --- What each file contributes (the registry functions above assemble these) ------------------------
-ActivationMath ActivationMathScalar();                 // activation_math_scalar.cc
-AttentionKernels AttentionF16Scalar();                 // attention_f16_scalar.cc
-std::span<const TypeKernelEntry> DotLegacyAvx2();      // dot_legacy_avx2.cc
-std::span<const TypeKernelEntry> DotKQuantsAvx2();     // dot_kquants_avx2.cc
-std::span<const TypeKernelEntry> DotFloatAvx2();       // dot_float_avx2.cc
-std::span<const TypeKernelEntry> GemmKQuantsAvx2();    // gemm_kquants_avx2.cc
-std::span<const TypeKernelEntry> GemmFloatAvx2();      // gemm_float_avx2.cc
-std::span<const TypeKernelEntry> GemmQ8Avx2();         // gemm_q8_avx2.cc
-std::span<const TypeKernelEntry> DotIq4XsAvx2();       // dot_iq4_xs_avx2.cc
-AttentionKernels AttentionF16Avx2();                   // attention_f16_avx2.cc
-ActivationMath ActivationMathAvx2();                   // activation_math_avx2.cc
-std::span<const TypeKernelEntry> DotLegacyAvx512();    // dot_legacy_avx512.cc
-std::span<const TypeKernelEntry> DotKQuantsAvx512();   // dot_kquants_avx512.cc
-std::span<const TypeKernelEntry> GemmKQuantsAvx512();  // gemm_kquants_avx512.cc
-std::span<const TypeKernelEntry> GemmFloatAvx512();    // gemm_float_avx512.cc
-std::span<const TypeKernelEntry> GemmQ8Avx512();       // gemm_q8_avx512.cc
-std::span<const TypeKernelEntry> DotIq4XsAvx512();     // dot_iq4_xs_avx512.cc
-AttentionKernels AttentionF16Avx512();                 // attention_f16_avx512.cc
-ActivationMath ActivationMathAvx512();                 // activation_math_avx512.cc
+ActivationMath ActivationMathScalar();                     // activation_math_scalar.cc
+AttentionKernels AttentionF16Scalar();                     // attention_f16_scalar.cc
+std::span<const TypeKernelEntry> DotLegacyAvx2();          // dot_legacy_avx2.cc
+std::span<const TypeKernelEntry> DotKQuantsAvx2();         // dot_kquants_avx2.cc
+std::span<const TypeKernelEntry> DotFloatAvx2();           // dot_float_avx2.cc
+std::span<const TypeKernelEntry> GemmKQuantsAvx2();        // gemm_kquants_avx2.cc
+std::span<const TypeKernelEntry> GemmFloatAvx2();          // gemm_float_avx2.cc
+std::span<const TypeKernelEntry> GemmQ8Avx2();             // gemm_q8_avx2.cc
+std::span<const TypeKernelEntry> DotIq4XsAvx2();           // dot_iq4_xs_avx2.cc
+AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2.cc
+ActivationMath ActivationMathAvx2();                       // activation_math_avx2.cc
+std::span<const TypeKernelEntry> DotLegacyAvx512();        // dot_legacy_avx512.cc
+std::span<const TypeKernelEntry> DotKQuantsAvx512();       // dot_kquants_avx512.cc
+std::span<const TypeKernelEntry> GemmFloatAvx512();        // gemm_float_avx512.cc
+std::span<const TypeKernelEntry> GemmInt8KQuantsAvx512();  // gemm_int8_kquants_avx512.cc
+std::span<const TypeKernelEntry> GemmInt8Q8_0Avx512();     // gemm_int8_q8_0_avx512.cc
+std::span<const TypeKernelEntry> DotIq4XsAvx512();         // dot_iq4_xs_avx512.cc
+AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc
+ActivationMath ActivationMathAvx512();                     // activation_math_avx512.cc
 
 // The 16-bit float formats' AVX512-BF16 kernel and the roofline's peak loops.
 std::span<const TypeKernelEntry> GemmFloatAvx512Bf16();  // gemm_float_avx512bf16.cc (AVX512-BF16 CPUs)

@@ -12,7 +12,7 @@ namespace quantlab {
 namespace {
 
 // Chunks are whole multiples of this many weight rows (a multiple of every tile kernel's row count).
-constexpr int64_t kRowGrain = 16;
+constexpr int64_t kRowGrain = 32;
 // About this many chunks per thread: enough for a late thread's share to be taken over by the others,
 // few enough that a chunk (>= kRowGrain rows) amortises its counter update and, for batches, the
 // batched kernel's set-up.
