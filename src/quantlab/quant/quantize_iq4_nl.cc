@@ -13,13 +13,13 @@
 
 #include "quantlab/quant/blocks.h"
 #include "quantlab/quant/formats.h"
+#include "quantlab/quant/iq4_block_scale.h"
 #include "quantlab/util/fp16.h"
 
 namespace quantlab::quant_internal {
 namespace {
 
-constexpr int kTries = 7;               // inverse scales tried on each side of the start
-constexpr float kGroupMaxEps = 1e-15f;  // blocks with max |x| below this are all zero
+static_assert(kQK4_NL == kIq4BlockSize);
 
 void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
   float weight[kQK4_NL];
@@ -31,38 +31,7 @@ void QuantizeBlock(const float* x, const float* importance, BlockIQ4_NL* out) {
     weight[j] = importance != nullptr ? importance[j] * std::sqrt(sigma2 + x[j] * x[j]) : x[j] * x[j];
   }
 
-  float amax = 0, max = 0;
-  for (int j = 0; j < kQK4_NL; ++j) {
-    const float ax = std::fabs(x[j]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[j];
-    }
-  }
-  float scale = 0;
-  if (amax >= kGroupMaxEps) {
-    // Fit of sum w q x / sum w q^2 for the levels chosen at inverse scale `id`.
-    auto fit = [&](float id, float* sumqx, float* sumq2) {
-      *sumqx = *sumq2 = 0;
-      for (int j = 0; j < kQK4_NL; ++j) {
-        const float q = kIq4nlValues[NearestIq4nlLevel(id * x[j])];
-        *sumqx += weight[j] * q * x[j];
-        *sumq2 += weight[j] * q * q;
-      }
-    };
-    float sumqx, sumq2;
-    fit(1 / (-max / kIq4nlValues[0]), &sumqx, &sumq2);
-    float d = sumqx / sumq2;
-    float best = d * sumqx;
-    for (int itry = -kTries; itry <= kTries; ++itry) {
-      fit((itry + kIq4nlValues[0]) / max, &sumqx, &sumq2);
-      if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-        d = sumqx / sumq2;
-        best = d * sumqx;
-      }
-    }
-    scale = d;
-  }
+  const float scale = Iq4BlockScale(x, weight);
   out->d = Fp32ToFp16(scale);
   const float id = scale ? 1 / scale : 0.f;
   for (int j = 0; j < kQK4_NL; ++j) levels[j] = static_cast<uint8_t>(NearestIq4nlLevel(id * x[j]));

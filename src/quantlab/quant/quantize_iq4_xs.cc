@@ -18,50 +18,15 @@
 
 #include "quantlab/quant/blocks.h"
 #include "quantlab/quant/formats.h"
+#include "quantlab/quant/iq4_block_scale.h"
 #include "quantlab/quant/search.h"
 #include "quantlab/util/fp16.h"
 
 namespace quantlab::quant_internal {
 namespace {
 
-constexpr int kBlock = 32;
+constexpr int kBlock = kIq4BlockSize;
 constexpr int kBlocks = kQK_K / kBlock;
-constexpr int kTries = 7;               // inverse scales tried on each side of the start
-constexpr float kGroupMaxEps = 1e-15f;  // blocks with max |x| below this get scale 0
-
-// The least-squares scale of one 32-element block (pass 1).
-float BlockScale(const float* x, const float* weight) {
-  float amax = 0, max = 0;
-  for (int j = 0; j < kBlock; ++j) {
-    const float ax = std::fabs(x[j]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[j];
-    }
-  }
-  if (amax < kGroupMaxEps) return 0;
-  // Fit of sum w q x / sum w q^2 for the levels chosen at inverse scale `id`.
-  auto fit = [&](float id, float* sumqx, float* sumq2) {
-    *sumqx = *sumq2 = 0;
-    for (int j = 0; j < kBlock; ++j) {
-      const float q = kIq4nlValues[NearestIq4nlLevel(id * x[j])];
-      *sumqx += weight[j] * q * x[j];
-      *sumq2 += weight[j] * q * q;
-    }
-  };
-  float sumqx, sumq2;
-  fit(1 / (-max / kIq4nlValues[0]), &sumqx, &sumq2);
-  float d = sumqx / sumq2;
-  float best = d * sumqx;
-  for (int itry = -kTries; itry <= kTries; ++itry) {
-    fit((itry + kIq4nlValues[0]) / max, &sumqx, &sumq2);
-    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-      d = sumqx / sumq2;
-      best = d * sumqx;
-    }
-  }
-  return d;
-}
 
 void QuantizeSuperBlock(const float* x, const float* importance, BlockIQ4_XS* out) {
   float sigma2 = 0;
@@ -77,7 +42,7 @@ void QuantizeSuperBlock(const float* x, const float* importance, BlockIQ4_XS* ou
       weight[j] = importance != nullptr ? importance[ib * kBlock + j] * std::sqrt(sigma2 + xb[j] * xb[j])
                                         : xb[j] * xb[j];
     }
-    scales[ib] = BlockScale(xb, weight);
+    scales[ib] = Iq4BlockScale(xb, weight);
     const float abs_d = std::fabs(scales[ib]);
     if (abs_d > amax_scale) {
       amax_scale = abs_d;
