@@ -95,6 +95,21 @@ TEST_F(ImatrixCliTest, WritesTheGgufFormatByDefault) {
   EXPECT_EQ(from_gguf->chunks, 2);
   EXPECT_EQ(from_gguf->dataset, text_);
 
+  // quantize --imatrix takes either form; a GGUF file that is not an imatrix is refused, named.
+  for (const std::string& imatrix : {gguf, dat}) {
+    const auto q = testing::RunQuantlab("quantize " + model_ + " " + (dir_ / "q.gguf").string() +
+                                        " Q4_K_M --threads 2 --imatrix " + imatrix);
+    EXPECT_EQ(q.exit_code, 0) << q.output;
+    EXPECT_NE(q.output.find("imatrix: 14 entries from " + imatrix), std::string::npos) << q.output;
+  }
+  const auto not_imatrix = testing::RunQuantlab("quantize " + model_ + " " + (dir_ / "q2.gguf").string() +
+                                                " Q4_K_M --imatrix " + model_);
+  EXPECT_EQ(not_imatrix.exit_code, 1) << not_imatrix.output;
+  EXPECT_NE(not_imatrix.output.find(model_ + ": a GGUF file, but not an importance matrix"),
+            std::string::npos)
+      << not_imatrix.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "q2.gguf"));
+
   // Another suffix still gets GGUF, with llama-imatrix's warning.
   const std::string odd = (dir_ / "odd.dat").string();
   const auto run_odd = testing::RunQuantlab(Args("-c 32 --chunks 2 -o " + odd));
