@@ -146,7 +146,8 @@ CommandRegistration reg{
       args->app = &app;
       app.add_option("base", args->base, "Base model (GGUF, F16/BF16/F32); default: the built-in demo model");
       app.add_option("--formats", args->formats,
-                     "Comma-separated formats (default: base type,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_K_S,Q3_K_M)");
+                     "Comma-separated formats (default: base type,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_K_S,Q3_K_M); "
+                     "NAME+imatrix: made with the imatrix (then the plain NAME without)");
       app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
       app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
       app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");

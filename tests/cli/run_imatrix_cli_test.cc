@@ -82,7 +82,7 @@ TEST_F(RunImatrixCliTest, CalibrationImatrixIsComputedOnceAndComparedWithThePlai
   EXPECT_NE(md.find("Q4_K_M+imatrix"), std::string::npos);
   EXPECT_NE(
       md.find("quantized with an importance matrix (computed by the lab from " +
-              (dir_ / "calib.txt").string() + " (2 chunks of 64 tokens), SHA-256 " + hash->substr(0, 16)),
+              (dir_ / "calib.txt").string() + " on 2 chunks of 64 tokens, SHA-256 " + hash->substr(0, 16)),
       std::string::npos)
       << md;
   EXPECT_NE(testing::ReadAll(dir_ / "lab" / "tables" / "perplexity.csv").find("Q4_K_M+imatrix"),

@@ -202,7 +202,7 @@ Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
   if (!r.imatrix.formats.empty()) {
     const internal::PlannedImatrix& m = plan.imatrix;
     r.imatrix.source = m.source == "calibration"
-                           ? fmt::format("computed by the lab from {} ({} chunks of {} tokens)",
+                           ? fmt::format("computed by the lab from {} on {} chunks of {} tokens",
                                          m.source_path, m.chunks, m.n_ctx)
                            : fmt::format("from {}", m.source_path);
     r.imatrix.hash = m.hash;
