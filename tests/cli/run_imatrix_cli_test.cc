@@ -129,6 +129,7 @@ TEST_F(RunImatrixCliTest, ChangedImatrixFileIsDetectedAndItsFormatsMeasuredAgain
       << second.output;
   EXPECT_NE(testing::ReadAll(dir_ / "lab" / "models" / "tiny-Q4_K_M-imatrix.gguf"), made_first);
   EXPECT_EQ(testing::ReadAll(dir_ / "lab" / "imatrix.dat"), testing::ReadAll(file));
+  EXPECT_FALSE(fs::exists(dir_ / "lab" / "imatrix.gguf"));  // the first run's copy is gone
 }
 
 TEST_F(RunImatrixCliTest, OverlapWithTheEvaluationTextIsWarned) {

@@ -172,6 +172,12 @@ Status ResolveImatrix(const LabConfig& config, LabPlan& plan, ResultsStore& stor
                     "formats that use it are quantized and measured again",
                     m.source_path, last_hash.substr(0, 16), m.hash.substr(0, 16)));
   }
+  // One imatrix in the folder: a copy of the other form left by an earlier run would mislead.
+  for (const char* name : {"imatrix.gguf", "imatrix.dat"}) {
+    const fs::path other = fs::path(config.out_dir) / name;
+    std::error_code ec;
+    if (other != fs::path(m.stored_path)) fs::remove(other, ec);
+  }
   nlohmann::json record = ToJson(m, plan.model_hash, plan.tool_version);
   record["requested_chunks"] = config.calibration_chunks;
   return store.SetMeta(kMetaKey, record.dump());
