@@ -1,6 +1,8 @@
 // `quantlab imatrix -m MODEL -f CALIBRATION.txt [-c N] [--chunks N] [-t N] [-o FILE] [--process-output]
-// [--eval-text FILE]...`: the importance matrix llama-imatrix computes (eval/imatrix.h), written in its
-// legacy .dat format, which `quantlab quantize --imatrix` and llama-quantize read. Warns when the
+// [--output-format gguf|dat] [--eval-text FILE]...`: the importance matrix llama-imatrix computes
+// (eval/imatrix.h), written as current llama-imatrix writes it: GGUF (quant/imatrix_gguf.h) unless
+// `--output-format dat` asks for the legacy .dat, with a warning when a GGUF file's name does not end in
+// .gguf. `quantlab quantize --imatrix` and llama-quantize read both. Warns when the
 // calibration text overlaps an evaluation text (eval/text_overlap.h): by default the lab's built-in
 // evaluation text.
 #include <fmt/core.h>
@@ -27,8 +29,8 @@ namespace fs = std::filesystem;
 struct ImatrixArgs {
   std::string model;
   std::string text_file;
-  std::string output = "imatrix.dat";
-  std::string output_format = "dat";
+  std::string output = "imatrix.gguf";
+  std::string output_format = "gguf";
   std::vector<std::string> eval_texts;
   int n_ctx = 512;
   int chunks = -1;
@@ -38,12 +40,8 @@ struct ImatrixArgs {
 
 // The option values that can be judged without reading the model.
 Status CheckArgs(const ImatrixArgs& args) {
-  if (args.output_format == "gguf") {
-    return UsageError(
-        "--output-format gguf is not supported yet: write the legacy .dat (the default); see "
-        "docs/verification.md for why");
-  }
-  if (args.output_format != "dat") return UsageError("--output-format: '{}' is not dat", args.output_format);
+  if (args.output_format != "gguf" && args.output_format != "dat")
+    return UsageError("--output-format: '{}' is neither gguf nor dat", args.output_format);
   if (args.n_ctx < 1) return UsageError("-c: context size must be at least 1 (got {})", args.n_ctx);
   if (args.chunks == 0 || args.chunks < -1)
     return UsageError("--chunks: must be at least 1, or -1 for all (got {})", args.chunks);
@@ -106,7 +104,18 @@ Status RunImatrix(const ImatrixArgs& args) {
                                [&](int done, int) { progress.Update(static_cast<uint64_t>(done)); });
   progress.Finish();
   if (!result.ok()) return result.error().Wrap(args.text_file);
-  QL_RETURN_IF_ERROR(WriteImatrixDatFile(args.output, result->dat));
+  if (args.output_format == "dat") {
+    QL_RETURN_IF_ERROR(WriteImatrixDatFile(args.output, result->dat));
+  } else {
+    // llama-imatrix's warning: the GGUF form under another name may surprise a tool expecting a .dat.
+    if (!args.output.ends_with(".gguf")) {
+      fmt::print(stderr,
+                 "warning: writing the GGUF imatrix format to {}, whose name does not end in .gguf; "
+                 "--output-format dat writes the legacy format\n",
+                 args.output);
+    }
+    QL_RETURN_IF_ERROR(WriteImatrixGgufFile(args.output, result->gguf));
+  }
   fmt::print("{}: {} entries from {} chunks of {} tokens ({} tokens in the text), {:.1f} s, {} threads\n",
              args.output, result->dat.entries.size(), result->n_chunks, result->n_ctx, result->n_tokens,
              result->seconds, pool.size());
@@ -114,13 +123,14 @@ Status RunImatrix(const ImatrixArgs& args) {
 }
 
 CommandRegistration registration{
-    "imatrix", "Importance matrix of a model on a calibration text (llama-imatrix's method and .dat file)",
+    "imatrix", "Importance matrix of a model on a calibration text (llama-imatrix's method and files)",
     [](CLI::App& app) {
       auto args = std::make_shared<ImatrixArgs>();
       app.add_option("-m,--model", args->model, "Model GGUF file")->required();
       app.add_option("-f,--file", args->text_file, "Calibration text")->required();
       app.add_option("-o,--output", args->output, "Output imatrix file")->capture_default_str();
-      app.add_option("--output-format", args->output_format, "dat (llama-imatrix's legacy format)")
+      app.add_option("--output-format", args->output_format,
+                     "gguf (current llama-imatrix's format) or dat (its legacy format)")
           ->capture_default_str();
       app.add_option("-c,--ctx-size", args->n_ctx, "Tokens per chunk (rounded up to a multiple of 32)")
           ->capture_default_str();

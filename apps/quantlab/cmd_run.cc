@@ -32,6 +32,9 @@ struct RunArgs {
   bool skip_speed = false;
   bool full = false;
   std::string reference;
+  std::string imatrix;
+  std::string calibration;
+  int calibration_chunks = -1;
   bool no_progress = false;
   int64_t stop_after = -1;
   int64_t cache_disk_free = -1;
@@ -77,6 +80,16 @@ Status Run(const RunArgs& args) {
   }
   if (args.Given("--reference")) config.reference = args.reference;
   if (auto s = lab::CheckReference(config); !s.ok()) return UsageError("--reference", s.error());
+  if (args.Given("--imatrix")) {
+    config.imatrix_file = args.imatrix;
+    config.calibration_file.clear();
+  }
+  if (args.Given("--calibration")) {
+    config.calibration_file = args.calibration;
+    if (!args.Given("--imatrix")) config.imatrix_file.clear();
+  }
+  if (args.Given("--calibration-chunks")) config.calibration_chunks = args.calibration_chunks;
+  if (auto s = lab::CheckImatrixChoice(config); !s.ok()) return UsageError("--formats/--imatrix", s.error());
   if (args.Given("--mem-limit")) {
     auto bytes = lab::ParseByteSize(args.mem_limit);
     if (!bytes.ok()) return UsageError("--mem-limit", bytes.error());
@@ -133,7 +146,8 @@ CommandRegistration reg{
       args->app = &app;
       app.add_option("base", args->base, "Base model (GGUF, F16/BF16/F32); default: the built-in demo model");
       app.add_option("--formats", args->formats,
-                     "Comma-separated formats (default: base type,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_K_S,Q3_K_M)");
+                     "Comma-separated formats (default: base type,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_K_S,Q3_K_M); "
+                     "NAME+imatrix: made with the imatrix (then the plain NAME without)");
       app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
       app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
       app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");
@@ -146,6 +160,12 @@ CommandRegistration reg{
       app.add_option("--reference", args->reference,
                      "Measure increases and KLD against this format (one of --formats, e.g. Q8_0) instead of "
                      "the base, which is then not evaluated (for a base too large for the machine)");
+      app.add_option("--imatrix", args->imatrix,
+                     "Importance matrix (GGUF or .dat) for the formats that take one (NAME+imatrix)");
+      app.add_option("--calibration", args->calibration,
+                     "Calibration text: the lab computes the importance matrix from it once");
+      app.add_option("--calibration-chunks", args->calibration_chunks,
+                     "Chunks of the calibration text to use (default: all)");
       app.add_flag("--full", args->full,
                    "Evaluate every chunk in order (default: chunks in a seeded random order until each "
                    "format's increase and KLD are precise enough to rank it)");

@@ -10,6 +10,7 @@
 
 #include "quantlab/gguf/reader.h"
 #include "quantlab/quant/imatrix.h"
+#include "quantlab/quant/imatrix_gguf.h"
 #include "quantlab/recipes/quantize_model.h"
 #include "quantlab/recipes/recipe.h"
 #include "quantlab/util/hash.h"
@@ -18,10 +19,10 @@
 namespace quantlab {
 namespace {
 
-TEST(RealImatrix, DemoModelTensorsEqualLlamaQuantizes) {
+// Quantizes the demo model with every recipe of expected_tensors.json and the imatrix at `imatrix_path`.
+void ExpectLlamaQuantizesTensors(const std::filesystem::path& imatrix_path) {
   const auto model = testing::DemoPath("demo-f16.gguf");
   if (!std::filesystem::exists(model)) GTEST_SKIP() << "demo model not found at " << model;
-  const auto imatrix_path = testing::TestDataPath("recipes/demo_imatrix/demo.imatrix");
   auto imatrix = ReadImatrixFile(imatrix_path);
   ASSERT_TRUE(imatrix.ok()) << imatrix.error().message;
   EXPECT_GT(imatrix->entries.size(), 20u);
@@ -52,6 +53,21 @@ TEST(RealImatrix, DemoModelTensorsEqualLlamaQuantizes) {
           << t.name << " differs from llama-quantize's";
     }
   }
+}
+
+TEST(RealImatrix, DemoModelTensorsEqualLlamaQuantizes) {
+  ExpectLlamaQuantizesTensors(testing::TestDataPath("recipes/demo_imatrix/demo.imatrix"));
+}
+
+// The same file converted to the GGUF form: the importance is bit for bit the .dat's, so every quantized
+// tensor is still the one llama-quantize wrote from the .dat.
+TEST(RealImatrix, GgufFormOfTheDemoImatrixGivesTheSameTensors) {
+  auto dat = ReadImatrixDatFile(testing::TestDataPath("recipes/demo_imatrix/demo.imatrix"));
+  ASSERT_TRUE(dat.ok()) << dat.error().message;
+  testing::TempDir dir;
+  const auto gguf = dir / "demo.imatrix.gguf";
+  ASSERT_TRUE(WriteImatrixGgufFile(gguf, ImatrixGgufFromDat(*dat, 128)).ok());
+  ExpectLlamaQuantizesTensors(gguf);
 }
 
 }  // namespace

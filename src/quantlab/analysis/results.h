@@ -110,6 +110,12 @@ struct LabResults {
   // The base's format when a quantized format was the reference instead (the base was not evaluated);
   // empty when the base is the reference.
   std::string unevaluated_base;
+  // The importance matrix the "+imatrix" formats were quantized with; empty source when none.
+  struct Imatrix {
+    std::string source;  // "computed by the lab from calib.txt (20 chunks of 512 tokens)", "file x.gguf"
+    std::string hash;    // SHA-256 of the imatrix file
+    std::vector<std::string> formats;  // the formats that used it
+  } imatrix;
   int context = 0;                // tokens per chunk
   int generated_tokens = 0;       // per sample
   std::string sampling;           // e.g. "temp 0.7, top-p 0.9, seed 42"

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "quantlab/analysis/analysis.h"
 #include "quantlab/analysis/decisions.h"
@@ -510,6 +511,12 @@ void Caveats(const LabResults& r, Analysis& a) {
         "Increases and KLD are measured against {}, not the {} base, which was not evaluated (too large "
         "for the machine, or by request); {} itself shows no loss here.",
         r.base_format, r.unevaluated_base, r.base_format));
+  }
+  if (!r.imatrix.formats.empty()) {
+    a.caveats.push_back(fmt::format(
+        "{} {} quantized with an importance matrix ({}, SHA-256 {}); the other formats without one.",
+        fmt::join(r.imatrix.formats, ", "), r.imatrix.formats.size() == 1 ? "was" : "were", r.imatrix.source,
+        r.imatrix.hash.substr(0, 16)));
   }
   a.caveats.push_back(fmt::format("Speed and memory hold only for this machine ({}, {}, {} threads).",
                                   r.machine.cpu_model, r.machine.simd, r.machine.threads));

@@ -51,6 +51,21 @@ ImatrixDat ImatrixCollector::ToDat(const std::string& dataset) const {
   return dat;
 }
 
+ImatrixGguf ImatrixCollector::ToGguf(const std::string& dataset, uint32_t chunk_count,
+                                     uint32_t chunk_size) const {
+  ImatrixGguf out;
+  for (const Entry& e : entries_) {
+    out.entries.push_back(
+        {e.name, static_cast<int64_t>(e.sums.size()), e.sums, {static_cast<float>(e.rows)}});
+  }
+  std::sort(out.entries.begin(), out.entries.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  out.datasets = {dataset};
+  out.chunk_count = chunk_count;
+  out.chunk_size = chunk_size;
+  return out;
+}
+
 Result<ImatrixInput> PrepareImatrix(const Model& model, std::string_view text,
                                     const ImatrixOptions& options) {
   if (options.n_ctx < 1) return MakeError("context size must be at least 1 (got {})", options.n_ctx);
@@ -111,6 +126,8 @@ Result<ImatrixResult> ComputeImatrix(const Model& model, const ImatrixInput& inp
 
   ImatrixResult result;
   result.dat = collector.ToDat(dataset_name);
+  result.gguf =
+      collector.ToGguf(dataset_name, static_cast<uint32_t>(tokens.n_chunks), static_cast<uint32_t>(n_ctx));
   result.n_ctx = n_ctx;
   result.n_chunks = tokens.n_chunks;
   result.n_tokens = tokens.tokens.size();

@@ -11,7 +11,8 @@
 //   - the weights observed are those whose name starts with "blk." (plus output.weight with
 //     process_output); token_embd is a lookup, not a product;
 //   - per weight, sums of x_j^2 over every row x that entered it, accumulated in float row after row,
-//     and the number of rows; the file stores sum / rows * ncall per column (quant/imatrix.h).
+//     and the number of rows; the legacy file stores sum / rows * ncall per column (quant/imatrix.h),
+//     the GGUF file the sums and the rows themselves (quant/imatrix_gguf.h).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include "quantlab/model/activation_observer.h"
 #include "quantlab/model/model.h"
 #include "quantlab/quant/imatrix.h"
+#include "quantlab/quant/imatrix_gguf.h"
 #include "quantlab/util/result.h"
 
 namespace quantlab {
@@ -58,6 +60,9 @@ class ImatrixCollector : public ActivationObserver {
   // The file llama-imatrix writes from these sums: per column sum / rows * ncall (in float, as it does),
   // then the trailer: the largest ncall (llama.cpp's last_call) and the dataset name.
   ImatrixDat ToDat(const std::string& dataset) const;
+  // The GGUF file llama-imatrix writes: the sums and the rows summed, one matrix per weight (quantlab
+  // refuses MoE models), with the chunks processed and the tokens per chunk.
+  ImatrixGguf ToGguf(const std::string& dataset, uint32_t chunk_count, uint32_t chunk_size) const;
 
  private:
   bool Wanted(std::string_view name) const;
@@ -74,6 +79,7 @@ struct ImatrixOptions {
 
 struct ImatrixResult {
   ImatrixDat dat;
+  ImatrixGguf gguf;
   int n_ctx = 0;  // the context used (after rounding)
   int n_chunks = 0;
   size_t n_tokens = 0;  // of the whole text, BOS included

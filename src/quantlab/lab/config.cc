@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "quantlab/recipes/imatrix_rules.h"
 #include "quantlab/recipes/recipe.h"
 
 namespace quantlab::lab {
@@ -158,11 +159,54 @@ Status CheckReference(const LabConfig& c) {
     return std::equal(name.begin(), name.end(), c.reference.begin(), c.reference.end(),
                       [](unsigned char a, unsigned char b) { return std::toupper(a) == std::toupper(b); });
   };
-  std::string upper = c.reference;
+  std::string upper = SplitImatrixSuffix(c.reference).recipe;
   for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (!FindRecipe(upper)) return MakeError("'{}' is not a known format", c.reference);
   if (!c.formats.empty() && std::none_of(c.formats.begin(), c.formats.end(), same)) {
     return MakeError("'{}' is not one of the lab's formats ({})", c.reference, fmt::join(c.formats, ", "));
+  }
+  return Ok();
+}
+
+FormatChoice SplitImatrixSuffix(const std::string& name) {
+  const auto lower = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; };
+  if (name.size() > kImatrixSuffix.size() &&
+      std::equal(name.end() - static_cast<std::ptrdiff_t>(kImatrixSuffix.size()), name.end(),
+                 kImatrixSuffix.begin(), kImatrixSuffix.end(), lower)) {
+    return {name.substr(0, name.size() - kImatrixSuffix.size()), true};
+  }
+  return {name, false};
+}
+
+Status CheckImatrixChoice(const LabConfig& c) {
+  const bool have = !c.imatrix_file.empty() || !c.calibration_file.empty();
+  if (!c.imatrix_file.empty() && !c.calibration_file.empty()) {
+    return MakeError(
+        "give an importance matrix (--imatrix {}) or a calibration text to compute one from "
+        "(--calibration {}), not both",
+        c.imatrix_file, c.calibration_file);
+  }
+  if (c.calibration_chunks == 0 || c.calibration_chunks < -1) {
+    return MakeError("--calibration-chunks must be at least 1, or -1 for all (got {})", c.calibration_chunks);
+  }
+  for (const std::string& name : c.formats) {
+    const FormatChoice choice = SplitImatrixSuffix(name);
+    if (RecipeNeedsImatrix(choice.recipe) && !have) {
+      return MakeError(
+          "'{}' needs an importance matrix (llama-quantize refuses to make it without one): give --imatrix "
+          "FILE or --calibration TEXT",
+          name);
+    }
+    if (!choice.imatrix) continue;
+    if (!have) {
+      return MakeError("'{}' needs an importance matrix: give --imatrix FILE or --calibration TEXT", name);
+    }
+    const std::optional<Recipe> recipe = FindRecipe(choice.recipe);
+    if (!recipe) return MakeError("'{}': unknown format '{}'", name, choice.recipe);
+    if (!RecipeTakesImatrix(*recipe)) {
+      return MakeError("'{}': {} does not use an importance matrix (the file would be the same)", name,
+                       RecipeName(*recipe));
+    }
   }
   return Ok();
 }
@@ -175,10 +219,10 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
     return MakeError("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description());
   }
   static constexpr std::string_view kKnown[] = {
-      "base",    "formats",  "data",         "prompts",   "prompts_file",      "ram_budget",  "weights",
-      "context", "chunks",   "threads",      "out",       "n_predict",         "temperature", "top_p",
-      "top_k",   "seed",     "bench_prompt", "bench_gen", "bench_repetitions", "skip_speed",  "mem_limit",
-      "full",    "reference"};
+      "base",    "formats",   "data",         "prompts",     "prompts_file",      "ram_budget",  "weights",
+      "context", "chunks",    "threads",      "out",         "n_predict",         "temperature", "top_p",
+      "top_k",   "seed",      "bench_prompt", "bench_gen",   "bench_repetitions", "skip_speed",  "mem_limit",
+      "full",    "reference", "imatrix",      "calibration", "calibration_chunks"};
   for (const auto& [key, node] : t) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
       return MakeError("{}:{}: unknown setting '{}'", path, node.source().begin.line, key.str());
@@ -192,6 +236,11 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   c.base_model = relative(c.base_model);
   QL_RETURN_IF_ERROR(ReadStrings(t, "formats", c.formats, path));
   QL_RETURN_IF_ERROR(Read(t, "reference", c.reference, path));
+  QL_RETURN_IF_ERROR(Read(t, "imatrix", c.imatrix_file, path));
+  c.imatrix_file = relative(c.imatrix_file);
+  QL_RETURN_IF_ERROR(Read(t, "calibration", c.calibration_file, path));
+  c.calibration_file = relative(c.calibration_file);
+  QL_RETURN_IF_ERROR(Read(t, "calibration_chunks", c.calibration_chunks, path));
   if (const toml::node* data = t.get("data")) {
     c.data.clear();
     if (const toml::table* dt = data->as_table()) {  // data = { prose = "a.txt", code = "b.txt" }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quantlab/analysis/results.h"
@@ -22,6 +23,12 @@ struct LabConfig {
   // --reference: a format of `formats` used as the reference for perplexity increases and KLD instead of
   // the base, which is then not evaluated (a base too large for the machine); empty: the base.
   std::string reference;
+  // The importance matrix: a file (GGUF or .dat), or a calibration text the lab computes one from with the
+  // engine (once; stored in the lab folder). At most one. Formats that take one use it (as NAME+imatrix),
+  // unless some format names carry "+imatrix": then only those do, for a with/without comparison.
+  std::string imatrix_file;
+  std::string calibration_file;
+  int calibration_chunks = -1;       // chunks of the calibration text to use (-1: all)
   std::vector<DataSetSpec> data;     // empty: the demo's evaluation text
   std::string prompts_file;          // one prompt per line; empty: the lab's five prompts (demo: its own)
   std::vector<std::string> prompts;  // set directly (TOML `prompts = [...]`), overrides prompts_file
@@ -73,6 +80,19 @@ DataSetSpec ParseDataSet(const std::string& text);
 // --reference checked before any work: a known format and, when the formats are given, one of them (the
 // lab checks the default list once it knows the base).
 Status CheckReference(const LabConfig& config);
+
+// A format name split from its "+imatrix" suffix (case-insensitive): "Q4_K_M+imatrix" -> {"Q4_K_M", true}.
+struct FormatChoice {
+  std::string recipe;
+  bool imatrix = false;
+};
+inline constexpr std::string_view kImatrixSuffix = "+imatrix";
+FormatChoice SplitImatrixSuffix(const std::string& name);
+
+// The importance-matrix settings checked before any work: not both a file and a calibration text, a
+// "+imatrix" format only with one of them and only for a recipe an imatrix changes, and no recipe that
+// llama-quantize refuses to make without one (IQ2_XS, ...) unless one is given.
+Status CheckImatrixChoice(const LabConfig& config);
 
 // Applies a TOML lab file on top of `config`. Errors name the file, the key and the line.
 Status ApplyLabToml(const std::string& path, LabConfig& config);

@@ -30,6 +30,21 @@ struct PlannedFormat {
   // The model every other format's perplexity increase and KLD are measured against: the base, or the
   // format named by --reference (then the base is not in the plan's formats at all).
   bool is_reference = false;
+  // Quantized with the lab's importance matrix; the name then ends in "+imatrix".
+  bool uses_imatrix = false;
+};
+
+// The lab's importance matrix (lab/imatrix_step.cc): where it came from and the file the formats that use
+// it are quantized with. Its hash is part of those formats' row keys, so a changed imatrix gives new rows.
+struct PlannedImatrix {
+  std::string source;            // "file" (--imatrix) or "calibration" (computed by the lab)
+  std::string source_path;       // the --imatrix file or the calibration text, as given
+  std::string stored_path;       // the copy in the lab folder the quantizer reads
+  std::string hash;              // SHA-256 of the imatrix file's bytes
+  std::string calibration_hash;  // SHA-256 of the calibration text (calibration only)
+  int chunks = 0;                // chunks it was computed on (its own record; 0 when unknown)
+  int n_ctx = 0;                 // tokens per chunk (calibration only)
+  bool empty() const { return hash.empty(); }
 };
 
 struct PlannedData {
@@ -54,6 +69,7 @@ struct LabPlan {
   std::string reference;
   std::string tool_version;
   std::vector<PlannedFormat> formats;
+  PlannedImatrix imatrix;  // empty when no format uses one
   std::vector<PlannedData> data;
   std::vector<std::string> prompts;
   int n_ctx = 0;
@@ -133,6 +149,12 @@ struct RunContext {
   double sample_seconds = 0;
   double sample_cpu_seconds = 0;
 };
+
+// Settles the lab's importance matrix before any format is planned into rows: the --imatrix file (checked,
+// copied into the lab folder) or the one computed from the calibration text (reused from the folder when
+// the text, model and settings are those recorded in the store). Records it in the store's meta
+// "imatrix" and logs when it differs from the last run's. Nothing to do when no format uses one.
+Status ResolveImatrix(const LabConfig& config, LabPlan& plan, ResultsStore& store, const LabLog& log);
 
 Status QuantizeStep(RunContext& ctx);
 // Perplexity + KLD, then generation samples, in passes over the formats that fit in --mem-limit

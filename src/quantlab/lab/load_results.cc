@@ -196,6 +196,17 @@ Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
   r.machine = plan.machine;
 
   QL_ASSIGN_OR_RETURN(auto formats, LoadFormats(store, plan, r));
+  for (const PlannedFormat* f : formats) {
+    if (f->uses_imatrix) r.imatrix.formats.push_back(f->name);
+  }
+  if (!r.imatrix.formats.empty()) {
+    const internal::PlannedImatrix& m = plan.imatrix;
+    r.imatrix.source = m.source == "calibration"
+                           ? fmt::format("computed by the lab from {} on {} chunks of {} tokens",
+                                         m.source_path, m.chunks, m.n_ctx)
+                           : fmt::format("from {}", m.source_path);
+    r.imatrix.hash = m.hash;
+  }
   for (const auto& d : plan.data) {
     r.datasets.push_back(d.name);
     QL_RETURN_IF_ERROR(LoadChunks(store, plan, formats, d, r));

@@ -11,6 +11,8 @@
 #include "quantlab/lab/lab_internal.h"
 #include "quantlab/lab/store_schema.h"
 #include "quantlab/model/model.h"
+#include "quantlab/quant/imatrix.h"
+#include "quantlab/recipes/imatrix_rules.h"
 #include "quantlab/report/report.h"
 #include "quantlab/util/format.h"
 #include "quantlab/util/hash.h"
@@ -46,7 +48,9 @@ std::string Upper(std::string s) {
 // evaluated formats, so it is never loaded after quantization: the way to run a lab on a model whose base
 // is too large for the machine.
 Status UseReference(const std::string& name, LabPlan& plan) {
-  const auto is_ref = [&](const internal::PlannedFormat& f) { return Upper(f.name) == Upper(name); };
+  const auto is_ref = [&](const internal::PlannedFormat& f) {
+    return Upper(f.name) == Upper(name) || Upper(f.name) == Upper(name + std::string(kImatrixSuffix));
+  };
   auto ref = std::find_if(plan.formats.begin(), plan.formats.end(), is_ref);
   if (ref == plan.formats.end()) {
     std::string names;
@@ -72,18 +76,25 @@ Result<LabPlan> MakePlan(LabConfig& config, const LabLog& log) {
   plan.base_format = Upper(model->dominant_type_name());
   if (!FindRecipe(plan.base_format)) plan.base_format = "BASE";
   if (config.formats.empty()) config.formats = DefaultFormats(plan.base_format);
+  // With an imatrix, every format it changes uses it, unless some names carry "+imatrix": then only those.
+  const bool have_imatrix = !config.imatrix_file.empty() || !config.calibration_file.empty();
+  const bool suffix_given = std::any_of(config.formats.begin(), config.formats.end(),
+                                        [](const std::string& n) { return SplitImatrixSuffix(n).imatrix; });
   for (const auto& name : config.formats) {
+    const FormatChoice choice = SplitImatrixSuffix(name);
     internal::PlannedFormat f;
-    const bool is_base = Upper(name) == plan.base_format || Upper(name) == "BASE";
-    if (is_base) {
+    const bool is_base = Upper(choice.recipe) == plan.base_format || Upper(choice.recipe) == "BASE";
+    if (is_base && !choice.imatrix) {
       f = {plan.base_format, FindRecipe(plan.base_format).value_or(Recipe::kF16), true, config.base_model};
     } else {
-      const auto recipe = FindRecipe(name);
+      const auto recipe = FindRecipe(choice.recipe);
       if (!recipe) return MakeError("--formats: unknown format '{}'", name);
       f.recipe = *recipe;
-      f.name = std::string(RecipeName(*recipe));
-      f.path =
-          (fs::path(config.out_dir) / "models" / fmt::format("{}-{}.gguf", plan.model_name, f.name)).string();
+      f.uses_imatrix = have_imatrix && RecipeTakesImatrix(*recipe) && (!suffix_given || choice.imatrix);
+      f.name = std::string(RecipeName(*recipe)) + (f.uses_imatrix ? std::string(kImatrixSuffix) : "");
+      const std::string file =
+          fmt::format("{}-{}{}.gguf", plan.model_name, RecipeName(*recipe), f.uses_imatrix ? "-imatrix" : "");
+      f.path = (fs::path(config.out_dir) / "models" / file).string();
     }
     for (const auto& g : plan.formats) {
       if (g.name == f.name) return MakeError("--formats: '{}' is listed twice", f.name);
@@ -157,6 +168,11 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
   QL_RETURN_IF_ERROR(Model::Load(config.base_model));
   if (Status s = CheckReference(config); !s.ok()) return MakeError("--reference: {}", s.error().message);
+  QL_RETURN_IF_ERROR(CheckImatrixChoice(config));
+  // A bad --imatrix file or a missing calibration text stops the run before the lab folder is made.
+  if (!config.imatrix_file.empty()) QL_RETURN_IF_ERROR_CTX(ReadImatrixFile(config.imatrix_file), "--imatrix");
+  if (!config.calibration_file.empty())
+    QL_RETURN_IF_ERROR_CTX(ReadText(config.calibration_file), "--calibration");
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
@@ -164,6 +180,7 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open((fs::path(config.out_dir) / kResultsFile).string()));
   QL_RETURN_IF_ERROR(PrepareStore(*store));
   QL_ASSIGN_OR_RETURN(LabPlan plan, MakePlan(config, log));
+  QL_RETURN_IF_ERROR(internal::ResolveImatrix(config, plan, *store, log));
   QL_RETURN_IF_ERROR(
       store->SetMeta("lab", plan.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
 

@@ -10,11 +10,17 @@
 namespace quantlab::lab::internal {
 namespace {
 
+// A format quantized with the imatrix is keyed by its name and the imatrix's hash, so rows measured with
+// another imatrix never meet; every other key is what it was before imatrices.
+std::string FormatKey(const LabPlan& plan, const PlannedFormat& f) {
+  if (!f.uses_imatrix) return f.name;
+  return f.name + "@" + plan.imatrix.hash.substr(0, 16);
+}
+
 MeasurementKey MakeKey(const LabPlan& plan, const PlannedFormat& f, std::string dataset_hash,
                        std::string settings, RowKind kind) {
-  return {plan.model_hash,         f.name,
-          std::move(dataset_hash), std::move(settings),
-          plan.tool_version,       std::string(RowKindName(kind))};
+  return {plan.model_hash,     FormatKey(plan, f), std::move(dataset_hash),
+          std::move(settings), plan.tool_version,  std::string(RowKindName(kind))};
 }
 
 }  // namespace
@@ -80,6 +86,7 @@ nlohmann::json LabPlan::ToJson() const {
                        {"recipe", static_cast<uint32_t>(f.recipe)},
                        {"is_base", f.is_base},
                        {"is_reference", f.is_reference},
+                       {"uses_imatrix", f.uses_imatrix},
                        {"path", f.path}});
   }
   nlohmann::json data = nlohmann::json::array();
@@ -91,6 +98,14 @@ nlohmann::json LabPlan::ToJson() const {
           {"reference", reference},
           {"tool_version", tool_version},
           {"formats", formats},
+          {"imatrix",
+           {{"source", imatrix.source},
+            {"source_path", imatrix.source_path},
+            {"stored_path", imatrix.stored_path},
+            {"hash", imatrix.hash},
+            {"calibration_hash", imatrix.calibration_hash},
+            {"chunks", imatrix.chunks},
+            {"n_ctx", imatrix.n_ctx}}},
           {"data", data},
           {"prompts", prompts},
           {"n_ctx", n_ctx},
@@ -128,7 +143,14 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
                        f.at("path")};
       // Plans written before --reference compared every format with the base.
       pf.is_reference = f.value("is_reference", pf.is_base);
+      // Plans written before imatrices had none.
+      pf.uses_imatrix = f.value("uses_imatrix", false);
       p.formats.push_back(std::move(pf));
+    }
+    if (j.contains("imatrix")) {
+      const auto& m = j.at("imatrix");
+      p.imatrix = {m.at("source"),           m.at("source_path"), m.at("stored_path"), m.at("hash"),
+                   m.at("calibration_hash"), m.at("chunks"),      m.at("n_ctx")};
     }
     for (const auto& d : j.at("data")) p.data.push_back({d.at("name"), d.at("path"), d.at("hash"), ""});
     p.prompts = j.at("prompts").get<std::vector<std::string>>();

@@ -64,10 +64,20 @@ Status QuantizeStep(RunContext& ctx) {
                         to_make - todo.size()));
   }
   if (todo.empty()) return Ok();
+  // The lab's importance matrix, read once for every format that uses it (ResolveImatrix checked it).
+  ImportanceMatrix imatrix;
+  if (std::any_of(todo.begin(), todo.end(), [](const PlannedFormat* f) { return f->uses_imatrix; })) {
+    QL_ASSIGN_OR_RETURN_CTX(imatrix, ReadImatrixFile(plan.imatrix.stored_path), "the lab's imatrix");
+  }
   ProgressBar bar("quantize", todo.size() * n_tensors, "tensors", ctx.progress_out);
   for (const PlannedFormat* f : todo) {
     QuantizeModelOptions options;
     options.recipe = f->recipe;
+    if (f->uses_imatrix) {
+      options.imatrix = &imatrix;
+      options.imatrix_path =
+          plan.imatrix.source == "file" ? plan.imatrix.source_path : plan.imatrix.stored_path;
+    }
     options.threads = ctx.config.threads;
     options.measure_distortion = false;
     // The test hook stops the quantizer between tensors, the way a kill would.

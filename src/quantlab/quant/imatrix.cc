@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "quantlab/quant/imatrix_gguf.h"
 #include "quantlab/util/atomic_file.h"
 #include "quantlab/util/text_file.h"
 
@@ -115,6 +116,10 @@ Result<ImatrixDat> ParseImatrixDat(std::span<const uint8_t> bytes, const std::st
 }
 
 Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std::string& source_name) {
+  if (IsGgufBytes(bytes)) {
+    QL_ASSIGN_OR_RETURN(const ImatrixGguf gguf, ParseImatrixGguf(bytes, source_name));
+    return ImportanceFromGguf(gguf);
+  }
   QL_ASSIGN_OR_RETURN(ImatrixDat dat, ParseImatrixDat(bytes, source_name));
   ImportanceMatrix matrix;
   for (ImatrixDatEntry& e : dat.entries) {

@@ -47,10 +47,12 @@ struct ImportanceMatrix {
   const std::vector<float>* Find(const std::string& tensor_name) const;
 };
 
-// Parses an imatrix file already in memory; `source_name` names it in errors.
+// Parses an imatrix file already in memory, in either form: GGUF (quant/imatrix_gguf.h, told apart by its
+// magic) or the legacy .dat; `source_name` names it in errors.
 Result<ImportanceMatrix> ParseImatrix(std::span<const uint8_t> bytes, const std::string& source_name);
 
-// Reads and parses an imatrix file. Errors name the file, the entry and the byte offset.
+// Reads and parses an imatrix file of either form. Errors name the file and the entry (the tensor of a
+// GGUF imatrix, the byte offset of a .dat).
 Result<ImportanceMatrix> ReadImatrixFile(const std::filesystem::path& path);
 
 // Writes `matrix` in the same format (ncall written as 1, so values round-trip exactly); for tests and
