@@ -62,10 +62,11 @@ const Bound kBounds[] = {
     {GgmlType::kQ4_0, 0.100},    // 0.0830
     {GgmlType::kIQ4_NL, 0.087},  // 0.0727
     {GgmlType::kIQ4_XS, 0.088},  // 0.0736
-    {GgmlType::kQ4_1, 0.091},    // 0.0755
-    {GgmlType::kQ4_K, 0.083},    // 0.0690
-    {GgmlType::kQ3_K, 0.183},    // 0.1524
-    {GgmlType::kQ2_K, 0.346},    // 0.2884
+    {GgmlType::kIQ3_S,
+     0.190},  // 0.1585    {GgmlType::kIQ3_XXS, 0.258},  // 0.2151 {GgmlType::kQ4_1, 0.091},  // 0.0755
+    {GgmlType::kQ4_K, 0.083},  // 0.0690
+    {GgmlType::kQ3_K, 0.183},  // 0.1524
+    {GgmlType::kQ2_K, 0.346},  // 0.2884
 };
 
 class RoundTripTest : public ::testing::TestWithParam<Bound> {};
@@ -134,8 +135,11 @@ TEST_P(RoundTripTest, ConstantBlocksAreFiniteAndClose) {
     const auto y = RoundTrip(b.type, x);
     for (size_t i = 0; i < y.size(); ++i) {
       ASSERT_TRUE(std::isfinite(y[i]));
-      // Every format can represent a constant block to within a few percent (scale or min in fp16).
-      ASSERT_NEAR(y[i], c, std::fabs(c) * 0.06) << "element " << i << " of constant " << c;
+      // Every format can represent a constant block to within a few percent (scale or min in fp16),
+      // except IQ3_S: ggml's search lands on a lattice point 25% off for 0.37 (the golden test's
+      // "constant" case shows ggml writes the same bytes).
+      const float tolerance = b.type == GgmlType::kIQ3_S ? 0.26f : 0.06f;
+      ASSERT_NEAR(y[i], c, std::fabs(c) * tolerance) << "element " << i << " of constant " << c;
     }
   }
 }
@@ -182,7 +186,8 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), 
 TEST(QuantizeApi, TypeSupport) {
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
                      GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+                     GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -192,7 +197,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ3_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
   }

@@ -84,7 +84,9 @@ int Iq3Lattice::BestNeighbour(uint16_t code, const float* x, const float* w, flo
       best = k;
     }
   }
-  QL_CHECK(best >= 0);
+  // No candidate compares below FLT_MAX only when the weights overflow (x^2 beyond the float range);
+  // ggml aborts there, quantlab takes the first neighbour.
+  if (best < 0) best = NeighboursOf(code)[0];
   for (int i = 0; i < 4; ++i) levels[i] = static_cast<int8_t>((Value(best, i) - 1) / 2);
   return best;
 }

@@ -28,7 +28,8 @@ class Iq3Lattice {
 
   // Among the neighbours of `code`, the grid point closest to `x` at `scale` by sum w (scale q - x)^2
   // (the first on ties); writes its levels to `levels` and returns its index. ggml's
-  // iq3_find_best_neighbour, with its float arithmetic.
+  // iq3_find_best_neighbour, with its float arithmetic (where ggml aborts, when no distance is below
+  // FLT_MAX, the first neighbour).
   int BestNeighbour(uint16_t code, const float* x, const float* w, float scale, int8_t* levels) const;
 
  private:
