@@ -3,7 +3,7 @@
 // check is in real_imatrix_test.cc), and a 16-layer synthetic model with GQA 4, where the recipes' rules
 // fire (attn_v Q4_K, IQ3_M's first two ffn_down Q4_K, IQ3_XS's IQ3_XXS ffn_gate/ffn_up in the middle
 // layers). IQ3_XXS needs an importance matrix (its attn_q/attn_k are IQ2_S); without one quantlab
-// refuses, as llama-quantize does.
+// refuses, as llama-quantize does; with the demo's imatrix it is checked in real_imatrix_test.cc.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

@@ -32,7 +32,7 @@ constexpr std::array kTypes = {
     GgmlTypeInfo{GgmlType::kIQ1_S, "iq1_s", 256, 50, true, false},
     GgmlTypeInfo{GgmlType::kIQ4_NL, "iq4_nl", 32, 18, true, true},
     GgmlTypeInfo{GgmlType::kIQ3_S, "iq3_s", 256, 110, true, true},
-    GgmlTypeInfo{GgmlType::kIQ2_S, "iq2_s", 256, 82, true, false},
+    GgmlTypeInfo{GgmlType::kIQ2_S, "iq2_s", 256, 82, true, true},
     GgmlTypeInfo{GgmlType::kIQ4_XS, "iq4_xs", 256, 136, true, true},
     GgmlTypeInfo{GgmlType::kI8, "i8", 1, 1, false, false},
     GgmlTypeInfo{GgmlType::kI16, "i16", 1, 2, false, false},

@@ -174,6 +174,18 @@ struct BlockIQ3_S {
 };
 static_assert(sizeof(BlockIQ3_S) == 110);
 
+// 2.5625 bits/weight, on a 1024-point lattice of 8-element groups (iq2_grids.h): qs holds the low 8 bits
+// of the 32 groups' grid indices, then one sign byte per group; the two high bits of group g are bits
+// 2 (g % 4) of qh[g / 4]; a 4-bit scale per 16 elements (16-block ib in nibble ib % 2 of scales[ib / 2]);
+// x = d * (0.5 + ls) * 0.25 * grid value * sign.
+struct BlockIQ2_S {
+  fp16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ2_S) == 82);
+
 // Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
 struct BlockQ8_K {
   float d;

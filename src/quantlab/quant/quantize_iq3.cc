@@ -10,7 +10,7 @@
 //      an odd number of negatives, the element of least w x^2 gets its sign flipped;
 //   3. for inverse scales id = (15 + 0.2 is) / max|x|, is in [-15, 15] (IQ3_XXS) or [-9, 9] (IQ3_S):
 //      levels l = round((id |x| - 1) / 2) in [0, 7]; a group off the grid takes its best neighbour
-//      (Iq3Lattice) at scale 1 / id; the weighted least-squares scale of the result is kept when it
+//      (GridLattice) at scale 1 / id; the weighted least-squares scale of the result is kept when it
 //      improves sum w q x)^2 / sum w q^2 (q = 2 l + 1);
 //   4. if some groups of the best try were off the grid, they (IQ3_XXS) or all groups (IQ3_S) are
 //      quantized again at the fitted scale, and the scale refitted;
@@ -24,8 +24,8 @@
 
 #include "quantlab/quant/blocks.h"
 #include "quantlab/quant/formats.h"
+#include "quantlab/quant/grid_lattice.h"
 #include "quantlab/quant/iq3_grids.h"
-#include "quantlab/quant/iq3_lattice.h"
 #include "quantlab/quant/search.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
@@ -40,7 +40,7 @@ constexpr int kMaxQ = 8;             // levels per element
 
 // What differs between the two formats' searches.
 struct Iq3Variant {
-  const Iq3Lattice& lattice;
+  const GridLattice& lattice;
   bool seven_signs;      // IQ3_XXS: the eighth sign of each 8 elements is implied by parity
   float max_eps;         // blocks with max |x| below this (IQ3_S: equal to 0) are left zero
   int tries;             // is in [-tries, tries]
@@ -123,7 +123,7 @@ float SearchBlock(const Iq3Variant& v, const float* xb, const float* weight, uin
     return 0;
   }
 
-  const Iq3Lattice& lattice = v.lattice;
+  const GridLattice& lattice = v.lattice;
   float best = 0;
   float scale = max / (2 * kMaxQ - 1);
   if (!v.seven_signs) std::fill(std::begin(st->on_grid), std::end(st->on_grid), false);
@@ -172,7 +172,7 @@ float SearchBlock(const Iq3Variant& v, const float* xb, const float* weight, uin
 }
 
 // Grid index of each group of a searched block (always on the grid after SearchBlock).
-void GridIndices(const Iq3Lattice& lattice, const int8_t* levels, int* indices) {
+void GridIndices(const GridLattice& lattice, const int8_t* levels, int* indices) {
   for (int k = 0; k < kGroups; ++k) {
     indices[k] = lattice.IndexOf(CodeOf(levels + 4 * k));
     QL_CHECK_MSG(indices[k] >= 0, "iq3: a searched group is off the grid");
@@ -196,7 +196,7 @@ int BlockScaleCode(float id, float scale) {
 }
 
 void QuantizeXxsRow(const float* x, BlockIQ3_XXS* y, int64_t n, const float* importance) {
-  const Iq3Variant v{Iq3Lattice::Xxs(), true, 1e-8f, 15, false};
+  const Iq3Variant v{GridLattice::Iq3Xxs(), true, 1e-8f, 15, false};
   BlockState st;
   for (int64_t ibl = 0; ibl < n / kQK_K; ++ibl) {
     const float* xbl = x + kQK_K * ibl;
@@ -238,7 +238,7 @@ void QuantizeXxsRow(const float* x, BlockIQ3_XXS* y, int64_t n, const float* imp
 }
 
 void QuantizeSRow(const float* x, BlockIQ3_S* y, int64_t n, const float* importance) {
-  const Iq3Variant v{Iq3Lattice::S(), false, 0, 9, true};
+  const Iq3Variant v{GridLattice::Iq3S(), false, 0, 9, true};
   BlockState st;
   for (int64_t ibl = 0; ibl < n / kQK_K; ++ibl) {
     const float* xbl = x + kQK_K * ibl;

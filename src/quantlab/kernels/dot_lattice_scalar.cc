@@ -1,12 +1,13 @@
-// Scalar reference dot products of IQ3_XXS and IQ3_S weights with Q8_K activations, as ggml's x86 build
-// computes them: per 256-element super-block the integer sum over its 32-element blocks of the odd
-// block scale (2 ls + 1) times sum(grid value * sign * activation) is exact; it is scaled by d_w * d_a and
-// summed in float. IQ3_XXS's grid values are 4 times the level's and its scale is half-step, hence the
-// final 0.25 (ggml's).
+// Scalar reference dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_S) with Q8_K activations,
+// as ggml's x86 build computes them: per 256-element super-block the integer sum over its blocks of the
+// odd block scale (2 ls + 1) times sum(grid value * sign * activation) is exact; it is scaled by
+// d_w * d_a and summed in float. IQ3_XXS's grid values are 4 times the level's and its scale is
+// half-step, hence the final 0.25 (ggml's).
 #include <cstring>
 
 #include "quantlab/kernels/registry.h"
 #include "quantlab/quant/blocks.h"
+#include "quantlab/quant/iq2_grids.h"
 #include "quantlab/quant/iq3_grids.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
@@ -74,6 +75,32 @@ float DotIQ3_SQ8_KScalar(int64_t n, const void* w, const void* a) {
     sum += Fp16ToFp32(blk.d) * y[b].d * static_cast<float>(isum);
   }
   return sum;
+}
+
+// IQ2_S (the IQ3_XXS recipe's attn_q and attn_k): the same with 8-element groups of one sign byte, a
+// 4-bit scale per 16 elements, and a final 0.125 (ggml's).
+float DotIQ2_SQ8_KScalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK_K == 0);
+  const auto* x = static_cast<const BlockIQ2_S*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ2_S& blk = x[b];
+    const int8_t* q8 = y[b].qs;
+    int isum = 0;
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      int half[2] = {0, 0};
+      for (int l = 0; l < 4; ++l, q8 += 8) {
+        const int g = 4 * ib32 + l;
+        const uint64_t point = iq2::kSGrid[blk.qs[g] | (((blk.qh[ib32] >> 2 * l) & 3) << 8)];
+        half[l / 2] += SignedGroupDot(static_cast<uint32_t>(point), static_cast<uint32_t>(point >> 32),
+                                      blk.qs[kQK_K / 8 + g], q8);
+      }
+      isum += (1 + 2 * (blk.scales[ib32] & 0xf)) * half[0] + (1 + 2 * (blk.scales[ib32] >> 4)) * half[1];
+    }
+    sum += Fp16ToFp32(blk.d) * y[b].d * static_cast<float>(isum);
+  }
+  return 0.125f * sum;
 }
 
 }  // namespace quantlab::kernels_internal
