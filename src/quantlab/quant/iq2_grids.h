@@ -3,8 +3,8 @@
 // Each of the 1024 grid points is eight 2-bit levels l0..l7 packed as a 16-bit code,
 // l_i = (code >> 2 i) & 3; the codes below are ggml's kgrid_2bit_1024 (iq2xs_init_impl in
 // ggml-quants.c), 16 to a line. Only levels 0..2 occur. The quantizer's grid holds 2 l + 1 per element;
-// the dequantization grid (ggml-common.h's iq2s_grid, checked in tests/quant/iq3_grids_test.cc) holds
-// kSLevels[l], with the block scale's extra factor 1/4 (ggml's 0.25 and 0.125).
+// the dequantization grid (ggml-common.h's iq2s_grid, checked in tests/quant/lattice_grids_test.cc)
+// holds kSLevels[l], with the block scale's extra factor 1/4 (ggml's 0.25 and 0.125).
 // A packed grid point is a uint64 whose byte i is element i (little-endian, as ggml reads it).
 #pragma once
 

@@ -3,7 +3,7 @@
 // Each grid point is four 3-bit levels l0..l3 packed as a 12-bit code, l_i = (code >> 3 i) & 7; the
 // codes below are ggml's kgrid_256 (IQ3_XXS, 256 points) and kgrid_512 (IQ3_S, 512 points) from
 // iq3xs_init_impl in ggml-quants.c, here 16 to a line. From them (checked against ggml-common.h's
-// iq3xxs_grid and iq3s_grid, tests/quant/iq3_grids_test.cc):
+// iq3xxs_grid and iq3s_grid, tests/quant/lattice_grids_test.cc):
 //   - the quantizers' grid holds 2 l + 1 per element (1, 3, ..., 15), for both formats;
 //   - IQ3_S's dequantization grid (iq3s_grid) is that same grid;
 //   - IQ3_XXS's dequantization grid (iq3xxs_grid) holds kIq3XxsLevels[l] = 4 (2 l + 1), except 62 for
