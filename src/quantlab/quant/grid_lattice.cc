@@ -23,32 +23,37 @@ GridLattice::GridLattice(std::span<const uint16_t> codes, int elements, int bits
       values_[k * elements + i] = static_cast<int8_t>(2 * ((codes[k] >> bits * i) & mask) + 1);
     map_[codes[k]] = k;
   }
-  std::vector<std::pair<int, int>> by_distance(n_grid);  // (squared distance, grid index)
+  // ggml sorts all grid points by (distance, index) and keeps those within the n_distances smallest
+  // distinct distances; the same list, found with one pass for the distances and a sort of the few kept.
+  std::vector<int> dist2(n_grid);
+  std::vector<std::pair<int, int>> kept;  // (squared distance, grid index)
   for (int code = 0; code < n_codes; ++code) {
     if (map_[code] >= 0) continue;
+    std::vector<int> smallest;  // the n_distances smallest distinct distances, ascending
     for (int k = 0; k < n_grid; ++k) {
       int d2 = 0;
       for (int i = 0; i < elements; ++i) {
         const int diff = Value(k, i) - (2 * ((code >> bits * i) & mask) + 1);
         d2 += diff * diff;
       }
-      by_distance[k] = {d2, k};
-    }
-    std::sort(by_distance.begin(), by_distance.end());
-    map_[code] = -(static_cast<int>(neighbours_.size()) + 1);
-    const size_t count_at = neighbours_.size();
-    neighbours_.push_back(0);
-    int distances = 1;
-    int d2 = by_distance[0].first;
-    for (const auto& [dist, k] : by_distance) {
-      if (dist > d2) {
-        if (distances == n_distances) break;
-        d2 = dist;
-        ++distances;
+      dist2[k] = d2;
+      const auto at = std::lower_bound(smallest.begin(), smallest.end(), d2);
+      if (at != smallest.end() && *at == d2) continue;
+      if (static_cast<int>(smallest.size()) < n_distances) {
+        smallest.insert(at, d2);
+      } else if (at != smallest.end()) {
+        smallest.insert(at, d2);
+        smallest.pop_back();
       }
-      neighbours_.push_back(static_cast<uint16_t>(k));
     }
-    neighbours_[count_at] = static_cast<uint16_t>(neighbours_.size() - count_at - 1);
+    kept.clear();
+    for (int k = 0; k < n_grid; ++k) {
+      if (dist2[k] <= smallest.back()) kept.emplace_back(dist2[k], k);
+    }
+    std::sort(kept.begin(), kept.end());
+    map_[code] = -(static_cast<int>(neighbours_.size()) + 1);
+    neighbours_.push_back(static_cast<uint16_t>(kept.size()));
+    for (const auto& [d2, k] : kept) neighbours_.push_back(static_cast<uint16_t>(k));
   }
 }
 
