@@ -1,4 +1,4 @@
-// The IQ3_XXS and IQ3_S dot products compiled for AVX2 + FMA + F16C (see dot_iq3.inc.h).
+// The lattice i-quant dot products compiled for AVX2 + FMA + F16C (see dot_iq3.inc.h).
 #include "quantlab/kernels/dot_iq3.inc.h"
 
 namespace quantlab::kernels_internal {

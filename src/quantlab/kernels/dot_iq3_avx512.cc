@@ -1,4 +1,4 @@
-// The IQ3_XXS and IQ3_S dot products compiled for AVX-512 (with VNNI the byte dot is one instruction;
+// The lattice i-quant dot products compiled for AVX-512 (with VNNI the byte dot is one instruction;
 // see dot_iq3.inc.h).
 #include "quantlab/kernels/dot_iq3.inc.h"
 
