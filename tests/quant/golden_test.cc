@@ -5,6 +5,7 @@
 // fingerprint of ggml's dequantized floats, and per-row fingerprints of a larger weight-like tensor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -26,6 +27,7 @@ struct ManifestEntry {
   size_t bytes = 0;
   uint64_t dequant_hash = 0;
   std::vector<uint64_t> bulk_row_hashes;
+  std::vector<std::string> ggml_aborts;  // cases ggml aborts on (their golden bytes are zero)
 };
 
 // key: "<type name> <mode>"
@@ -41,6 +43,9 @@ std::map<std::string, ManifestEntry> ReadManifest() {
     ManifestEntry& e = entries[type + " " + mode];
     if (kind == "golden") {
       fields >> e.bytes >> std::hex >> e.dequant_hash;
+    } else if (kind == "aborts") {
+      std::string name;
+      while (fields >> name) e.ggml_aborts.push_back(name);
     } else if (kind == "bulk") {
       uint64_t h;
       while (fields >> std::hex >> h) e.bulk_row_hashes.push_back(h);
@@ -92,13 +97,22 @@ TEST_P(GoldenTest, BytesMatchLlamaCpp) {
   const auto input = golden::GoldenInput();
   const auto importance = golden::GoldenImportance();
   const int64_t rows = static_cast<int64_t>(golden::GoldenCaseNames().size());
-  const auto actual =
+  const auto actual_all =
       Quantize(c.type, input, rows, golden::kGoldenRowLength, c.weighted ? importance.data() : nullptr);
-  ASSERT_EQ(actual.size(), expected.size());
+  ASSERT_EQ(actual_all.size(), expected.size());
 
-  // Per block and per case (row), so a failure says which distribution broke.
+  // Per block and per case (row), so a failure says which distribution broke. Cases ggml aborts on
+  // (IQ3's search finds no neighbour when x^2 overflows) have no golden bytes: quantlab must only not
+  // crash on them, and they are left out of the comparison.
   const size_t block_bytes = TypeInfo(c.type).block_bytes;
   const size_t row_bytes = RowBytes(c.type, golden::kGoldenRowLength);
+  const auto& aborts = it->second.ggml_aborts;
+  auto actual = actual_all;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (std::find(aborts.begin(), aborts.end(), golden::GoldenCaseNames()[r]) != aborts.end()) {
+      std::fill(actual.begin() + r * row_bytes, actual.begin() + (r + 1) * row_bytes, uint8_t{0});
+    }
+  }
   size_t same_bytes = 0, same_blocks = 0;
   for (size_t i = 0; i < actual.size(); ++i) same_bytes += actual[i] == expected[i];
   for (size_t b = 0; b < actual.size() / block_bytes; ++b) {
@@ -163,7 +177,10 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{GgmlType::kQ6_K, false}, GoldenCase{GgmlType::kQ6_K, true},
                       GoldenCase{GgmlType::kQ8_K, false}, GoldenCase{GgmlType::kIQ4_NL, false},
                       GoldenCase{GgmlType::kIQ4_NL, true}, GoldenCase{GgmlType::kIQ4_XS, false},
-                      GoldenCase{GgmlType::kIQ4_XS, true}),
+                      GoldenCase{GgmlType::kIQ4_XS, true}, GoldenCase{GgmlType::kIQ3_XXS, false},
+                      GoldenCase{GgmlType::kIQ3_XXS, true}, GoldenCase{GgmlType::kIQ3_S, false},
+                      GoldenCase{GgmlType::kIQ3_S, true}, GoldenCase{GgmlType::kIQ2_S, false},
+                      GoldenCase{GgmlType::kIQ2_S, true}),
     CaseName);
 
 }  // namespace

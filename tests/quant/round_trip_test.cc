@@ -49,23 +49,26 @@ struct Bound {
 // comments), so a
 // regression in a search shows up while the test stays robust to the data.
 const Bound kBounds[] = {
-    {GgmlType::kF32, 0.0},       // exact
-    {GgmlType::kF16, 2.4e-4},    // 2.0e-4
-    {GgmlType::kBF16, 2.0e-3},   // 1.68e-3
-    {GgmlType::kQ8_0, 0.0062},   // 0.00515
-    {GgmlType::kQ8_1, 0.0062},   // 0.00515
-    {GgmlType::kQ8_K, 0.0081},   // 0.00672
-    {GgmlType::kQ6_K, 0.0215},   // 0.0178
-    {GgmlType::kQ5_0, 0.049},    // 0.0409
-    {GgmlType::kQ5_1, 0.043},    // 0.0356
-    {GgmlType::kQ5_K, 0.041},    // 0.0342
-    {GgmlType::kQ4_0, 0.100},    // 0.0830
-    {GgmlType::kIQ4_NL, 0.087},  // 0.0727
-    {GgmlType::kIQ4_XS, 0.088},  // 0.0736
-    {GgmlType::kQ4_1, 0.091},    // 0.0755
-    {GgmlType::kQ4_K, 0.083},    // 0.0690
-    {GgmlType::kQ3_K, 0.183},    // 0.1524
-    {GgmlType::kQ2_K, 0.346},    // 0.2884
+    {GgmlType::kF32, 0.0},        // exact
+    {GgmlType::kF16, 2.4e-4},     // 2.0e-4
+    {GgmlType::kBF16, 2.0e-3},    // 1.68e-3
+    {GgmlType::kQ8_0, 0.0062},    // 0.00515
+    {GgmlType::kQ8_1, 0.0062},    // 0.00515
+    {GgmlType::kQ8_K, 0.0081},    // 0.00672
+    {GgmlType::kQ6_K, 0.0215},    // 0.0178
+    {GgmlType::kQ5_0, 0.049},     // 0.0409
+    {GgmlType::kQ5_1, 0.043},     // 0.0356
+    {GgmlType::kQ5_K, 0.041},     // 0.0342
+    {GgmlType::kQ4_0, 0.100},     // 0.0830
+    {GgmlType::kIQ4_NL, 0.087},   // 0.0727
+    {GgmlType::kIQ4_XS, 0.088},   // 0.0736
+    {GgmlType::kIQ3_S, 0.190},    // 0.1585
+    {GgmlType::kIQ3_XXS, 0.258},  // 0.2151
+    {GgmlType::kIQ2_S, 0.313},    // 0.2603
+    {GgmlType::kQ4_1, 0.091},     // 0.0755
+    {GgmlType::kQ4_K, 0.083},     // 0.0690
+    {GgmlType::kQ3_K, 0.183},     // 0.1524
+    {GgmlType::kQ2_K, 0.346},     // 0.2884
 };
 
 class RoundTripTest : public ::testing::TestWithParam<Bound> {};
@@ -134,8 +137,15 @@ TEST_P(RoundTripTest, ConstantBlocksAreFiniteAndClose) {
     const auto y = RoundTrip(b.type, x);
     for (size_t i = 0; i < y.size(); ++i) {
       ASSERT_TRUE(std::isfinite(y[i]));
-      // Every format can represent a constant block to within a few percent (scale or min in fp16).
-      ASSERT_NEAR(y[i], c, std::fabs(c) * 0.06) << "element " << i << " of constant " << c;
+      // Every format can represent a constant block to within a few percent (scale or min in fp16),
+      // except the lattice i-quants, whose grids may lack the constant point (and IQ3_XXS flips one sign
+      // of each 8 when their parity is odd): ggml's search lands 25 % off for 0.37 in IQ3_S, 31 % in
+      // IQ3_XXS, 6.2 % in IQ2_S (the golden test's "constant" case shows ggml writes the same bytes).
+      const float tolerance = b.type == GgmlType::kIQ3_S     ? 0.26f
+                              : b.type == GgmlType::kIQ3_XXS ? 0.35f
+                              : b.type == GgmlType::kIQ2_S   ? 0.07f
+                                                             : 0.06f;
+      ASSERT_NEAR(y[i], c, std::fabs(c) * tolerance) << "element " << i << " of constant " << c;
     }
   }
 }
@@ -149,8 +159,10 @@ TEST_P(RoundTripTest, HugeOutlierIsKeptAndOthersFinite) {
   for (float v : y) ASSERT_TRUE(std::isfinite(v));
   // The outlier sets its block's scale, so it is reproduced to a few percent; the small values around
   // it are crushed, which is expected.
-  EXPECT_NEAR(y[100], 1000.0f, 60.0f);
-  EXPECT_NEAR(y[700], -1000.0f, 60.0f);
+  // (IQ2_S: 6.03 %, its three levels 8, 25, 43 and the 0.9875 fudge factor.)
+  const float tolerance = b.type == GgmlType::kIQ2_S ? 70.0f : 60.0f;
+  EXPECT_NEAR(y[100], 1000.0f, tolerance);
+  EXPECT_NEAR(y[700], -1000.0f, tolerance);
 }
 
 TEST_P(RoundTripTest, DenormalsGiveFiniteSmallValues) {
@@ -182,7 +194,8 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), 
 TEST(QuantizeApi, TypeSupport) {
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
                      GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+                     GgmlType::kIQ2_S, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -192,7 +205,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ3_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ1_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
   }

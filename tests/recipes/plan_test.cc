@@ -60,7 +60,11 @@ TEST(RecipeTable, NamesAliasesAndNumbers) {
   EXPECT_EQ(FindRecipe("Q4_K_X"), std::nullopt);
   EXPECT_EQ(FindRecipe("4"), std::nullopt);  // a retired llama_ftype
   EXPECT_EQ(FindRecipe(""), std::nullopt);
-  EXPECT_EQ(AllRecipes().size(), 18u);
+  EXPECT_EQ(AllRecipes().size(), 22u);
+  EXPECT_EQ(FindRecipe("iq3_xs"), Recipe::kIQ3_XS);
+  EXPECT_EQ(FindRecipe("27"), Recipe::kIQ3_M);
+  EXPECT_EQ(RecipeInfoFor(Recipe::kIQ3_M).default_type, GgmlType::kIQ3_S);
+  EXPECT_EQ(RecipeInfoFor(Recipe::kIQ3_XXS).default_type, GgmlType::kIQ3_XXS);
   for (const auto& info : AllRecipes()) EXPECT_EQ(FindRecipe(info.name), info.recipe);
   EXPECT_EQ(RecipeInfoFor(Recipe::kQ3_K_L).default_type, GgmlType::kQ3_K);
   EXPECT_EQ(FileTypeValue(Recipe::kQ6_K), 18u);
@@ -125,6 +129,75 @@ TEST(TensorRules, Iq4Xs) {
   EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kQ5_K);
   EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ8_0);
   EXPECT_EQ(RowLengthFallback(GgmlType::kIQ4_XS, 288), GgmlType::kIQ4_NL);
+}
+
+// The 3-bit i-quant recipes' rules in llama_tensor_get_type (c392e509).
+TEST(TensorRules, Iq3) {
+  ModelFacts gqa4;
+  gqa4.arch = "llama";
+  gqa4.n_layer = 16;
+  gqa4.n_head = 32;
+  gqa4.n_head_kv = 8;
+  ModelFacts mha = gqa4;
+  mha.n_head_kv = 32;
+  RuleInput in{.recipe = Recipe::kIQ3_XXS,
+               .default_type = GgmlType::kIQ3_XXS,
+               .model = &mha,
+               .row_length = 4096,
+               .i_layer = 0,
+               .n_layer = 16};
+  // IQ3_XXS: output Q5_K, token_embd and attn_output IQ3_S, attn_q/attn_k IQ2_S; attn_v IQ3_S without
+  // an imatrix, IQ3_XXS with one, Q4_K under GQA >= 4; without an imatrix ffn_down Q4_K in the first
+  // eighth, Q3_K elsewhere.
+  EXPECT_EQ(MixtureType(TensorRole::kOutput, in), GgmlType::kQ5_K);
+  EXPECT_EQ(MixtureType(TensorRole::kTokenEmbedding, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnQ, in), GgmlType::kIQ2_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnK, in), GgmlType::kIQ2_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ4_K);
+  in.i_layer = 2;
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ3_K);
+  in.has_imatrix = true;
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kIQ3_XXS);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kIQ3_XXS);
+  in.model = &gqa4;
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ4_K);
+
+  // IQ3_XS (default IQ3_S): attn_q/attn_k IQ3_XXS, ffn_gate/ffn_up IQ3_XXS for n/8 <= i < 7n/8.
+  in = {.recipe = Recipe::kIQ3_XS, .default_type = GgmlType::kIQ3_S, .model = &mha, .row_length = 4096};
+  in.n_layer = 16;
+  EXPECT_EQ(MixtureType(TensorRole::kOutput, in), GgmlType::kQ6_K);
+  EXPECT_EQ(MixtureType(TensorRole::kTokenEmbedding, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnQ, in), GgmlType::kIQ3_XXS);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnK, in), GgmlType::kIQ3_XXS);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kIQ3_S);
+  for (int i : {0, 1, 14, 15}) {
+    in.i_layer = i;
+    EXPECT_EQ(MixtureType(TensorRole::kFfnGate, in), GgmlType::kIQ3_S) << i;
+  }
+  for (int i : {2, 13}) {
+    in.i_layer = i;
+    EXPECT_EQ(MixtureType(TensorRole::kFfnUp, in), GgmlType::kIQ3_XXS) << i;
+  }
+
+  // IQ3_M: attn_v, attn_output and attn_qkv Q4_K, ffn_down Q4_K in the first eighth.
+  in = {.recipe = Recipe::kIQ3_M, .default_type = GgmlType::kIQ3_S, .model = &mha, .row_length = 4096};
+  in.n_layer = 16;
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ4_K);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kQ4_K);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnQkv, in), GgmlType::kQ4_K);
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ4_K);
+  in.i_layer = 2;
+  EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnQ, in), GgmlType::kIQ3_S);
+
+  // IQ3_S: only attn_v under GQA >= 4.
+  in = {.recipe = Recipe::kIQ3_S, .default_type = GgmlType::kIQ3_S, .model = &gqa4, .row_length = 4096};
+  EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ4_K);
+  EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kIQ3_S);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kIQ3_S, 288), GgmlType::kIQ4_NL);
+  EXPECT_EQ(RowLengthFallback(GgmlType::kIQ3_XXS, 288), GgmlType::kIQ4_NL);
 }
 
 TEST(TensorRules, Roles) {

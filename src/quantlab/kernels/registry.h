@@ -82,7 +82,7 @@ struct TypeKernelEntry {
 // keeps for every caller, an illegal instruction on a CPU without the ISA. Entries() flattens the
 // tables in ordinary code.
 struct IsaKernels {
-  std::array<std::span<const TypeKernelEntry>, 8> type_tables = {};
+  std::array<std::span<const TypeKernelEntry>, 10> type_tables = {};
   AttentionKernels attention = {};
   ActivationMath activation_math = {};
   PeakLoops peak = {};
@@ -122,7 +122,10 @@ float DotQ3_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ4_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ5_KQ8_KScalar(int64_t n, const void* w, const void* a);
 float DotQ6_KQ8_KScalar(int64_t n, const void* w, const void* a);
-float DotIQ4_XSQ8_KScalar(int64_t n, const void* w, const void* a);  // dot_iq4_xs_scalar.cc
+float DotIQ4_XSQ8_KScalar(int64_t n, const void* w, const void* a);   // dot_iq4_xs_scalar.cc
+float DotIQ3_XXSQ8_KScalar(int64_t n, const void* w, const void* a);  // dot_lattice_scalar.cc
+float DotIQ3_SQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lattice_scalar.cc
+float DotIQ2_SQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lattice_scalar.cc
 float DotF16F16Scalar(int64_t n, const void* w, const void* a);
 float DotBF16BF16Scalar(int64_t n, const void* w, const void* a);
 float DotF32F32Scalar(int64_t n, const void* w, const void* a);
@@ -145,6 +148,7 @@ std::span<const TypeKernelEntry> GemmKQuantsAvx2();        // gemm_kquants_avx2.
 std::span<const TypeKernelEntry> GemmFloatAvx2();          // gemm_float_avx2.cc
 std::span<const TypeKernelEntry> GemmQ8Avx2();             // gemm_q8_avx2.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx2();           // dot_iq4_xs_avx2.cc
+std::span<const TypeKernelEntry> DotIq3Avx2();             // dot_iq3_avx2.cc
 AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2.cc
 ActivationMath ActivationMathAvx2();                       // activation_math_avx2.cc
 std::span<const TypeKernelEntry> DotLegacyAvx512();        // dot_legacy_avx512.cc
@@ -153,6 +157,7 @@ std::span<const TypeKernelEntry> GemmFloatAvx512();        // gemm_float_avx512.
 std::span<const TypeKernelEntry> GemmInt8KQuantsAvx512();  // gemm_int8_kquants_avx512.cc
 std::span<const TypeKernelEntry> GemmInt8Q8_0Avx512();     // gemm_int8_q8_0_avx512.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx512();         // dot_iq4_xs_avx512.cc
+std::span<const TypeKernelEntry> DotIq3Avx512();           // dot_iq3_avx512.cc
 AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc
 ActivationMath ActivationMathAvx512();                     // activation_math_avx512.cc
 

@@ -47,6 +47,9 @@ IsaKernels RegistryScalar() {
       {.type = T::kQ5_K, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotQ5_KQ8_KScalar},
       {.type = T::kQ6_K, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotQ6_KQ8_KScalar},
       {.type = T::kIQ4_XS, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ4_XSQ8_KScalar},
+      {.type = T::kIQ3_XXS, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ3_XXSQ8_KScalar},
+      {.type = T::kIQ3_S, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ3_SQ8_KScalar},
+      {.type = T::kIQ2_S, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ2_SQ8_KScalar},
   };
   return {
       .type_tables = {std::span<const TypeKernelEntry>(kEntries)},

@@ -139,7 +139,6 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ6_K) == 210);
 
-// Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
 // 4.25 bits/weight, non-linear: 256-element super-blocks of eight 32-element blocks,
 // x = d * (ls - 32) * kIq4nlValues[q]. Block ib's 6-bit scale ls has its low 4 bits in nibble ib % 2 of
 // scales_l[ib / 2] and its high 2 bits at bits 2 * ib of scales_h; each block's 16 bytes of qs hold
@@ -152,6 +151,42 @@ struct BlockIQ4_XS {
 };
 static_assert(sizeof(BlockIQ4_XS) == 136);
 
+// 3.0625 bits/weight, on a 256-point lattice of 4-element groups (iq3_grids.h). qs holds 64 grid
+// indices (one per 4 elements), then 8 words, one per 32-element block: bits 0..27 the 7-bit sign codes
+// of its four 8-element groups, bits 28..31 the block scale ls; x = d * (0.5 + ls) * 0.5 * grid value *
+// sign.
+struct BlockIQ3_XXS {
+  fp16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
+static_assert(sizeof(BlockIQ3_XXS) == 98);
+
+// 3.4375 bits/weight, on a 512-point lattice of 4-element groups (iq3_grids.h): the low 8 bits of each
+// group's grid index in qs, the ninth bit of group g at bit g % 8 of qh[g / 8], one sign bit per element,
+// and a 4-bit scale per 32-element block (block ib in nibble ib % 2 of scales[ib / 2]);
+// x = d * (1 + 2 ls) * grid value * sign.
+struct BlockIQ3_S {
+  fp16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t signs[kQK_K / 8];
+  uint8_t scales[kQK_K / 64];
+};
+static_assert(sizeof(BlockIQ3_S) == 110);
+
+// 2.5625 bits/weight, on a 1024-point lattice of 8-element groups (iq2_grids.h): qs holds the low 8 bits
+// of the 32 groups' grid indices, then one sign byte per group; the two high bits of group g are bits
+// 2 (g % 4) of qh[g / 4]; a 4-bit scale per 16 elements (16-block ib in nibble ib % 2 of scales[ib / 2]);
+// x = d * (0.5 + ls) * 0.25 * grid value * sign.
+struct BlockIQ2_S {
+  fp16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ2_S) == 82);
+
+// Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
 struct BlockQ8_K {
   float d;
   int8_t qs[kQK_K];

@@ -35,6 +35,20 @@ void QuantizeIQ4_XSRef(const float* x, void* y, int64_t n);
 void QuantizeIQ4_XSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
 void DequantizeIQ4_XS(const void* x, float* y, int64_t n);
 
+// 3-bit lattice i-quants, 256-element super-blocks (quantize_iq3.cc); the weighted ones accept
+// importance == nullptr (then the same as *Ref).
+void QuantizeIQ3_XXSRef(const float* x, void* y, int64_t n);
+void QuantizeIQ3_XXSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ3_XXS(const void* x, float* y, int64_t n);
+void QuantizeIQ3_SRef(const float* x, void* y, int64_t n);
+void QuantizeIQ3_SWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ3_S(const void* x, float* y, int64_t n);
+
+// 2-bit lattice i-quant, 256-element super-blocks (quantize_iq2_s.cc); importance may be nullptr.
+void QuantizeIQ2_SRef(const float* x, void* y, int64_t n);
+void QuantizeIQ2_SWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ2_S(const void* x, float* y, int64_t n);
+
 // K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
 void QuantizeQ2_KRef(const float* x, void* y, int64_t n);
 void QuantizeQ3_KRef(const float* x, void* y, int64_t n);

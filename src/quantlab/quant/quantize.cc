@@ -23,7 +23,7 @@ struct FormatFunctions {
   bool chunk_writable;  // ggml_quantize_chunk accepts it
 };
 
-constexpr std::array<FormatFunctions, 17> kFormats = {{
+constexpr std::array<FormatFunctions, 20> kFormats = {{
     {GgmlType::kF32, QuantizeF32, nullptr, DequantizeF32, true},
     {GgmlType::kF16, QuantizeF16, nullptr, DequantizeF16, true},
     {GgmlType::kBF16, QuantizeBF16, nullptr, DequantizeBF16, true},
@@ -41,6 +41,9 @@ constexpr std::array<FormatFunctions, 17> kFormats = {{
     {GgmlType::kQ8_K, QuantizeQ8_KRef, nullptr, DequantizeQ8_K, false},
     {GgmlType::kIQ4_NL, QuantizeIQ4_NLRef, QuantizeIQ4_NLWeighted, DequantizeIQ4_NL, true},
     {GgmlType::kIQ4_XS, QuantizeIQ4_XSRef, QuantizeIQ4_XSWeighted, DequantizeIQ4_XS, true},
+    {GgmlType::kIQ3_XXS, QuantizeIQ3_XXSRef, QuantizeIQ3_XXSWeighted, DequantizeIQ3_XXS, true},
+    {GgmlType::kIQ3_S, QuantizeIQ3_SRef, QuantizeIQ3_SWeighted, DequantizeIQ3_S, true},
+    {GgmlType::kIQ2_S, QuantizeIQ2_SRef, QuantizeIQ2_SWeighted, DequantizeIQ2_S, true},
 }};
 
 const FormatFunctions* Find(GgmlType type) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -231,6 +232,27 @@ Result<const float*> ImportanceFor(const ImportanceMatrix* imatrix, const Tensor
                    weights->size(), expected);
 }
 
+// llama-quantize refuses to write the very low-bit types without importance weights ("Missing importance
+// matrix for tensor ... in a very low-bit quantization"): IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, and IQ1_M except
+// for token_embd and output. The IQ3_XXS recipe gives attn_q and attn_k IQ2_S, so it needs an imatrix.
+// (Q2_K_S, the other case llama-quantize checks here, is not a quantlab recipe.)
+Status CheckImportanceRequired(const QuantizationPlan& plan, std::span<const float* const> importance) {
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const TensorDecision& decision = plan.tensors[i];
+    if (!decision.convert || importance[i] != nullptr) continue;
+    const GgmlType t = decision.type;
+    const bool embd_or_output = decision.name == "token_embd.weight" || decision.name == "output.weight";
+    if (t == GgmlType::kIQ2_XXS || t == GgmlType::kIQ2_XS || t == GgmlType::kIQ2_S || t == GgmlType::kIQ1_S ||
+        (t == GgmlType::kIQ1_M && !embd_or_output)) {
+      return MakeError(
+          "tensor {} would be {}, a very low-bit type that llama-quantize refuses to write without an "
+          "importance matrix: pass --imatrix FILE (with an entry for this tensor)",
+          decision.name, TypeName(t));
+    }
+  }
+  return Ok();
+}
+
 // Checks up front that every conversion in the plan is one quantlab can do.
 Status CheckConvertible(const QuantizationPlan& plan) {
   for (const auto& decision : plan.tensors) {
@@ -275,7 +297,6 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
   QL_ASSIGN_OR_RETURN_CTX(const QuantizationPlan plan,
                           PlanQuantization(facts, source.tensors(), options.recipe, plan_options), "{}",
                           input_path);
-  QL_RETURN_IF_ERROR(CheckConvertible(plan));
 
   QuantizeReport report;
   report.input_path = input_path;
@@ -296,6 +317,8 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
     if (importance[i] == nullptr && TypeInfo(decision.type).quantized)
       without_importance.push_back(decision.name);
   }
+  QL_RETURN_IF_ERROR(CheckImportanceRequired(plan, importance));
+  QL_RETURN_IF_ERROR(CheckConvertible(plan));
   if (options.imatrix != nullptr && !without_importance.empty()) {
     report.warnings.push_back(
         fmt::format("the imatrix has no usable entry for {} quantized tensor(s), e.g. {}",

@@ -29,6 +29,11 @@ static_assert(static_cast<uint32_t>(Recipe::kQ4_K_M) == static_cast<uint32_t>(Ll
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_S));
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_M));
 static_assert(static_cast<uint32_t>(Recipe::kQ6_K) == static_cast<uint32_t>(LlamaFileType::kMostlyQ6_K));
+static_assert(static_cast<uint32_t>(Recipe::kIQ3_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_XS));
+static_assert(static_cast<uint32_t>(Recipe::kIQ3_XXS) ==
+              static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_XXS));
+static_assert(static_cast<uint32_t>(Recipe::kIQ3_S) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_S));
+static_assert(static_cast<uint32_t>(Recipe::kIQ3_M) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_M));
 static_assert(static_cast<uint32_t>(Recipe::kIQ4_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ4_XS));
 
 constexpr std::array kRecipes = {
@@ -37,6 +42,11 @@ constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ5_0, "Q5_0", GgmlType::kQ5_0, "5-bit blocks of 32, one scale"},
     RecipeInfo{Recipe::kQ5_1, "Q5_1", GgmlType::kQ5_1, "5-bit blocks of 32, scale and minimum"},
     RecipeInfo{Recipe::kQ2_K, "Q2_K", GgmlType::kQ2_K, "2-bit K-quant mixture"},
+    RecipeInfo{Recipe::kIQ3_XXS, "IQ3_XXS", GgmlType::kIQ3_XXS,
+               "3.06-bit lattice i-quant mixture (IQ2_S attn_q/k)"},
+    RecipeInfo{Recipe::kIQ3_S, "IQ3_S", GgmlType::kIQ3_S, "3.44-bit lattice i-quant"},
+    RecipeInfo{Recipe::kIQ3_M, "IQ3_M", GgmlType::kIQ3_S, "3.66-bit lattice i-quant mixture"},
+    RecipeInfo{Recipe::kIQ3_XS, "IQ3_XS", GgmlType::kIQ3_S, "3.3-bit lattice i-quant mixture"},
     RecipeInfo{Recipe::kQ3_K_S, "Q3_K_S", GgmlType::kQ3_K, "3-bit K-quants, small"},
     RecipeInfo{Recipe::kQ3_K_M, "Q3_K_M", GgmlType::kQ3_K, "3-bit K-quant mixture, medium"},
     RecipeInfo{Recipe::kQ3_K_L, "Q3_K_L", GgmlType::kQ3_K, "3-bit K-quant mixture, large"},

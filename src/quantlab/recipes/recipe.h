@@ -1,5 +1,5 @@
 // The quantization recipes ("file types") llama-quantize offers, by their llama.cpp names. A recipe is a
-// default block type plus, for the K-quant mixtures (_S/_M/_L), rules that give some tensors more bits
+// default block type plus, for the K-quant and i-quant mixtures, rules that give some tensors more bits
 // (tensor_rules.h). The enum values are llama.cpp's `llama_ftype` numbers, which a quantized file
 // stores in `general.file_type`.
 #pragma once
@@ -31,6 +31,10 @@ enum class Recipe : uint32_t {
   kQ5_K_S = 16,
   kQ5_K_M = 17,
   kQ6_K = 18,
+  kIQ3_XS = 22,
+  kIQ3_XXS = 23,
+  kIQ3_S = 26,
+  kIQ3_M = 27,
   kIQ4_XS = 30,
   kBF16 = 32,
 };

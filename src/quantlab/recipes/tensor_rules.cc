@@ -33,7 +33,14 @@ constexpr std::array kNamedRoles = {
 // default's block does not fit the row, and always for Falcon.
 GgmlType OutputType(const RuleInput& in) {
   if (in.model->is_falcon() || in.row_length % TypeInfo(in.default_type).block_size != 0) return T::kQ8_0;
+  if (in.recipe == R::kIQ3_XXS) return T::kQ5_K;  // with the IQ2/IQ1 recipes quantlab does not offer
   return in.default_type == T::kQ8_0 ? T::kQ8_0 : T::kQ6_K;
+}
+
+// token_embd of a model with its own output.weight: only IQ3_XXS (of the recipes quantlab offers)
+// changes it.
+GgmlType TokenEmbeddingType(const RuleInput& in) {
+  return in.recipe == R::kIQ3_XXS ? T::kIQ3_S : in.default_type;
 }
 
 // attn_v is small under grouped-query attention, so the mixtures spend bits on it. `i_layer` counts the
@@ -61,6 +68,16 @@ GgmlType AttnVType(const RuleInput& in) {
     case R::kIQ4_XS:
       if (m.n_gqa() >= 4) type = T::kQ5_K;
       break;
+    case R::kIQ3_XXS:
+      type = m.n_gqa() >= 4 ? T::kQ4_K : !in.has_imatrix ? T::kIQ3_S : T::kIQ3_XXS;
+      break;
+    case R::kIQ3_XS:
+    case R::kIQ3_S:
+      if (m.n_gqa() >= 4) type = T::kQ4_K;
+      break;
+    case R::kIQ3_M:
+      type = T::kQ4_K;
+      break;
     default:
       break;
   }
@@ -70,7 +87,24 @@ GgmlType AttnVType(const RuleInput& in) {
   return type;
 }
 
-GgmlType AttnKType(const RuleInput& in) { return in.model->n_expert == 8 ? T::kQ8_0 : in.default_type; }
+GgmlType AttnKType(const RuleInput& in) {
+  if (in.model->n_expert == 8) return T::kQ8_0;
+  if (in.recipe == R::kIQ3_XS) return T::kIQ3_XXS;
+  if (in.recipe == R::kIQ3_XXS) return T::kIQ2_S;
+  return in.default_type;
+}
+
+GgmlType AttnQType(const RuleInput& in) {
+  if (in.recipe == R::kIQ3_XS) return T::kIQ3_XXS;
+  if (in.recipe == R::kIQ3_XXS) return T::kIQ2_S;
+  return in.default_type;
+}
+
+// IQ3_XS's ffn_gate and ffn_up: IQ3_XXS in the middle three quarters of the layers.
+GgmlType FfnGateUpType(const RuleInput& in) {
+  const bool middle = in.i_layer >= in.n_layer / 8 && in.i_layer < 7 * in.n_layer / 8;
+  return in.recipe == R::kIQ3_XS && middle ? T::kIQ3_XXS : in.default_type;
+}
 
 GgmlType FfnDownType(const RuleInput& in) {
   const bool falcon = in.model->is_falcon();
@@ -80,6 +114,11 @@ GgmlType FfnDownType(const RuleInput& in) {
   switch (in.recipe) {
     case R::kQ2_K:
       return T::kQ3_K;
+    case R::kIQ3_XXS:
+      if (in.has_imatrix) return in.default_type;
+      return i < n / 8 ? T::kQ4_K : T::kQ3_K;
+    case R::kIQ3_M:
+      return i < n / 8 || (in.model->n_expert == 8 && more_bits) ? T::kQ4_K : in.default_type;
     case R::kQ3_K_M:
       if (i < n / 16) return T::kQ5_K;
       return !falcon || more_bits ? T::kQ4_K : T::kQ3_K;
@@ -114,6 +153,10 @@ GgmlType AttnOutputType(const RuleInput& in) {
       case R::kQ4_K_S:
       case R::kQ4_K_M:
       case R::kIQ4_XS:
+      case R::kIQ3_XS:
+      case R::kIQ3_XXS:
+      case R::kIQ3_S:
+      case R::kIQ3_M:
         return T::kQ5_K;
       default:
         return in.default_type;
@@ -126,6 +169,10 @@ GgmlType AttnOutputType(const RuleInput& in) {
       return T::kQ4_K;
     case R::kQ3_K_L:
       return T::kQ5_K;
+    case R::kIQ3_XXS:
+      return T::kIQ3_S;
+    case R::kIQ3_M:
+      return T::kQ4_K;
     default:
       return in.default_type;
   }
@@ -135,6 +182,7 @@ GgmlType AttnQkvType(const RuleInput& in) {
   switch (in.recipe) {
     case R::kQ3_K_M:
     case R::kQ3_K_L:
+    case R::kIQ3_M:
       return T::kQ4_K;
     case R::kQ4_K_M:
       return T::kQ5_K;
@@ -175,7 +223,13 @@ GgmlType MixtureType(TensorRole role, const RuleInput& input) {
       return AttnOutputType(input);
     case TensorRole::kAttnQkv:
       return AttnQkvType(input);
-    // token_embd, attn_q, ffn_gate and ffn_up only change in the lower IQ recipes quantlab does not offer.
+    case TensorRole::kTokenEmbedding:
+      return TokenEmbeddingType(input);
+    case TensorRole::kAttnQ:
+      return AttnQType(input);
+    case TensorRole::kFfnGate:
+    case TensorRole::kFfnUp:
+      return FfnGateUpType(input);
     default:
       return input.default_type;
   }

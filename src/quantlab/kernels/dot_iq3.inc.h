@@ -1,0 +1,119 @@
+// AVX2 dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_S) with Q8_K activations. Per 32
+// elements: the grid points are gathered from the tables (iq3_grids.h, iq2_grids.h) into one vector of
+// unsigned bytes (at most 62, so the unsigned x signed byte products cannot saturate), the signs are
+// applied to the activations (one sign byte per 8 elements, spread by iq3::kSignBytes), the byte dot
+// gives int32 lanes that are multiplied by the odd block scale 2 ls + 1 and summed exactly; the
+// super-block's float scale is applied with one FMA into a float vector accumulator, as ggml's AVX2
+// kernels do.
+//
+// Included by dot_iq3_avx2.cc and dot_iq3_avx512.cc, each compiled with its own ISA flags; all in an
+// unnamed namespace, so each includer gets its own copy.
+#pragma once
+
+#include "quantlab/kernels/registry.h"
+#include "quantlab/kernels/simd_avx2.h"
+#include "quantlab/quant/blocks.h"
+#include "quantlab/quant/iq2_grids.h"
+#include "quantlab/quant/iq3_grids.h"
+
+namespace quantlab::kernels_internal {
+namespace {
+
+inline __m256i Points(const uint32_t* grid, const int* index) {
+  return _mm256_set_epi32(static_cast<int>(grid[index[7]]), static_cast<int>(grid[index[6]]),
+                          static_cast<int>(grid[index[5]]), static_cast<int>(grid[index[4]]),
+                          static_cast<int>(grid[index[3]]), static_cast<int>(grid[index[2]]),
+                          static_cast<int>(grid[index[1]]), static_cast<int>(grid[index[0]]));
+}
+
+inline __m256i SignedActivations(const int8_t* q8, const uint8_t* signs) {
+  const auto& spread = iq3::kSignBytes;
+  const __m256i s =
+      _mm256_set_epi64x(static_cast<int64_t>(spread[signs[3]]), static_cast<int64_t>(spread[signs[2]]),
+                        static_cast<int64_t>(spread[signs[1]]), static_cast<int64_t>(spread[signs[0]]));
+  return _mm256_sign_epi8(LoadBytes32(q8), s);
+}
+
+float DotIQ3_XXSQ8_K(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ3_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* qs = x[b].qs;
+    __m256i isum = _mm256_setzero_si256();
+    for (int ib = 0; ib < kQK_K / 32; ++ib) {
+      const uint32_t word = LoadWord(x[b].qs + kQK_K / 4 + 4 * ib);
+      int index[8];
+      for (int k = 0; k < 8; ++k) index[k] = qs[8 * ib + k];
+      uint8_t signs[4];
+      for (int l = 0; l < 4; ++l) signs[l] = iq3::kSignsFromSeven[(word >> 7 * l) & 127];
+      const __m256i p =
+          DotU8I8ToI32(Points(iq3::kXxsGrid.data(), index), SignedActivations(y[b].qs + 32 * ib, signs));
+      isum = _mm256_add_epi32(
+          isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(static_cast<int>(2 * (word >> 28) + 1))));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return 0.25f * HsumFloat8(acc);
+}
+
+float DotIQ3_SQ8_K(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ3_S*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ3_S& blk = x[b];
+    __m256i isum = _mm256_setzero_si256();
+    for (int ib = 0; ib < kQK_K / 32; ++ib) {
+      int index[8];
+      for (int k = 0; k < 8; ++k) index[k] = blk.qs[8 * ib + k] | (((blk.qh[ib] >> k) & 1) << 8);
+      const __m256i p = DotU8I8ToI32(Points(iq3::kSGrid.data(), index),
+                                     SignedActivations(y[b].qs + 32 * ib, blk.signs + 4 * ib));
+      const int ls = (blk.scales[ib / 2] >> 4 * (ib % 2)) & 0xf;
+      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(2 * ls + 1)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return HsumFloat8(acc);
+}
+
+// IQ2_S: four 8-element grid points per 32 elements, one sign byte each; int32 lanes 0..3 hold the
+// first 16 elements (first 4-bit scale), lanes 4..7 the second 16.
+float DotIQ2_SQ8_K(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_S*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ2_S& blk = x[b];
+    __m256i isum = _mm256_setzero_si256();
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      uint64_t points[4];
+      for (int l = 0; l < 4; ++l)
+        points[l] = iq2::kSGrid[blk.qs[4 * ib32 + l] | (((blk.qh[ib32] >> 2 * l) & 3) << 8)];
+      const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(points[3]), static_cast<int64_t>(points[2]),
+                                          static_cast<int64_t>(points[1]), static_cast<int64_t>(points[0]));
+      const __m256i p =
+          DotU8I8ToI32(q, SignedActivations(y[b].qs + 32 * ib32, blk.qs + kQK_K / 8 + 4 * ib32));
+      const int ls1 = 1 + 2 * (blk.scales[ib32] & 0xf);
+      const int ls2 = 1 + 2 * (blk.scales[ib32] >> 4);
+      isum = _mm256_add_epi32(
+          isum, _mm256_mullo_epi32(p, _mm256_set_epi32(ls2, ls2, ls2, ls2, ls1, ls1, ls1, ls1)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return 0.125f * HsumFloat8(acc);
+}
+
+// The Q8_K activations come from the lower ISA's converter (the registry keeps it when from_float is
+// null); each entry repeats the activation format, as every SIMD entry must.
+std::span<const TypeKernelEntry> DotIq3Here() {
+  static const TypeKernelEntry kernels[] = {
+      {.type = GgmlType::kIQ3_XXS, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ3_XXSQ8_K},
+      {.type = GgmlType::kIQ3_S, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ3_SQ8_K},
+      {.type = GgmlType::kIQ2_S, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ2_SQ8_K},
+  };
+  return kernels;
+}
+
+}  // namespace
+}  // namespace quantlab::kernels_internal
