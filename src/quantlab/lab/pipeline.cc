@@ -157,6 +157,8 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
   QL_RETURN_IF_ERROR(Model::Load(config.base_model));
   if (Status s = CheckReference(config); !s.ok()) return MakeError("--reference: {}", s.error().message);
+  // Task files are read and checked before the lab folder is made, like the base model.
+  QL_ASSIGN_OR_RETURN(std::vector<internal::PlannedTaskSet> task_sets, internal::PlanTaskSets(config));
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
@@ -164,6 +166,7 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_ASSIGN_OR_RETURN(auto store, ResultsStore::Open((fs::path(config.out_dir) / kResultsFile).string()));
   QL_RETURN_IF_ERROR(PrepareStore(*store));
   QL_ASSIGN_OR_RETURN(LabPlan plan, MakePlan(config, log));
+  plan.task_sets = std::move(task_sets);
   QL_RETURN_IF_ERROR(
       store->SetMeta("lab", plan.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
 
@@ -197,11 +200,18 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_RETURN_IF_ERROR(internal::QuantizeStep(ctx));
   step_done("quantize");
   QL_RETURN_IF_ERROR(internal::EvalAndSampleSteps(ctx));
-  step_done("perplexity + KLD", ctx.sample_seconds, ctx.sample_cpu_seconds);
+  step_done("perplexity + KLD", ctx.sample_seconds + ctx.task_seconds,
+            ctx.sample_cpu_seconds + ctx.task_cpu_seconds);
   summary.step_times.push_back({"samples", ctx.sample_seconds, ctx.sample_cpu_seconds});
+  if (!plan.task_sets.empty())
+    summary.step_times.push_back({"tasks", ctx.task_seconds, ctx.task_cpu_seconds});
   if (log) {
     log(fmt::format("step time: samples {} (CPU {})", HumanDuration(ctx.sample_seconds),
                     HumanDuration(ctx.sample_cpu_seconds)));
+    if (!plan.task_sets.empty()) {
+      log(fmt::format("step time: tasks {} (CPU {})", HumanDuration(ctx.task_seconds),
+                      HumanDuration(ctx.task_cpu_seconds)));
+    }
   }
   QL_RETURN_IF_ERROR(internal::SpeedStep(ctx));
   step_done("speed");
