@@ -226,6 +226,17 @@ TEST_F(RunCliTest, BadTaskFilesStopTheRunBeforeAnyWork) {
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
   EXPECT_NE(missing.output.find("none.bin"), std::string::npos) << missing.output;
   EXPECT_FALSE(fs::exists(dir_ / "badtasks"));
+  // A task longer than the lab's context (-c 64) is found before any work too, by its number.
+  std::string long_context;
+  for (int i = 0; i < 100; ++i) long_context += "the small cat sat ";
+  std::ofstream(dir_ / "long.txt") << "Short one.\n1\nA.\nB.\nC.\nD.\n"
+                                   << long_context << "\n0\nE.\nF.\nG.\nH.\n";
+  const Outcome too_long =
+      Quantlab("run " + Args("badtasks") + " --tasks hellaswag=" + (dir_ / "long.txt").string());
+  EXPECT_EQ(too_long.exit_code, 1) << too_long.output;
+  EXPECT_NE(too_long.output.find("long.txt"), std::string::npos) << too_long.output;
+  EXPECT_NE(too_long.output.find("HellaSwag task 2 (line 7)"), std::string::npos) << too_long.output;
+  EXPECT_FALSE(fs::exists(dir_ / "badtasks"));
   const Outcome kind = Quantlab("run " + Args("badtasks") + " --tasks arc=x.txt");
   EXPECT_EQ(kind.exit_code, 2) << kind.output;
   EXPECT_NE(kind.output.find("unknown task kind 'arc'"), std::string::npos) << kind.output;

@@ -155,10 +155,17 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   const auto start = std::chrono::steady_clock::now();
   QL_RETURN_IF_ERROR(ApplyDemoDefaults(config));
   // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
-  QL_RETURN_IF_ERROR(Model::Load(config.base_model));
+  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(config.base_model));
   if (Status s = CheckReference(config); !s.ok()) return MakeError("--reference: {}", s.error().message);
-  // Task files are read and checked before the lab folder is made, like the base model.
+  // So do task files: read, and every task tokenized with the base's tokenizer (every format shares it)
+  // and checked against the lab's context.
   QL_ASSIGN_OR_RETURN(std::vector<internal::PlannedTaskSet> task_sets, internal::PlanTaskSets(config));
+  const TaskOptions task_options{.n_ctx = std::min(config.n_ctx, base_model->config().n_ctx_train)};
+  for (const auto& t : task_sets) {
+    QL_RETURN_IF_ERROR_CTX(CheckTasks(base_model->tokenizer(), t.tasks, task_options), "--tasks {}: {}",
+                           t.name(), t.path);
+  }
+  base_model.reset();
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
