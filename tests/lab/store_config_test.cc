@@ -184,5 +184,28 @@ TEST(ConfigTest, TaskSetsFromTheCommandLineAndTheLabFile) {
   EXPECT_FALSE(ApplyLabToml((dir / "max.toml").string(), c).ok());
 }
 
+// The demo lab scores its own task files, 100 tasks of each unless told otherwise; --tasks none or a base
+// model of one's own leaves them out.
+TEST(ConfigTest, TheDemoUsesItsTaskFiles) {
+  LabConfig demo;
+  ASSERT_TRUE(ApplyDemoDefaults(demo).ok());
+  ASSERT_EQ(demo.tasks.size(), 3u);
+  EXPECT_EQ(demo.tasks[0].kind, TaskKind::kHellaswag);
+  EXPECT_TRUE(std::filesystem::exists(demo.tasks[2].path)) << demo.tasks[2].path;
+  EXPECT_EQ(demo.tasks_max, std::optional<size_t>(kDemoTasksMax));
+  LabConfig all;
+  all.tasks_max = 0;  // --tasks-max 0: every task
+  ASSERT_TRUE(ApplyDemoDefaults(all).ok());
+  EXPECT_EQ(all.tasks_max, std::optional<size_t>(0));
+  LabConfig none;
+  none.no_tasks = true;
+  ASSERT_TRUE(ApplyDemoDefaults(none).ok());
+  EXPECT_TRUE(none.tasks.empty());
+  LabConfig own;
+  own.base_model = "mine.gguf";
+  ASSERT_TRUE(ApplyDemoDefaults(own).ok());
+  EXPECT_TRUE(own.tasks.empty());
+}
+
 }  // namespace
 }  // namespace quantlab::lab
