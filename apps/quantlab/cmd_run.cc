@@ -19,6 +19,8 @@ struct RunArgs {
   std::string formats;
   std::vector<std::string> data;
   std::string prompts;
+  std::string tasks;
+  int64_t tasks_max = 0;
   std::string ram_budget;
   std::string mem_limit;
   std::string weights;
@@ -73,6 +75,19 @@ Status Run(const RunArgs& args) {
     config.prompts.clear();
     config.prompts_file = args.prompts;
   }
+  if (args.Given("--tasks")) {
+    config.tasks.clear();
+    config.no_tasks = args.tasks == "none";
+    if (!config.no_tasks) {
+      auto sets = lab::ParseTaskSets(args.tasks);
+      if (!sets.ok()) return UsageError("--tasks", sets.error());
+      config.tasks = *sets;
+    }
+  }
+  if (args.Given("--tasks-max")) {
+    if (args.tasks_max < 0) return UsageError("--tasks-max: must be 0 (every task) or more");
+    config.tasks_max = static_cast<size_t>(args.tasks_max);
+  }
   if (args.Given("--ram-budget")) {
     auto bytes = lab::ParseByteSize(args.ram_budget);
     if (!bytes.ok()) return UsageError("--ram-budget", bytes.error());
@@ -124,6 +139,7 @@ Status Run(const RunArgs& args) {
   PrintTable(a, "perplexity");
   PrintTable(a, "kld");
   PrintTable(a, "speed");
+  PrintTable(a, "tasks");
   PrintTable(a, "decision");
   PrintTable(a, "score");
   fmt::print("\nRecommendation: {}\n{}\n", a.recommendation, a.reasoning);
@@ -150,6 +166,14 @@ CommandRegistration reg{
                      "NAME+imatrix: made with the imatrix (then the plain NAME without)");
       app.add_option("--data", args->data, "Evaluation text(s), NAME=FILE or FILE (one domain each)");
       app.add_option("--prompts", args->prompts, "Prompts file, one per line (default: the lab's five)");
+      app.add_option(
+          "--tasks", args->tasks,
+          "Task files every format is scored on: hellaswag=FILE,winogrande=FILE,mc=FILE (any "
+          "subset, llama-perplexity's formats); 'none' for none (default: none; the demo: its own)");
+      app.add_option(
+          "--tasks-max", args->tasks_max,
+          "Tasks drawn from each task file as llama-perplexity draws them, 0 for every task (default: "
+          "every task; the demo: 100 of each)");
       app.add_option("--ram-budget", args->ram_budget, "RAM budget, e.g. 8G");
       app.add_option("--mem-limit", args->mem_limit,
                      "Memory the lab may keep models mapped in, e.g. 3G (default: available memory less a "

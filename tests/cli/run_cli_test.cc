@@ -159,6 +159,92 @@ TEST_F(RunCliTest, KilledRunsResumeAndReportAndScoreReadTheDatabase) {
   EXPECT_EQ(RowTimes(dir_ / "lab"), rows);
 }
 
+// Task accuracy: rows of kind "task" resume like the others. The lab is first run without task files;
+// then each run with them stops after two units of work (the test hook, as a kill would: here two tasks
+// scored) and the next continues its database, until the lab completes; no row is measured twice, and the
+// task table equals an uninterrupted lab's.
+TEST_F(RunCliTest, TaskRowsResumeWithoutRescoringFinishedTasks) {
+  const std::string tasks =
+      " --skip-speed --tasks hellaswag=" + testing::TestDataPath("tasks/hellaswag-ok.txt").string() +
+      ",winogrande=" + testing::TestDataPath("tasks/winogrande-ok.csv").string() +
+      ",mc=" + testing::TestDataPath("tasks/mc-ok.bin").string();
+  constexpr size_t kTaskRows = 3 * (2 + 2 + 2);  // formats x (2 tasks in each file)
+  const auto task_rows = [](const std::map<std::string, double>& rows) {
+    size_t n = 0;
+    for (const auto& [key, t] : rows) n += key.rfind("task/", 0) == 0 ? 1 : 0;
+    return n;
+  };
+  const Outcome first = Quantlab("run " + Args("lab") + " --skip-speed");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  std::map<std::string, double> before = RowTimes(dir_ / "lab");
+  bool stopped_among_tasks = false;
+  int runs = 0;
+  for (;; ++runs) {
+    ASSERT_LT(runs, 20) << "the lab did not complete";
+    const Outcome r = Quantlab("run " + Args("lab") + tasks + " --stop-after 2");
+    const auto now = RowTimes(dir_ / "lab");
+    for (const auto& [key, t] : before) {
+      ASSERT_TRUE(now.count(key)) << key;
+      EXPECT_EQ(now.at(key), t) << key << " measured again in run " << runs;
+    }
+    const size_t n = task_rows(now);
+    stopped_among_tasks |= r.exit_code != 0 && n > 0 && n < kTaskRows;
+    before = now;
+    if (r.exit_code == 0) {
+      EXPECT_NE(r.output.find("Task accuracy"), std::string::npos) << r.output;
+      break;
+    }
+    ASSERT_NE(r.output.find("stopped after 2 units of work"), std::string::npos) << r.output;
+    EXPECT_EQ(n, 2u * (runs + 1)) << "run " << runs << " scored other than two new tasks";
+  }
+  EXPECT_TRUE(stopped_among_tasks) << "no run stopped half way through the tasks";
+  EXPECT_EQ(task_rows(before), kTaskRows);
+  EXPECT_EQ(runs, static_cast<int>(kTaskRows / 2) - 1);  // the last run scores the last two and completes
+  const Outcome clean = Quantlab("run " + Args("clean") + tasks);
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  const std::string table = testing::ReadAll(dir_ / "lab" / "tables" / "tasks.csv");
+  EXPECT_NE(table.find("winogrande"), std::string::npos) << table;
+  EXPECT_EQ(table, testing::ReadAll(dir_ / "clean" / "tables" / "tasks.csv"));
+  EXPECT_NE(testing::ReadAll(dir_ / "lab" / "report.md").find("Task accuracy and flips vs the base"),
+            std::string::npos);
+  // A rerun measures nothing.
+  const Outcome again = Quantlab("run " + Args("lab") + tasks);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(RowTimes(dir_ / "lab"), before);
+}
+
+// Task files are checked before any work: a malformed one stops the run before the lab folder is made,
+// with an error naming the file and the task; a malformed --tasks is a usage error.
+TEST_F(RunCliTest, BadTaskFilesStopTheRunBeforeAnyWork) {
+  const fs::path bad = testing::TestDataPath("tasks/hellaswag-bad-gold.txt");
+  const Outcome r = Quantlab("run " + Args("badtasks") + " --tasks hellaswag=" + bad.string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(bad.string()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("task 2"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "badtasks"));
+  const Outcome missing = Quantlab("run " + Args("badtasks") + " --tasks mc=" + (dir_ / "none.bin").string());
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("none.bin"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(dir_ / "badtasks"));
+  // A task longer than the lab's context (-c 64) is found before any work too, by its number.
+  std::string long_context;
+  for (int i = 0; i < 100; ++i) long_context += "the small cat sat ";
+  std::ofstream(dir_ / "long.txt") << "Short one.\n1\nA.\nB.\nC.\nD.\n"
+                                   << long_context << "\n0\nE.\nF.\nG.\nH.\n";
+  const Outcome too_long =
+      Quantlab("run " + Args("badtasks") + " --tasks hellaswag=" + (dir_ / "long.txt").string());
+  EXPECT_EQ(too_long.exit_code, 1) << too_long.output;
+  EXPECT_NE(too_long.output.find("long.txt"), std::string::npos) << too_long.output;
+  EXPECT_NE(too_long.output.find("HellaSwag task 2 (line 7)"), std::string::npos) << too_long.output;
+  EXPECT_FALSE(fs::exists(dir_ / "badtasks"));
+  const Outcome kind = Quantlab("run " + Args("badtasks") + " --tasks arc=x.txt");
+  EXPECT_EQ(kind.exit_code, 2) << kind.output;
+  EXPECT_NE(kind.output.find("unknown task kind 'arc'"), std::string::npos) << kind.output;
+  const Outcome form = Quantlab("run " + Args("badtasks") + " --tasks hellaswag");
+  EXPECT_EQ(form.exit_code, 2) << form.output;
+  EXPECT_NE(form.output.find("expected KIND=FILE"), std::string::npos) << form.output;
+}
+
 TEST_F(RunCliTest, DamagedDatabaseAndBadArguments) {
   fs::create_directories(dir_ / "bad");
   std::ofstream(dir_ / "bad" / "results.sqlite") << "SQLite format 3" << std::string(5000, '#');

@@ -274,6 +274,51 @@ TEST_F(LabPipelineTest, FormatByFormatRowsEqualTheOnePassRowsBitForBit) {
   EXPECT_TRUE(fs::is_empty(fs::path(out) / "cache"));
 }
 
+// Task accuracy format by format: each pass scores its own format's tasks while it is loaded, and every
+// task row equals the one-pass lab's.
+TEST_F(LabPipelineTest, FormatByFormatScoresEachFormatsTasksInItsPass) {
+  const auto with_tasks = [](const std::string& out) {
+    LabConfig c = Config(out);
+    c.skip_speed = true;
+    c.tasks = {{TaskKind::kHellaswag, testing::TestDataPath("tasks/hellaswag-ok.txt").string()},
+               {TaskKind::kWinogrande, testing::TestDataPath("tasks/winogrande-ok.csv").string()},
+               {TaskKind::kMultipleChoice, testing::TestDataPath("tasks/mc-ok.bin").string()}};
+    return c;
+  };
+  const auto task_rows = [](const std::string& out) {
+    auto store = ResultsStore::Open((fs::path(out) / kResultsFile).string());
+    EXPECT_TRUE(store.ok());
+    std::map<std::string, std::string> rows;
+    auto stored = (*store)->RowsOfKind("task");
+    EXPECT_TRUE(stored.ok());
+    for (const auto& r : *stored) {
+      rows[r.key.format + "/" + r.key.settings + "/" + std::to_string(r.item)] = r.measurement.value.dump();
+    }
+    return rows;
+  };
+  const std::string one_pass = (*dir_ / "tasks-one-pass").string();
+  ASSERT_TRUE(RunLab(with_tasks(one_pass)).ok());
+  const std::string by_format = (*dir_ / "tasks-by-format").string();
+  LabConfig c = with_tasks(by_format);
+  c.mem_limit_bytes = 1;
+  std::vector<std::string> log;
+  auto r = RunLogged(c, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(std::count_if(log.begin(), log.end(),
+                          [](const std::string& l) {
+                            return l.find(
+                                       "[3/5] tasks: hellaswag (2 of 2), winogrande (2 of 2), "
+                                       "multiple-choice (2 of 2) x 1 formats; 6 to score") != l.npos;
+                          }),
+            3)
+      << fmt::format("{}", fmt::join(log, "\n"));
+  const auto rows = task_rows(by_format);
+  EXPECT_EQ(rows.size(), 3u * 6);
+  EXPECT_EQ(rows, task_rows(one_pass));
+  ASSERT_EQ(r->analysis.task_comparisons.size(), 3u * 3);
+  EXPECT_NE(r->analysis.FindTable("tasks"), nullptr);
+}
+
 // Killed in the middle of a candidate's pass, the lab resumes from the base cache without evaluating the
 // base again; a truncated cache keeps its complete records; one made for another text is rebuilt.
 TEST_F(LabPipelineTest, FormatByFormatResumesFromTheBaseCacheAndRebuildsABadOne) {

@@ -43,6 +43,16 @@ TEST(RowsTest, EveryKindRoundTrips) {
   ASSERT_TRUE(PutRow(*store, KeyOf(RowKind::kSpeed), 0, s).ok());
   const SampleRow sample{"p", "sampled", {1, 2}, "greedy", {3, 4, 5}, 7.5};
   ASSERT_TRUE(PutRow(*store, KeyOf(RowKind::kSample, "Q4_K_M", "prompthash"), 1, sample).ok());
+  const TaskRow task{2, 1, false, {-1.5, -0.25, -0.125, -2.0}};
+  ASSERT_TRUE(PutRow(*store, KeyOf(RowKind::kTask, "Q4_K_M", "taskfilehash"), 17, task).ok());
+  auto t2 = GetRow<TaskRow>(*store, KeyOf(RowKind::kTask, "Q4_K_M", "taskfilehash"), 17);
+  ASSERT_TRUE(t2.ok()) << t2.error().message;
+  ASSERT_TRUE(t2->has_value());
+  EXPECT_EQ((*t2)->chosen, 2);
+  EXPECT_EQ((*t2)->gold, 1);
+  EXPECT_FALSE((*t2)->correct);
+  EXPECT_EQ((*t2)->scores, task.scores);
+  EXPECT_EQ(RowKindName(RowKind::kTask), "task");
 
   auto q2 = GetRow<QuantizeRow>(*store, KeyOf(RowKind::kQuantize), 0);
   ASSERT_TRUE(q2.ok()) << q2.error().message;
@@ -282,6 +292,38 @@ TEST(StoreSchemaTest, NewAndNewerStores) {
   EXPECT_NE(s.error().message.find("newer quantlab"), std::string::npos) << s.error().message;
   ASSERT_TRUE(store->SetMeta("schema", "two").ok());
   EXPECT_FALSE(PrepareStore(*store).ok());
+}
+
+// A schema-2 store (quantlab before task accuracy) is upgraded exactly: its plan gets an empty list of
+// task sets, every row and its time are kept, and the report reads it as before.
+TEST(StoreSchemaTest, ASchema2StoreGainsAnEmptyTaskList) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir);
+  WriteSchema1Store(*store);
+  ASSERT_TRUE(PrepareStore(*store).ok());
+  // Make it what schema 2 wrote: no task list, schema 2.
+  nlohmann::json plan = nlohmann::json::parse(**store->GetMeta("lab"));
+  plan.erase("tasks");
+  ASSERT_TRUE(store->SetMeta("lab", plan.dump(2)).ok());
+  ASSERT_TRUE(store->SetMeta("schema", "2").ok());
+  EXPECT_FALSE(CheckStoreSchema(*store).ok());
+  auto rows_before = store->ListRows();
+  ASSERT_TRUE(rows_before.ok());
+  ASSERT_TRUE(PrepareStore(*store).ok());
+  EXPECT_EQ(**store->GetMeta("schema"), std::to_string(kStoreSchema));
+  const nlohmann::json upgraded = nlohmann::json::parse(**store->GetMeta("lab"));
+  EXPECT_EQ(upgraded.at("tasks"), nlohmann::json::array());
+  plan["tasks"] = nlohmann::json::array();
+  EXPECT_EQ(upgraded, plan);  // nothing else changed
+  auto rows_after = store->ListRows();
+  ASSERT_TRUE(rows_after.ok());
+  ASSERT_EQ(rows_after->size(), rows_before->size());
+  for (size_t i = 0; i < rows_after->size(); ++i)
+    EXPECT_EQ((*rows_after)[i].created_at, (*rows_before)[i].created_at);
+  auto r = LoadLabResults(*store);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->task_sets.empty());
+  EXPECT_EQ(r->perplexity.size(), 2u);
 }
 
 }  // namespace

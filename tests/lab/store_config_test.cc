@@ -140,5 +140,72 @@ TEST(ConfigTest, TomlLabFile) {
       << wrong.error().message;
 }
 
+TEST(ConfigTest, TaskSetsFromTheCommandLineAndTheLabFile) {
+  auto sets = ParseTaskSets("hellaswag=h.txt,winogrande=/abs/w.csv,mc=m.bin");
+  ASSERT_TRUE(sets.ok()) << sets.error().message;
+  ASSERT_EQ(sets->size(), 3u);
+  EXPECT_EQ((*sets)[0].kind, TaskKind::kHellaswag);
+  EXPECT_EQ((*sets)[1].path, "/abs/w.csv");
+  EXPECT_EQ((*sets)[2].kind, TaskKind::kMultipleChoice);
+  EXPECT_EQ((*ParseTaskSets("multiple-choice=m.bin"))[0].kind, TaskKind::kMultipleChoice);
+  // Malformed: each error names what is wrong.
+  const auto error_of = [](const std::string& text) {
+    auto r = ParseTaskSets(text);
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  EXPECT_NE(error_of("hellaswag").find("expected KIND=FILE"), std::string::npos) << error_of("hellaswag");
+  EXPECT_NE(error_of("hellaswag=").find("expected KIND=FILE"), std::string::npos);
+  EXPECT_NE(error_of("arc=a.txt").find("unknown task kind 'arc'"), std::string::npos)
+      << error_of("arc=a.txt");
+  EXPECT_NE(error_of("mc=a.bin,mc=b.bin").find("multiple-choice is given twice"), std::string::npos);
+  EXPECT_NE(error_of("").find("no task file"), std::string::npos);
+
+  testing::TempDir dir;
+  std::ofstream(dir / "lab.toml")
+      << "tasks = { hellaswag = \"h.txt\", mc = \"/abs/m.bin\" }\ntasks_max = 20\n";
+  LabConfig c;
+  auto s = ApplyLabToml((dir / "lab.toml").string(), c);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(c.tasks.size(), 2u);
+  EXPECT_EQ(c.tasks[0].path, (dir / "h.txt").string());  // relative to the lab file
+  EXPECT_EQ(c.tasks[1].kind, TaskKind::kMultipleChoice);
+  EXPECT_EQ(c.tasks_max, std::optional<size_t>(20));
+  std::ofstream(dir / "kind.toml") << "\ntasks = { arc = \"a.txt\" }\n";
+  auto kind = ApplyLabToml((dir / "kind.toml").string(), c);
+  ASSERT_FALSE(kind.ok());
+  EXPECT_NE(kind.error().message.find(":2: unknown task kind 'arc'"), std::string::npos)
+      << kind.error().message;
+  std::ofstream(dir / "list.toml") << "tasks = [\"h.txt\"]\n";
+  auto list = ApplyLabToml((dir / "list.toml").string(), c);
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.error().message.find(":1: tasks must be a table"), std::string::npos)
+      << list.error().message;
+  std::ofstream(dir / "max.toml") << "tasks_max = -1\n";
+  EXPECT_FALSE(ApplyLabToml((dir / "max.toml").string(), c).ok());
+}
+
+// The demo lab scores its own task files, 100 tasks of each unless told otherwise; --tasks none or a base
+// model of one's own leaves them out.
+TEST(ConfigTest, TheDemoUsesItsTaskFiles) {
+  LabConfig demo;
+  ASSERT_TRUE(ApplyDemoDefaults(demo).ok());
+  ASSERT_EQ(demo.tasks.size(), 3u);
+  EXPECT_EQ(demo.tasks[0].kind, TaskKind::kHellaswag);
+  EXPECT_TRUE(std::filesystem::exists(demo.tasks[2].path)) << demo.tasks[2].path;
+  EXPECT_EQ(demo.tasks_max, std::optional<size_t>(kDemoTasksMax));
+  LabConfig all;
+  all.tasks_max = 0;  // --tasks-max 0: every task
+  ASSERT_TRUE(ApplyDemoDefaults(all).ok());
+  EXPECT_EQ(all.tasks_max, std::optional<size_t>(0));
+  LabConfig none;
+  none.no_tasks = true;
+  ASSERT_TRUE(ApplyDemoDefaults(none).ok());
+  EXPECT_TRUE(none.tasks.empty());
+  LabConfig own;
+  own.base_model = "mine.gguf";
+  ASSERT_TRUE(ApplyDemoDefaults(own).ok());
+  EXPECT_TRUE(own.tasks.empty());
+}
+
 }  // namespace
 }  // namespace quantlab::lab

@@ -102,6 +102,40 @@ TEST(ReportTest, WritesEveryFileWellFormed) {
   EXPECT_EQ(RenderHtml(lab, analysis::Analyze(lab), {}), RenderHtml(lab, a, {}));
 }
 
+// With task results, the task table and the task answers reach report.md, report.html and the tables.
+TEST(ReportTest, TaskAccuracyReachesEveryOutput) {
+  auto lab = analysis::MakeLab(analysis::Typical());
+  lab.task_sets = {"hellaswag", "winogrande"};
+  for (const auto& set : lab.task_sets) {
+    for (size_t f = 0; f < lab.formats.size(); ++f) {
+      analysis::TaskResult t{lab.formats[f].name, set, {}, {}};
+      for (int i = 0; i < 50; ++i) {
+        t.tasks.push_back(i);
+        t.correct.push_back(i < 40 && i >= static_cast<int>(f) ? 1 : 0);  // format f loses f tasks
+      }
+      lab.tasks.push_back(t);
+    }
+  }
+  const auto a = analysis::Analyze(lab);
+  quantlab::testing::TempDir dir;
+  ASSERT_TRUE(WriteReport(lab, a, dir.path().string()).ok());
+  const std::string md = ReadAll(dir / "report.md");
+  EXPECT_NE(md.find("### Task accuracy and flips vs the base"), std::string::npos);
+  EXPECT_NE(md.find("Does perplexity predict task quality?"), std::string::npos);
+  const std::string html = ReadAll(dir / "report.html");
+  EXPECT_EQ(testing::HtmlBalanceError(html), "");
+  EXPECT_NE(html.find("Task accuracy and flips vs the base"), std::string::npos);
+  EXPECT_NE(html.find(HtmlEscape("Right->wrong")), std::string::npos);
+  const std::string csv = ReadAll(dir / "tables/tasks.csv");
+  EXPECT_EQ(csv.rfind("Task set,Format,Tasks,Accuracy (%),95% CI (%),Right->wrong,Wrong->right,", 0), 0u)
+      << csv;
+  EXPECT_EQ(testing::LineCount(csv), 1 + 2 * 7);
+  // Q3_K_M (the 7th format) loses 6 of the base's 40 right answers on each set.
+  EXPECT_NE(csv.find("hellaswag,Q3_K_M,50,68,"), std::string::npos) << csv;
+  const auto j = nlohmann::json::parse(ReadAll(dir / "tables/tasks.json"));
+  EXPECT_EQ(j["rows"].size(), 2u * 7);
+}
+
 TEST(ReportTest, PdfStaysOnOnePageWithLongText) {
   auto lab = analysis::MakeLab(analysis::Typical());
   lab.model_name = std::string(300, 'm');

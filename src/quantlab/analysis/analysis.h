@@ -73,6 +73,44 @@ inline constexpr ScoreWeights kSpeedFirstWeights{0.2, 0.3, 0.5};
 
 // Use cases by the perplexity increase they tolerate, in % (exacting, general use, tolerant).
 inline constexpr double kUseCaseMaxLossPct[] = {1.0, 3.0, 10.0};
+// The same use cases by the task accuracy they may lose against the base, in percentage points.
+inline constexpr double kUseCaseMaxAccuracyDropPts[] = {1.0, 3.0, 10.0};
+
+// One format on one task set, paired with the base on the tasks both scored.
+struct TaskComparison {
+  std::string format;
+  std::string task_set;
+  bool is_base = false;
+  int n = 0;               // tasks the format scored
+  int correct = 0;         // of them, answered right
+  double accuracy = kNaN;  // correct / n, as a fraction
+  double acc_lo = kNaN;    // Wilson 95% interval
+  double acc_hi = kNaN;
+  int n_paired = 0;        // tasks both it and the base scored
+  int right_to_wrong = 0;  // the base right, this format wrong
+  int wrong_to_right = 0;  // the base wrong, this format right
+  // This format's accuracy minus the base's on the paired tasks, in percentage points, with its 95%
+  // interval (Agresti-Min).
+  double change_pts = kNaN;
+  double change_lo = kNaN;
+  double change_hi = kNaN;
+  double mcnemar_p = kNaN;  // exact McNemar test of "answers differently from the base"
+  bool differs = false;     // mcnemar_p < 0.05: the flips are established to lean one way
+};
+
+// Does perplexity predict task quality? Spearman's rho over the quantized formats between the task flips
+// (right->wrong + wrong->right, as a fraction of the paired tasks, pooled over the task sets) and each of
+// the PPL increase (primary data set) and the mean KLD, with the exact permutation p-value.
+struct TaskCorrelation {
+  int n_formats = 0;
+  double rho_ppl = kNaN;
+  double p_ppl = kNaN;
+  double rho_kld = kNaN;
+  double p_kld = kNaN;
+  // The smallest two-sided p-value any ranking of n_formats can reach (2 / n!): at or above 0.05, no
+  // correlation can be established however strong it looks.
+  double min_p = kNaN;
+};
 
 // Winner of the score over a grid on the weight simplex (size + quality + speed = 1).
 struct WinnerMap {
@@ -142,8 +180,15 @@ struct Analysis {
   std::string recommendation;                // best score on the front among the formats that fit
   std::string sweet_spot;
   Elimination eliminate;
-  // [data set][use case of kUseCaseMaxLossPct]: the smallest acceptable format, or "none".
+  // Task accuracy per format and task set (empty without task files).
+  std::vector<TaskComparison> task_comparisons;
+  TaskCorrelation task_correlation;
+  // [data set][use case of kUseCaseMaxLossPct]: the smallest acceptable format, or "none". Where task
+  // results are given, a format whose task results establish a drop beyond the use case's
+  // kUseCaseMaxAccuracyDropPts is not acceptable (TasksRuleOut); minimum_formats_ppl_only is the answer
+  // from perplexity alone.
   std::vector<std::vector<std::string>> minimum_formats;
+  std::vector<std::vector<std::string>> minimum_formats_ppl_only;
   std::vector<Finding> findings;  // most notable first
 
   // Words (wording.cc): only phrase the decisions above.

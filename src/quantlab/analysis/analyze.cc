@@ -28,6 +28,7 @@ Analysis Analyze(const LabResults& results) {
   Analysis a;
   a.primary_dataset = r.datasets.empty() ? "" : r.datasets.front();
   a.points = BuildPoints(r, a.primary_dataset);
+  a.task_comparisons = CompareTasks(r);
 
   a.speed_regime = ClassifySpeed(a.points, r.machine.llc_bytes);
   const bool speed_counts = SpeedCounts(a.speed_regime);
@@ -49,7 +50,10 @@ Analysis Analyze(const LabResults& results) {
   a.winner_map = MapWinners(a.points, a.quality_front, speed_counts, 0.05);
   a.recommendation = Recommend(a.scores, a.quality_front, a.fits_budget);
   a.sweet_spot = KneeOfFront(a.points, a.quality_front);
-  a.minimum_formats = MinimumFormats(r, a.points);
+  a.minimum_formats_ppl_only = MinimumFormats(r, a.points);
+  a.minimum_formats = a.task_comparisons.empty() ? a.minimum_formats_ppl_only
+                                                 : MinimumFormats(r, a.points, &a.task_comparisons);
+  a.task_correlation = CorrelateTasks(a.points, a.task_comparisons);
   std::vector<std::string> advised{a.recommendation, a.sweet_spot};
   for (const auto& per_dataset : a.minimum_formats)
     advised.insert(advised.end(), per_dataset.begin(), per_dataset.end());

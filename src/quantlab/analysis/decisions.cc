@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "quantlab/analysis/detail.h"
 #include "quantlab/analysis/stats.h"
@@ -154,7 +155,8 @@ Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<
 }
 
 std::string MinimumFormat(const LabResults& r, const std::vector<FormatPoint>& points,
-                          const std::string& dataset, double max_loss_pct) {
+                          const std::string& dataset, double max_loss_pct,
+                          const std::vector<TaskComparison>* tasks, double max_drop_pts) {
   std::vector<const FormatPoint*> sorted;
   for (const auto& p : points) {
     if (Finite(p.bytes)) sorted.push_back(&p);
@@ -163,17 +165,23 @@ std::string MinimumFormat(const LabResults& r, const std::vector<FormatPoint>& p
   for (auto* p : sorted) {
     const auto c = detail::ComparePpl(r, p->format, dataset);
     const double bound = p->is_base ? 0.0 : (Finite(c.ci_hi) ? c.ci_hi : c.increase_pct);
+    if (tasks && TasksRuleOut(*tasks, p->format, max_drop_pts)) continue;
     if (Finite(bound) && bound <= max_loss_pct) return p->format;
   }
   return "none";
 }
 
 std::vector<std::vector<std::string>> MinimumFormats(const LabResults& r,
-                                                     const std::vector<FormatPoint>& points) {
+                                                     const std::vector<FormatPoint>& points,
+                                                     const std::vector<TaskComparison>* tasks) {
+  static_assert(std::size(kUseCaseMaxLossPct) == std::size(kUseCaseMaxAccuracyDropPts));
   std::vector<std::vector<std::string>> out;
   for (const auto& ds : r.datasets) {
     out.emplace_back();
-    for (double tolerance : kUseCaseMaxLossPct) out.back().push_back(MinimumFormat(r, points, ds, tolerance));
+    for (size_t k = 0; k < std::size(kUseCaseMaxLossPct); ++k) {
+      out.back().push_back(
+          MinimumFormat(r, points, ds, kUseCaseMaxLossPct[k], tasks, kUseCaseMaxAccuracyDropPts[k]));
+    }
   }
   return out;
 }

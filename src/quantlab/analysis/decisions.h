@@ -53,13 +53,32 @@ std::string KneeOfFront(const std::vector<FormatPoint>& points, const std::vecto
 Elimination Eliminate(const std::vector<FormatPoint>& points, const std::vector<std::string>& front,
                       const std::vector<std::string>& keep);
 
+// 1b. Task accuracy of every format on every task set, paired with the base (tasks.cc).
+std::vector<TaskComparison> CompareTasks(const LabResults& r);
+// Spearman's rho of task flips against PPL increase and KLD over the quantized formats (tasks.cc).
+TaskCorrelation CorrelateTasks(const std::vector<FormatPoint>& points,
+                               const std::vector<TaskComparison>& tasks);
+// Whether the task results establish that `format` loses more than `max_drop_pts` points of accuracy
+// against the base on some task set: the whole 95% interval of its change lies below -max_drop_pts.
+// Never the base; never a format without paired task results.
+bool TasksRuleOut(const std::vector<TaskComparison>& tasks, const std::string& format, double max_drop_pts);
+// Whether they confirm the opposite: on every task set the format was scored on, the 95% interval of
+// its change stays above -max_drop_pts (its drop's upper bound within the tolerance). With a few hundred
+// tasks, a 1-point tolerance is confirmed for no format: even no flip at all leaves an interval of
+// about +-1.3 points. The base always is.
+bool TasksConfirm(const std::vector<TaskComparison>& tasks, const std::string& format, double max_drop_pts);
+
 // 9. Smallest format whose paired CI upper bound of the PPL increase on `dataset` stays within
-// `max_loss_pct` (the point estimate without a CI); "none" when there is none. MinimumFormats: for every
-// data set and every use case of kUseCaseMaxLossPct.
+// `max_loss_pct` (the point estimate without a CI) and, when `tasks` is given, that the task results do
+// not rule out (TasksRuleOut with `max_drop_pts`): perplexity is the evidence that a format is good
+// enough, the tasks veto only what they establish; "none" when there is none. MinimumFormats: for every
+// data set and every use case of kUseCaseMaxLossPct / kUseCaseMaxAccuracyDropPts.
 std::string MinimumFormat(const LabResults& r, const std::vector<FormatPoint>& points,
-                          const std::string& dataset, double max_loss_pct);
+                          const std::string& dataset, double max_loss_pct,
+                          const std::vector<TaskComparison>* tasks = nullptr, double max_drop_pts = 0);
 std::vector<std::vector<std::string>> MinimumFormats(const LabResults& r,
-                                                     const std::vector<FormatPoint>& points);
+                                                     const std::vector<FormatPoint>& points,
+                                                     const std::vector<TaskComparison>* tasks = nullptr);
 
 // 10. What is worth a reader's attention, most notable first.
 std::vector<Finding> FindFindings(const LabResults& r, const std::vector<FormatPoint>& points,

@@ -29,5 +29,7 @@ std::vector<Table> MeasurementTables(const LabResults& r, const Analysis& a);
 // Phrases the decisions already in `a` (wording.cc): answers, decision tables, findings, reasoning,
 // caveats and summary. Decides nothing.
 void PhraseDecisions(const LabResults& r, Analysis& a);
+// The task table and answers (wording_tasks.cc); nothing without task results.
+void PhraseTasks(const LabResults& r, Analysis& a);
 
 }  // namespace quantlab::analysis::detail

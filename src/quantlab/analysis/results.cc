@@ -72,4 +72,11 @@ const GenerationSample* LabResults::Sample(const std::string& format, int prompt
   return nullptr;
 }
 
+const TaskResult* LabResults::Task(const std::string& format, const std::string& task_set) const {
+  for (const auto& t : tasks) {
+    if (t.format == format && t.task_set == task_set) return &t;
+  }
+  return nullptr;
+}
+
 }  // namespace quantlab::analysis

@@ -83,6 +83,16 @@ struct GenerationSample {
   int first_divergence = -1;  // index of the first differing token; -1 = identical
 };
 
+// One task set (a HellaSwag, Winogrande or multiple-choice file) scored by one format: each scored task's
+// number in the file and whether the format answered it right. Task i of two formats is paired by its
+// number, not its position.
+struct TaskResult {
+  std::string format;
+  std::string task_set;          // "hellaswag", "winogrande", "multiple-choice"
+  std::vector<int64_t> tasks;    // 0-based task numbers in the file
+  std::vector<uint8_t> correct;  // 1 = right, per task
+};
+
 struct MachineSummary {
   std::string cpu_model;
   std::string simd;  // "AVX-512", "AVX2", "scalar", ...
@@ -128,6 +138,8 @@ struct LabResults {
   std::vector<KldResult> kld;
   std::vector<SpeedResult> speed;
   std::vector<GenerationSample> samples;
+  std::vector<std::string> task_sets;  // in the order given; empty when no task file was given
+  std::vector<TaskResult> tasks;
 
   const FormatInfo* Format(const std::string& name) const;
   const FormatInfo* Base() const;
@@ -137,6 +149,7 @@ struct LabResults {
   const KldResult* Kld(const std::string& format, const std::string& dataset) const;
   const SpeedResult* Speed(const std::string& format) const;
   const GenerationSample* Sample(const std::string& format, int prompt_index) const;
+  const TaskResult* Task(const std::string& format, const std::string& task_set) const;
 };
 
 }  // namespace quantlab::analysis

@@ -386,8 +386,13 @@ void MinimumFormatTable(const LabResults& r, Analysis& a) {
   static_assert(std::size(use_cases) == std::size(kUseCaseMaxLossPct));
   Table t{"min_format",
           "Minimum acceptable format per use case and domain",
-          "Smallest format whose paired 95% CI upper bound of the PPL increase on that data set stays within "
-          "the use case's tolerance (the point estimate when no CI is available).",
+          a.task_comparisons.empty()
+              ? "Smallest format whose paired 95% CI upper bound of the PPL increase on that data set stays "
+                "within the use case's tolerance (the point estimate when no CI is available)."
+              : "Smallest format whose paired 95% CI upper bound of the PPL increase on that data set stays "
+                "within the use case's tolerance (the point estimate when no CI is available) and whose task "
+                "results do not establish an accuracy drop beyond 1 / 3 / 10 points on any task set (the "
+                "whole 95% interval of its change below that).",
           {"Data set"},
           {}};
   for (size_t k = 0; k < std::size(use_cases); ++k)
@@ -400,9 +405,42 @@ void MinimumFormatTable(const LabResults& r, Analysis& a) {
     t.rows.push_back(row);
   }
   a.tables.push_back(t);
-  AddAnswer(a, "min_format", "What is the minimum acceptable format per use case and domain?",
-            r.datasets.size() > 1 ? "See the table: the answer differs by domain where the rows differ."
-                                  : "Only one data set was given, so there is one domain; see the table.",
+  std::string answer = r.datasets.size() > 1
+                           ? "See the table: the answer differs by domain where the rows differ."
+                           : "Only one data set was given, so there is one domain; see the table.";
+  if (!a.task_comparisons.empty()) {
+    std::vector<std::string> stricter;
+    for (size_t i = 0; i < a.minimum_formats.size() && i < a.minimum_formats_ppl_only.size(); ++i) {
+      for (size_t k = 0; k < a.minimum_formats[i].size(); ++k) {
+        if (a.minimum_formats[i][k] != a.minimum_formats_ppl_only[i][k]) {
+          stricter.push_back(fmt::format("{} {}: {} instead of {}", r.datasets[i], use_cases[k],
+                                         a.minimum_formats[i][k], a.minimum_formats_ppl_only[i][k]));
+        }
+      }
+    }
+    answer += stricter.empty()
+                  ? " The task results rule out none of perplexity's picks."
+                  : " The task results rule out picks perplexity alone would make, establishing a larger "
+                    "accuracy drop: " +
+                        Join(stricter, "; ") + ".";
+    // A pick the tasks neither rule out nor confirm: say so, without claiming a loss.
+    std::vector<std::string> unconfirmed;
+    for (size_t i = 0; i < a.minimum_formats.size(); ++i) {
+      for (size_t k = 0; k < a.minimum_formats[i].size(); ++k) {
+        const std::string& pick = a.minimum_formats[i][k];
+        if (pick == "none" || TasksConfirm(a.task_comparisons, pick, kUseCaseMaxAccuracyDropPts[k])) continue;
+        unconfirmed.push_back(fmt::format("{} {} ({} within {:g} points)", r.datasets[i], use_cases[k], pick,
+                                          kUseCaseMaxAccuracyDropPts[k]));
+      }
+    }
+    if (!unconfirmed.empty()) {
+      answer +=
+          " The tasks are too few to confirm these picks either way (their accuracy intervals reach "
+          "past the tolerance, without establishing a drop): " +
+          Join(unconfirmed, "; ") + ".";
+    }
+  }
+  AddAnswer(a, "min_format", "What is the minimum acceptable format per use case and domain?", answer,
             Join(basis, "; "));
 }
 
@@ -520,9 +558,18 @@ void Caveats(const LabResults& r, Analysis& a) {
   }
   a.caveats.push_back(fmt::format("Speed and memory hold only for this machine ({}, {}, {} threads).",
                                   r.machine.cpu_model, r.machine.simd, r.machine.threads));
-  a.caveats.push_back(
-      "Perplexity and KLD measure next-token prediction on the given text, not task accuracy; check "
-      "the samples on your own prompts.");
+  if (a.task_comparisons.empty()) {
+    a.caveats.push_back(
+        "Perplexity and KLD measure next-token prediction on the given text, not task accuracy; check "
+        "the samples on your own prompts.");
+  } else {
+    int fewest = 0;
+    for (const auto& c : a.task_comparisons) fewest = fewest == 0 ? c.n : std::min(fewest, c.n);
+    a.caveats.push_back(fmt::format(
+        "Task accuracy rests on as few as {} tasks per set: a change inside its 95% interval is not "
+        "established, and these tasks stand in for, but are not, your own use.",
+        fewest));
+  }
   if (a.winner != a.speed_first_winner) {
     a.caveats.push_back(fmt::format("If speed matters most, {} wins instead (speed-first weights {}).",
                                     a.speed_first_winner, WeightsText(kSpeedFirstWeights)));
@@ -564,6 +611,7 @@ void PhraseDecisions(const LabResults& r, Analysis& a) {
   ScoreTables(r, a);
   Generation(r, a);
   MinimumFormatTable(r, a);
+  PhraseTasks(r, a);
   PhraseFindings(r, a);
   Reasoning(r, a);
   Caveats(r, a);

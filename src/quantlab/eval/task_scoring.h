@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "quantlab/eval/tasks.h"
 #include "quantlab/model/model.h"
 #include "quantlab/util/result.h"
 
@@ -76,5 +77,17 @@ size_t RequiredTokens(std::span<const std::vector<int32_t>> sequences, size_t co
 // sequence longer than it, and the task within `n_ctx` tokens. `what` names the task in errors.
 Status CheckTaskSequences(std::span<const std::vector<int32_t>> sequences, size_t common_prefix, int n_ctx,
                           std::string_view what);
+
+// Each kind's tokenization and checks of all its tasks, before any is evaluated (the scorers' first
+// step, and CheckTasks'). Errors name the task.
+Result<std::vector<TokenizedTask>> PrepareHellaswag(const Tokenizer& tokenizer,
+                                                    const std::vector<HellaswagTask>& tasks,
+                                                    const TaskOptions& options);
+Result<std::vector<TokenizedTask>> PrepareWinogrande(const Tokenizer& tokenizer,
+                                                     const std::vector<WinograndeTask>& tasks,
+                                                     const TaskOptions& options);
+Result<std::vector<TokenizedTask>> PrepareMultipleChoice(const Tokenizer& tokenizer,
+                                                         const std::vector<MultipleChoiceTask>& tasks,
+                                                         const TaskOptions& options);
 
 }  // namespace quantlab

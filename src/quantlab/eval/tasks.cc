@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "quantlab/eval/task_random.h"
+#include "quantlab/eval/task_scoring.h"
 #include "quantlab/util/text_file.h"
 
 namespace quantlab {
@@ -58,6 +59,23 @@ Result<SelectedTasks> LoadTasks(TaskKind kind, const std::string& path, size_t n
     }
   }
   return out;
+}
+
+Status CheckTasks(const Tokenizer& tokenizer, const SelectedTasks& tasks, const TaskOptions& options) {
+  Result<std::vector<TokenizedTask>> prepared = MakeError("unknown task kind");
+  switch (tasks.kind) {
+    case TaskKind::kHellaswag:
+      prepared = PrepareHellaswag(tokenizer, tasks.hellaswag, options);
+      break;
+    case TaskKind::kWinogrande:
+      prepared = PrepareWinogrande(tokenizer, tasks.winogrande, options);
+      break;
+    case TaskKind::kMultipleChoice:
+      prepared = PrepareMultipleChoice(tokenizer, tasks.multiple_choice, options);
+      break;
+  }
+  if (!prepared.ok()) return prepared.error();
+  return Ok();
 }
 
 Result<std::vector<TaskOutcome>> ScoreTasks(Session& session, const SelectedTasks& tasks,

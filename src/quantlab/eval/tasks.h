@@ -72,6 +72,11 @@ struct SelectedTasks {
 };
 Result<SelectedTasks> LoadTasks(TaskKind kind, const std::string& path, size_t n_select);
 
+// Tokenizes and checks every task of `tasks` as the scorers do before they evaluate anything (each fits
+// `options.n_ctx`, each candidate adds a token, ...), without a model evaluation: the lab checks its task
+// files with the base's tokenizer before any work. Errors name the task.
+Status CheckTasks(const Tokenizer& tokenizer, const SelectedTasks& tasks, const TaskOptions& options);
+
 // Scores whichever kind `tasks` holds.
 Result<std::vector<TaskOutcome>> ScoreTasks(Session& session, const SelectedTasks& tasks,
                                             const TaskOptions& options, const TaskCallback& on_task = {});

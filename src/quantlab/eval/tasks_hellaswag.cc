@@ -6,11 +6,9 @@
 
 namespace quantlab {
 
-Result<std::vector<TaskOutcome>> ScoreHellaswag(Session& session, const std::vector<HellaswagTask>& tasks,
-                                                const TaskOptions& options, const TaskCallback& on_task) {
-  const Tokenizer& tokenizer = session.model().tokenizer();
-  std::vector<TaskOutcome> outcomes;
-  int n_correct = 0;
+Result<std::vector<TokenizedTask>> PrepareHellaswag(const Tokenizer& tokenizer,
+                                                    const std::vector<HellaswagTask>& tasks,
+                                                    const TaskOptions& options) {
   std::vector<TokenizedTask> prepared;
   for (const HellaswagTask& task : tasks) {
     const std::string what = fmt::format("HellaSwag task {} (line {})", task.index + 1, task.line);
@@ -22,6 +20,15 @@ Result<std::vector<TaskOutcome>> ScoreHellaswag(Session& session, const std::vec
     QL_RETURN_IF_ERROR(CheckTaskSequences(sequences, cp, options.n_ctx, what));
     prepared.push_back({std::move(sequences), cp});
   }
+  return prepared;
+}
+
+Result<std::vector<TaskOutcome>> ScoreHellaswag(Session& session, const std::vector<HellaswagTask>& tasks,
+                                                const TaskOptions& options, const TaskCallback& on_task) {
+  QL_ASSIGN_OR_RETURN(const std::vector<TokenizedTask> prepared,
+                      PrepareHellaswag(session.model().tokenizer(), tasks, options));
+  std::vector<TaskOutcome> outcomes;
+  int n_correct = 0;
   for (const HellaswagTask& task : tasks) {
     const std::string what = fmt::format("HellaSwag task {} (line {})", task.index + 1, task.line);
     const std::vector<std::vector<int32_t>>& sequences = prepared[&task - tasks.data()].sequences;

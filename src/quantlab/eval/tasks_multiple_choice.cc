@@ -6,13 +6,9 @@
 
 namespace quantlab {
 
-Result<std::vector<TaskOutcome>> ScoreMultipleChoice(Session& session,
-                                                     const std::vector<MultipleChoiceTask>& tasks,
-                                                     const TaskOptions& options,
-                                                     const TaskCallback& on_task) {
-  const Tokenizer& tokenizer = session.model().tokenizer();
-  std::vector<TaskOutcome> outcomes;
-  int n_correct = 0;
+Result<std::vector<TokenizedTask>> PrepareMultipleChoice(const Tokenizer& tokenizer,
+                                                         const std::vector<MultipleChoiceTask>& tasks,
+                                                         const TaskOptions& options) {
   std::vector<TokenizedTask> prepared;
   for (const MultipleChoiceTask& task : tasks) {
     const std::string what = fmt::format("multiple-choice task {} (byte {})", task.index + 1, task.offset);
@@ -24,6 +20,17 @@ Result<std::vector<TaskOutcome>> ScoreMultipleChoice(Session& session,
     QL_RETURN_IF_ERROR(CheckTaskSequences(sequences, cp, options.n_ctx, what));
     prepared.push_back({std::move(sequences), cp});
   }
+  return prepared;
+}
+
+Result<std::vector<TaskOutcome>> ScoreMultipleChoice(Session& session,
+                                                     const std::vector<MultipleChoiceTask>& tasks,
+                                                     const TaskOptions& options,
+                                                     const TaskCallback& on_task) {
+  QL_ASSIGN_OR_RETURN(const std::vector<TokenizedTask> prepared,
+                      PrepareMultipleChoice(session.model().tokenizer(), tasks, options));
+  std::vector<TaskOutcome> outcomes;
+  int n_correct = 0;
   for (const MultipleChoiceTask& task : tasks) {
     const std::string what = fmt::format("multiple-choice task {} (byte {})", task.index + 1, task.offset);
     const std::vector<std::vector<int32_t>>& sequences = prepared[&task - tasks.data()].sequences;

@@ -27,11 +27,9 @@ ScoredRange RangeToScore(size_t length, size_t n_base) {
 
 }  // namespace
 
-Result<std::vector<TaskOutcome>> ScoreWinogrande(Session& session, const std::vector<WinograndeTask>& tasks,
-                                                 const TaskOptions& options, const TaskCallback& on_task) {
-  const Tokenizer& tokenizer = session.model().tokenizer();
-  std::vector<TaskOutcome> outcomes;
-  int n_correct = 0;
+Result<std::vector<TokenizedTask>> PrepareWinogrande(const Tokenizer& tokenizer,
+                                                     const std::vector<WinograndeTask>& tasks,
+                                                     const TaskOptions& options) {
   std::vector<TokenizedTask> prepared;
   for (const WinograndeTask& task : tasks) {
     const std::string what = fmt::format("Winogrande task {} (line {})", task.index + 1, task.line);
@@ -57,6 +55,15 @@ Result<std::vector<TaskOutcome>> ScoreWinogrande(Session& session, const std::ve
     }
     prepared.push_back({std::move(sequences), cp, {n_base[0], n_base[1]}});
   }
+  return prepared;
+}
+
+Result<std::vector<TaskOutcome>> ScoreWinogrande(Session& session, const std::vector<WinograndeTask>& tasks,
+                                                 const TaskOptions& options, const TaskCallback& on_task) {
+  QL_ASSIGN_OR_RETURN(const std::vector<TokenizedTask> prepared,
+                      PrepareWinogrande(session.model().tokenizer(), tasks, options));
+  std::vector<TaskOutcome> outcomes;
+  int n_correct = 0;
   for (const WinograndeTask& task : tasks) {
     const std::string what = fmt::format("Winogrande task {} (line {})", task.index + 1, task.line);
     const TokenizedTask& prepared_task = prepared[&task - tasks.data()];

@@ -92,6 +92,35 @@ DataSetSpec ParseDataSet(const std::string& text) {
   return {fs::path(text).stem().string(), text};
 }
 
+Result<TaskKind> ParseTaskKind(const std::string& name) {
+  if (name == "hellaswag") return TaskKind::kHellaswag;
+  if (name == "winogrande") return TaskKind::kWinogrande;
+  if (name == "mc" || name == "multiple-choice" || name == "multiple_choice")
+    return TaskKind::kMultipleChoice;
+  return MakeError("unknown task kind '{}' (hellaswag, winogrande, mc)", name);
+}
+
+Result<std::vector<TaskSetSpec>> ParseTaskSets(const std::string& text) {
+  std::vector<TaskSetSpec> sets;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq + 1 == item.size()) {
+      return MakeError("tasks '{}': expected KIND=FILE (hellaswag, winogrande or mc), got '{}'", text, item);
+    }
+    QL_ASSIGN_OR_RETURN_CTX(const TaskKind kind, ParseTaskKind(item.substr(0, eq)), "tasks '{}'", text);
+    for (const auto& s : sets) {
+      if (s.kind == kind) return MakeError("tasks '{}': {} is given twice", text, TaskKindName(kind));
+    }
+    sets.push_back({kind, item.substr(eq + 1)});
+    start = end + 1;
+  }
+  if (sets.empty()) return MakeError("tasks '{}': no task file (expected KIND=FILE,...)", text);
+  return sets;
+}
+
 namespace {
 
 template <typename T>
@@ -218,11 +247,34 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
   } catch (const toml::parse_error& e) {
     return MakeError("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description());
   }
-  static constexpr std::string_view kKnown[] = {
-      "base",    "formats",   "data",         "prompts",     "prompts_file",      "ram_budget",  "weights",
-      "context", "chunks",    "threads",      "out",         "n_predict",         "temperature", "top_p",
-      "top_k",   "seed",      "bench_prompt", "bench_gen",   "bench_repetitions", "skip_speed",  "mem_limit",
-      "full",    "reference", "imatrix",      "calibration", "calibration_chunks"};
+  static constexpr std::string_view kKnown[] = {"base",
+                                                "formats",
+                                                "data",
+                                                "prompts",
+                                                "prompts_file",
+                                                "ram_budget",
+                                                "weights",
+                                                "context",
+                                                "chunks",
+                                                "threads",
+                                                "out",
+                                                "n_predict",
+                                                "temperature",
+                                                "top_p",
+                                                "top_k",
+                                                "seed",
+                                                "bench_prompt",
+                                                "bench_gen",
+                                                "bench_repetitions",
+                                                "skip_speed",
+                                                "mem_limit",
+                                                "full",
+                                                "reference",
+                                                "imatrix",
+                                                "calibration",
+                                                "calibration_chunks",
+                                                "tasks",
+                                                "tasks_max"};
   for (const auto& [key, node] : t) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
       return MakeError("{}:{}: unknown setting '{}'", path, node.source().begin.line, key.str());
@@ -259,6 +311,29 @@ Status ApplyLabToml(const std::string& path, LabConfig& c) {
         c.data.push_back(ds);
       }
     }
+  }
+  if (const toml::node* tasks = t.get("tasks")) {  // tasks = { hellaswag = "h.txt", mc = "mc.bin" }
+    const toml::table* tt = tasks->as_table();
+    if (!tt)
+      return MakeError("{}:{}: tasks must be a table of KIND = FILE", path, tasks->source().begin.line);
+    c.tasks.clear();
+    for (const auto& [name, file] : *tt) {
+      const int line = file.source().begin.line;
+      auto v = file.value<std::string>();
+      if (!v) return MakeError("{}:{}: tasks.{} must be a file name", path, line, name.str());
+      QL_ASSIGN_OR_RETURN_CTX(const TaskKind kind, ParseTaskKind(std::string(name.str())), "{}:{}", path,
+                              line);
+      for (const auto& s : c.tasks) {
+        if (s.kind == kind) return MakeError("{}:{}: {} is given twice", path, line, TaskKindName(kind));
+      }
+      c.tasks.push_back({kind, relative(*v)});
+    }
+  }
+  if (const toml::node* n = t.get("tasks_max")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0)
+      return MakeError("{}:{}: tasks_max must be a count (0: every task)", path, n->source().begin.line);
+    c.tasks_max = static_cast<size_t>(*v);
   }
   QL_RETURN_IF_ERROR(ReadStrings(t, "prompts", c.prompts, path));
   QL_RETURN_IF_ERROR(Read(t, "prompts_file", c.prompts_file, path));
@@ -320,6 +395,13 @@ Status ApplyDemoDefaults(LabConfig& c) {
   if (c.data.empty()) c.data.push_back({"demo-eval", (fs::path(dir) / "eval.txt").string()});
   if (c.prompts.empty() && c.prompts_file.empty() && fs::exists(fs::path(dir) / "prompts.txt")) {
     c.prompts_file = (fs::path(dir) / "prompts.txt").string();
+  }
+  const fs::path tasks = fs::path(dir) / "tasks";
+  if (c.tasks.empty() && !c.no_tasks && fs::exists(tasks / "hellaswag.txt")) {
+    c.tasks = {{TaskKind::kHellaswag, (tasks / "hellaswag.txt").string()},
+               {TaskKind::kWinogrande, (tasks / "winogrande.csv").string()},
+               {TaskKind::kMultipleChoice, (tasks / "mc.bin").string()}};
+    if (!c.tasks_max) c.tasks_max = kDemoTasksMax;
   }
   return Ok();
 }

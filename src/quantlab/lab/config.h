@@ -3,17 +3,25 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "quantlab/analysis/results.h"
+#include "quantlab/eval/tasks.h"
 #include "quantlab/util/result.h"
 
 namespace quantlab::lab {
 
 struct DataSetSpec {
   std::string name;  // shown in the report ("prose", "code"); default: the file's stem
+  std::string path;
+};
+
+// A task file the lab scores every format on (--tasks hellaswag=FILE,...).
+struct TaskSetSpec {
+  TaskKind kind = TaskKind::kHellaswag;
   std::string path;
 };
 
@@ -32,7 +40,15 @@ struct LabConfig {
   std::vector<DataSetSpec> data;     // empty: the demo's evaluation text
   std::string prompts_file;          // one prompt per line; empty: the lab's five prompts (demo: its own)
   std::vector<std::string> prompts;  // set directly (TOML `prompts = [...]`), overrides prompts_file
-  uint64_t ram_budget_bytes = 0;     // 0: none
+  // Task files scored by every format (at most one per kind); empty: none (demo: its own three unless
+  // `no_tasks`).
+  std::vector<TaskSetSpec> tasks;
+  bool no_tasks = false;  // --tasks none: not even the demo's
+  // Tasks drawn from each file as llama-perplexity draws them (HellaSwag: that many in its random order;
+  // the others: that many drawn, all in file order when not below the count); 0: every task. Unset:
+  // every task, except the demo's own files (kDemoTasksMax, to keep the demo lab a few minutes long).
+  std::optional<size_t> tasks_max;
+  uint64_t ram_budget_bytes = 0;  // 0: none
   // How much memory the lab's own evaluation may keep mapped (models, caches, scratch); 0: the machine's
   // available memory less a margin. Not part of the results (unlike ram_budget, the deployment question).
   uint64_t mem_limit_bytes = 0;
@@ -65,6 +81,9 @@ struct LabConfig {
   int64_t cache_disk_free_bytes = -1;
 };
 
+// Tasks the demo lab draws from each of its task files unless --tasks-max says otherwise.
+inline constexpr size_t kDemoTasksMax = 100;
+
 // The lab's five prompts.
 std::vector<std::string> DefaultPrompts();
 // Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_K_S, Q3_K_M after `base_format`.
@@ -76,6 +95,10 @@ Result<uint64_t> ParseByteSize(const std::string& text);
 Result<analysis::ScoreWeights> ParseWeights(const std::string& text, analysis::ScoreWeights base = {});
 // "prose=path.txt" or "path.txt" (name = stem).
 DataSetSpec ParseDataSet(const std::string& text);
+// "hellaswag" / "winogrande" / "mc" (or "multiple-choice", "multiple_choice") -> the kind.
+Result<TaskKind> ParseTaskKind(const std::string& name);
+// "hellaswag=FILE,winogrande=FILE,mc=FILE" (any subset, each kind at most once). Errors name the item.
+Result<std::vector<TaskSetSpec>> ParseTaskSets(const std::string& text);
 
 // --reference checked before any work: a known format and, when the formats are given, one of them (the
 // lab checks the default list once it knows the base).
@@ -100,7 +123,8 @@ Status ApplyLabToml(const std::string& path, LabConfig& config);
 // The folder of the built-in demo (models/demo): $QUANTLAB_DEMO_DIR, else the source tree's copy, else
 // models/demo next to the executable. Error when none has demo-f16.gguf.
 Result<std::string> FindDemoDir();
-// Fills the demo model, text and prompts into whatever the config leaves empty, when no base is given.
+// Fills the demo model, text, prompts and task files into whatever the config leaves empty, when no base
+// is given.
 Status ApplyDemoDefaults(LabConfig& config);
 
 }  // namespace quantlab::lab

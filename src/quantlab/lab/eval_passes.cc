@@ -1,9 +1,9 @@
-// Steps 2 and 3 of the lab: perplexity + KLD, then generation samples, in passes over groups of loaded
-// formats (residency.h). Each pass does all of its formats' work while they are mapped, then unmaps
-// them. Every finished chunk is committed before the next one starts; in format-by-format mode the base's
-// log-probabilities of a chunk are in the cache before any candidate needs them.
-// Here "the base" is the reference every candidate is compared with: the base model, or the format named
-// by --reference (ReferenceOf).
+// Steps 2 and 3 of the lab: perplexity + KLD, then generation samples and task accuracy, in passes over
+// groups of loaded formats (residency.h). Each pass does all of its formats' work while they are mapped, then
+// unmaps them. Every finished chunk is committed before the next one starts; in format-by-format mode the
+// base's log-probabilities of a chunk are in the cache before any candidate needs them. Here "the base" is
+// the reference every candidate is compared with: the base model, or the format named by --reference
+// (ReferenceOf).
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -381,6 +381,11 @@ Status EvalAndSampleSteps(RunContext& ctx) {
       QL_RETURN_IF_ERROR(SampleStep(ctx, models, formats));
       ctx.sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ctx.sample_cpu_seconds += ProcessCpuSeconds() - cpu0;
+      const auto t1 = std::chrono::steady_clock::now();
+      const double cpu1 = ProcessCpuSeconds();
+      QL_RETURN_IF_ERROR(TaskStep(ctx, models, formats));
+      ctx.task_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      ctx.task_cpu_seconds += ProcessCpuSeconds() - cpu1;
     }
     const bool short_of_target = std::any_of(all.begin(), all.end(), [&](const DataEval& d) {
       return std::any_of(plan.formats.begin(), plan.formats.end(),

@@ -5,7 +5,8 @@
 //   2. perplexity of every format and KLD / Δp / same-top vs the base on the same chunks of each data
 //      set, one transaction per chunk (by default each format until it is precise enough to rank,
 //      precision.h; format by format when the models do not fit in --mem-limit together, residency.h);
-//   3. a sampled and a greedy continuation of every prompt by every format;
+//   3. a sampled and a greedy continuation of every prompt by every format, and every selected task of
+//      each task file (--tasks) scored by every format, one row per task;
 //   4. speed (pp / tg, repeated) and peak memory per format, and the RAM needed at the lab's context;
 //   5. analysis and report from the database alone.
 //
@@ -35,8 +36,8 @@ struct LabRunSummary {
   int64_t measured = 0;  // measurements made in this run
   double seconds = 0;
   // Wall and CPU seconds of each step in this run, in order ("quantize", "perplexity + KLD", "samples",
-  // "speed", "report"). Format by format, a pass loads its models for perplexity and keeps them for the
-  // samples: loading counts under perplexity + KLD.
+  // "tasks" (only with task files), "speed", "report"). Format by format, a pass loads its models for
+  // perplexity and keeps them for the samples and tasks: loading counts under perplexity + KLD.
   struct StepTime {
     std::string name;
     double wall_seconds = 0;

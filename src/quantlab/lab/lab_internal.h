@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quantlab/eval/tasks.h"
 #include "quantlab/lab/config.h"
 #include "quantlab/lab/lab.h"
 #include "quantlab/lab/rows.h"
@@ -54,6 +55,22 @@ struct PlannedData {
   std::string text;
 };
 
+// A task file every format is scored on. `selected` (0-based task numbers, in llama-perplexity's drawing
+// order) and the file's hash are stored in the plan; the tasks themselves are read again by a run.
+struct PlannedTaskSet {
+  TaskKind kind = TaskKind::kHellaswag;
+  std::string path;
+  std::string hash;  // SHA-256 of the file
+  size_t n_in_file = 0;
+  std::vector<size_t> selected;
+  SelectedTasks tasks;  // a run's copy of the selected tasks (empty when read back from the plan)
+
+  std::string name() const { return TaskKindName(kind); }
+};
+
+// Reads and checks every task file of `config` (errors name the file and the task) and draws its tasks.
+Result<std::vector<PlannedTaskSet>> PlanTaskSets(const LabConfig& config);
+
 // Everything that identifies the lab's measurements; stored as meta "lab" so that report/score can
 // find the rows again without the command line. The key of every kind of row is made here, once.
 // The seed of the adaptive chunk order (the sampling seed's default, so earlier labs keep their order).
@@ -72,6 +89,7 @@ struct LabPlan {
   PlannedImatrix imatrix;  // empty when no format uses one
   std::vector<PlannedData> data;
   std::vector<std::string> prompts;
+  std::vector<PlannedTaskSet> task_sets;
   int n_ctx = 0;
   int chunks = -1;
   // Adaptive precision: chunks in the order ChunkOrder() gives, each format stopping once
@@ -94,6 +112,7 @@ struct LabPlan {
   MeasurementKey SampleKey(const PlannedFormat& f, size_t prompt_index) const;  // item = prompt_index
   MeasurementKey SpeedKey(const PlannedFormat& f) const;
   MeasurementKey RamKey(const PlannedFormat& f) const;
+  MeasurementKey TaskKey(const PlannedFormat& f, const PlannedTaskSet& t) const;  // item = task number
 
   nlohmann::json ToJson() const;
   static Result<LabPlan> FromJson(const nlohmann::json& j);
@@ -148,6 +167,9 @@ struct RunContext {
   // Wall and CPU time of the samples, which run inside EvalAndSampleSteps' passes.
   double sample_seconds = 0;
   double sample_cpu_seconds = 0;
+  // The same for the task accuracy, which runs there too.
+  double task_seconds = 0;
+  double task_cpu_seconds = 0;
 };
 
 // Settles the lab's importance matrix before any format is planned into rows: the --imatrix file (checked,
@@ -157,8 +179,8 @@ struct RunContext {
 Status ResolveImatrix(const LabConfig& config, LabPlan& plan, ResultsStore& store, const LabLog& log);
 
 Status QuantizeStep(RunContext& ctx);
-// Perplexity + KLD, then generation samples, in passes over the formats that fit in --mem-limit
-// together (residency.h); eval_passes.cc.
+// Perplexity + KLD, then generation samples and task accuracy, in passes over the formats that fit in
+// --mem-limit together (residency.h); eval_passes.cc.
 Status EvalAndSampleSteps(RunContext& ctx);
 Status SpeedStep(RunContext& ctx);
 

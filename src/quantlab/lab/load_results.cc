@@ -177,6 +177,29 @@ Status LoadSamples(const ResultsStore& store, const LabPlan& plan, analysis::Lab
   return Ok();
 }
 
+// Each format's scored tasks of each task set, in the plan's selection order; the analysis pairs formats
+// on the tasks both have.
+Status LoadTasks(const ResultsStore& store, const LabPlan& plan,
+                 const std::vector<const PlannedFormat*>& formats, analysis::LabResults& r) {
+  for (const auto& t : plan.task_sets) {
+    r.task_sets.push_back(t.name());
+    for (const PlannedFormat* f : formats) {
+      QL_ASSIGN_OR_RETURN(auto rows, GetRows<TaskRow>(store, plan.TaskKey(*f, t)));
+      analysis::TaskResult result;
+      result.format = f->name;
+      result.task_set = t.name();
+      for (size_t task : t.selected) {
+        const auto row = rows.find(static_cast<int64_t>(task));
+        if (row == rows.end()) continue;
+        result.tasks.push_back(static_cast<int64_t>(task));
+        result.correct.push_back(row->second.correct ? 1 : 0);
+      }
+      if (!result.tasks.empty()) r.tasks.push_back(std::move(result));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
@@ -213,6 +236,7 @@ Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
   }
   QL_RETURN_IF_ERROR(LoadSpeed(store, plan, r));
   QL_RETURN_IF_ERROR(LoadSamples(store, plan, r));
+  QL_RETURN_IF_ERROR(LoadTasks(store, plan, formats, r));
   return r;
 }
 

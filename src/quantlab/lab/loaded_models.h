@@ -46,4 +46,8 @@ class LoadedModels {
 // every prompt, each stored as soon as it is made.
 Status SampleStep(RunContext& ctx, LoadedModels& models, const std::vector<const PlannedFormat*>& formats);
 
+// Task accuracy (task_step.cc) of `formats`, with the pass's models: every selected task of every task
+// set, each stored as one row as soon as it is scored.
+Status TaskStep(RunContext& ctx, LoadedModels& models, const std::vector<const PlannedFormat*>& formats);
+
 }  // namespace quantlab::lab::internal

@@ -166,13 +166,22 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   const auto start = std::chrono::steady_clock::now();
   QL_RETURN_IF_ERROR(ApplyDemoDefaults(config));
   // A malformed base model stops the run before the lab folder is made: a failed first run leaves nothing.
-  QL_RETURN_IF_ERROR(Model::Load(config.base_model));
+  QL_ASSIGN_OR_RETURN(auto base_model, Model::Load(config.base_model));
   if (Status s = CheckReference(config); !s.ok()) return MakeError("--reference: {}", s.error().message);
   QL_RETURN_IF_ERROR(CheckImatrixChoice(config));
   // A bad --imatrix file or a missing calibration text stops the run before the lab folder is made.
   if (!config.imatrix_file.empty()) QL_RETURN_IF_ERROR_CTX(ReadImatrixFile(config.imatrix_file), "--imatrix");
   if (!config.calibration_file.empty())
     QL_RETURN_IF_ERROR_CTX(ReadText(config.calibration_file), "--calibration");
+  // So do task files: read, and every task tokenized with the base's tokenizer (every format shares it)
+  // and checked against the lab's context.
+  QL_ASSIGN_OR_RETURN(std::vector<internal::PlannedTaskSet> task_sets, internal::PlanTaskSets(config));
+  const TaskOptions task_options{.n_ctx = std::min(config.n_ctx, base_model->config().n_ctx_train)};
+  for (const auto& t : task_sets) {
+    QL_RETURN_IF_ERROR_CTX(CheckTasks(base_model->tokenizer(), t.tasks, task_options), "--tasks {}: {}",
+                           t.name(), t.path);
+  }
+  base_model.reset();
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "models", ec);
   if (ec) return MakeError("{}: cannot create the lab folder: {}", config.out_dir, ec.message());
@@ -181,6 +190,7 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_RETURN_IF_ERROR(PrepareStore(*store));
   QL_ASSIGN_OR_RETURN(LabPlan plan, MakePlan(config, log));
   QL_RETURN_IF_ERROR(internal::ResolveImatrix(config, plan, *store, log));
+  plan.task_sets = std::move(task_sets);
   QL_RETURN_IF_ERROR(
       store->SetMeta("lab", plan.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
 
@@ -214,11 +224,18 @@ Result<LabRunSummary> RunLab(LabConfig config, const LabLog& log) {
   QL_RETURN_IF_ERROR(internal::QuantizeStep(ctx));
   step_done("quantize");
   QL_RETURN_IF_ERROR(internal::EvalAndSampleSteps(ctx));
-  step_done("perplexity + KLD", ctx.sample_seconds, ctx.sample_cpu_seconds);
+  step_done("perplexity + KLD", ctx.sample_seconds + ctx.task_seconds,
+            ctx.sample_cpu_seconds + ctx.task_cpu_seconds);
   summary.step_times.push_back({"samples", ctx.sample_seconds, ctx.sample_cpu_seconds});
+  if (!plan.task_sets.empty())
+    summary.step_times.push_back({"tasks", ctx.task_seconds, ctx.task_cpu_seconds});
   if (log) {
     log(fmt::format("step time: samples {} (CPU {})", HumanDuration(ctx.sample_seconds),
                     HumanDuration(ctx.sample_cpu_seconds)));
+    if (!plan.task_sets.empty()) {
+      log(fmt::format("step time: tasks {} (CPU {})", HumanDuration(ctx.task_seconds),
+                      HumanDuration(ctx.task_cpu_seconds)));
+    }
   }
   QL_RETURN_IF_ERROR(internal::SpeedStep(ctx));
   step_done("speed");

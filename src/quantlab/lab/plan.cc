@@ -1,11 +1,13 @@
 // The lab's plan: the key of every kind of row, the chunks complete in the store, and the plan as JSON
 // (meta "lab").
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <numeric>
 
 #include "quantlab/lab/lab_internal.h"
 #include "quantlab/util/hash.h"
+#include "quantlab/util/text_file.h"
 
 namespace quantlab::lab::internal {
 namespace {
@@ -46,6 +48,33 @@ MeasurementKey LabPlan::SpeedKey(const PlannedFormat& f) const {
 }
 MeasurementKey LabPlan::RamKey(const PlannedFormat& f) const {
   return MakeKey(*this, f, "", SettingsKey(ram), RowKind::kRam);
+}
+
+MeasurementKey LabPlan::TaskKey(const PlannedFormat& f, const PlannedTaskSet& t) const {
+  return MakeKey(*this, f, t.hash, SettingsKey(TaskSettings{t.name(), n_ctx}), RowKind::kTask);
+}
+
+Result<std::vector<PlannedTaskSet>> PlanTaskSets(const LabConfig& config) {
+  std::vector<PlannedTaskSet> sets;
+  for (const TaskSetSpec& spec : config.tasks) {
+    PlannedTaskSet t;
+    t.kind = spec.kind;
+    t.path = spec.path;
+    QL_ASSIGN_OR_RETURN_CTX(const std::string content, ReadText(spec.path), "--tasks {}", t.name());
+    t.hash = Sha256Hex(content);
+    // llama-perplexity's HellaSwag draws min(n, all) tasks; 0 means every task for the lab.
+    const size_t n = config.tasks_max.value_or(0);
+    QL_ASSIGN_OR_RETURN_CTX(
+        t.tasks, LoadTasks(spec.kind, spec.path, spec.kind == TaskKind::kHellaswag && n == 0 ? SIZE_MAX : n),
+        "--tasks {}", t.name());
+    t.n_in_file = t.tasks.n_in_file;
+    for (const auto& x : t.tasks.hellaswag) t.selected.push_back(x.index);
+    for (const auto& x : t.tasks.winogrande) t.selected.push_back(x.index);
+    for (const auto& x : t.tasks.multiple_choice) t.selected.push_back(x.index);
+    if (t.selected.empty()) return MakeError("--tasks {}: {}: no task to score", t.name(), spec.path);
+    sets.push_back(std::move(t));
+  }
+  return sets;
 }
 
 Result<std::set<int64_t>> CompleteChunks(const ResultsStore& store, const LabPlan& plan,
@@ -91,6 +120,14 @@ nlohmann::json LabPlan::ToJson() const {
   }
   nlohmann::json data = nlohmann::json::array();
   for (const auto& d : this->data) data.push_back({{"name", d.name}, {"path", d.path}, {"hash", d.hash}});
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& t : task_sets) {
+    tasks.push_back({{"kind", t.name()},
+                     {"path", t.path},
+                     {"hash", t.hash},
+                     {"n_in_file", t.n_in_file},
+                     {"selected", t.selected}});
+  }
   return {{"model_name", model_name},
           {"model_hash", model_hash},
           {"base_path", base_path},
@@ -108,6 +145,7 @@ nlohmann::json LabPlan::ToJson() const {
             {"n_ctx", imatrix.n_ctx}}},
           {"data", data},
           {"prompts", prompts},
+          {"tasks", tasks},
           {"n_ctx", n_ctx},
           {"chunks", chunks},
           {"adaptive", adaptive},
@@ -154,6 +192,15 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     }
     for (const auto& d : j.at("data")) p.data.push_back({d.at("name"), d.at("path"), d.at("hash"), ""});
     p.prompts = j.at("prompts").get<std::vector<std::string>>();
+    for (const auto& t : j.at("tasks")) {
+      PlannedTaskSet pt;
+      QL_ASSIGN_OR_RETURN(pt.kind, ParseTaskKind(t.at("kind").get<std::string>()));
+      pt.path = t.at("path");
+      pt.hash = t.at("hash");
+      pt.n_in_file = t.at("n_in_file");
+      pt.selected = t.at("selected").get<std::vector<size_t>>();
+      p.task_sets.push_back(std::move(pt));
+    }
     p.n_ctx = j.at("n_ctx");
     p.chunks = j.at("chunks");
     // Plans written before adaptive precision evaluated chunks in order.

@@ -25,6 +25,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SampleRow, prompt, sampled_text, sampled_toke
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SpeedRow, pp_tps, pp_stddev, tg_tps, tg_stddev, repetitions,
                                    peak_rss_bytes, threads, isa)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RamRow, total, weights, kv_cache, scratch, runtime)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskRow, chosen, gold, correct, scores)
 
 namespace {
 
@@ -124,6 +125,8 @@ std::string_view RowKindName(RowKind kind) {
       return "speed";
     case RowKind::kRam:
       return "ram";
+    case RowKind::kTask:
+      return "task";
   }
   return "unknown";
 }
@@ -170,6 +173,7 @@ QUANTLAB_INSTANTIATE_ROW(KldChunkRow)
 QUANTLAB_INSTANTIATE_ROW(SampleRow)
 QUANTLAB_INSTANTIATE_ROW(SpeedRow)
 QUANTLAB_INSTANTIATE_ROW(RamRow)
+QUANTLAB_INSTANTIATE_ROW(TaskRow)
 #undef QUANTLAB_INSTANTIATE_ROW
 
 }  // namespace quantlab::lab

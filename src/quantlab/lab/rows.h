@@ -24,7 +24,7 @@
 
 namespace quantlab::lab {
 
-enum class RowKind { kQuantize, kPplChunk, kKldChunk, kSample, kSpeed, kRam };
+enum class RowKind { kQuantize, kPplChunk, kKldChunk, kSample, kSpeed, kRam, kTask };
 
 // The name stored in the `kind` column ("quantize", "ppl_chunk", ...).
 std::string_view RowKindName(RowKind kind);
@@ -69,12 +69,21 @@ struct RamSettings {
   int threads = 0;
 };
 
+// Task accuracy: the kind of task file ("hellaswag", "winogrande", "multiple-choice") and the context
+// every task must fit in. Which tasks are drawn is not part of it: a row is one task of the file (item =
+// its 0-based number there), so a later run drawing more tasks reuses every task already scored.
+struct TaskSettings {
+  std::string kind;
+  int n_ctx = 0;
+};
+
 // One field list per settings struct drives writing and reading (the plan stores them too).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(QuantizeSettings, base, recipe)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvalSettings, n_ctx)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SampleSettings, n_predict, temperature, top_p, top_k, seed, greedy)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SpeedSettings, n_prompt, n_gen, repetitions, threads, cpu, isa)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RamSettings, n_ctx, threads)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskSettings, kind, n_ctx)
 
 // The key's `settings` column: canonical JSON (objects keep their keys sorted), so equal settings give
 // equal keys, and the same text quantlab wrote before settings were typed.
@@ -142,6 +151,16 @@ struct RamRow {
   uint64_t kv_cache = 0;
   uint64_t scratch = 0;
   uint64_t runtime = 0;
+};
+
+// One task scored by one format (item = the task's 0-based number in its file; data hash = the file's
+// hash): what it chose, the right answer and each candidate's score (mean log-probability).
+struct TaskRow {
+  static constexpr RowKind kKind = RowKind::kTask;
+  int chosen = 0;
+  int gold = 0;
+  bool correct = false;
+  std::vector<double> scores;
 };
 
 // --- Typed access to the store. `key.kind` must be Row's kind. Reads fail, naming the row, when a

@@ -67,6 +67,20 @@ Status UpgradeSpeedRowsFrom1(ResultsStore& store) {
   return Ok();
 }
 
+// Schema 2 had no task sets: its plan gets an empty list (there are no task rows to go with it).
+Status UpgradePlanFrom2(ResultsStore& store) {
+  QL_ASSIGN_OR_RETURN(auto text, store.GetMeta("lab"));
+  if (!text) return Ok();
+  try {
+    nlohmann::json plan = nlohmann::json::parse(*text);
+    if (!plan.contains("tasks")) plan["tasks"] = nlohmann::json::array();
+    return store.SetMeta("lab", plan.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  } catch (const std::exception& e) {
+    return MakeError("{}: cannot upgrade the stored plan from schema 2: {}; rerun the lab into a new folder",
+                     store.path(), e.what());
+  }
+}
+
 }  // namespace
 
 Status PrepareStore(ResultsStore& store) {
@@ -78,6 +92,7 @@ Status PrepareStore(ResultsStore& store) {
     QL_RETURN_IF_ERROR(UpgradePlanFrom1(store));
     QL_RETURN_IF_ERROR(UpgradeSpeedRowsFrom1(store));
   }
+  if (version <= 2) QL_RETURN_IF_ERROR(UpgradePlanFrom2(store));
   QL_RETURN_IF_ERROR(store.SetMeta(kSchemaMeta, std::to_string(kStoreSchema)));
   return tx.Commit();
 }
