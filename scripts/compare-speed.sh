@@ -89,7 +89,7 @@ for format in $FORMATS; do
         >"$WORK/engine2-$format-$round.json" 2>/dev/null
     fi
   done
-  size=$(( $(stat -c %s "$file") / 1048576 ))
+  size=$(( $(stat -L -c %s "$file") / 1048576 ))
   for test in pp tg; do
     read -r l_med l_min l_max < <(for f in "$WORK"/llama-"$format"-*.json; do rate "$f" $test; done | spread)
     read -r q_med q_min q_max < <(for f in "$WORK"/quantlab-"$format"-*.json; do rate "$f" $test; done | spread)
