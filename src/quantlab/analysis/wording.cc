@@ -429,8 +429,9 @@ void MinimumFormatTable(const LabResults& r, Analysis& a) {
       for (size_t k = 0; k < a.minimum_formats[i].size(); ++k) {
         const std::string& pick = a.minimum_formats[i][k];
         if (pick == "none" || TasksConfirm(a.task_comparisons, pick, kUseCaseMaxAccuracyDropPts[k])) continue;
-        unconfirmed.push_back(fmt::format("{} {} ({} within {:g} points)", r.datasets[i], use_cases[k], pick,
-                                          kUseCaseMaxAccuracyDropPts[k]));
+        const double pts = kUseCaseMaxAccuracyDropPts[k];
+        unconfirmed.push_back(fmt::format("{} {} ({} within {:g} accuracy point{})", r.datasets[i],
+                                          use_cases[k], pick, pts, pts == 1 ? "" : "s"));
       }
     }
     if (!unconfirmed.empty()) {
