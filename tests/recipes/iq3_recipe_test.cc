@@ -16,6 +16,7 @@
 #include "quantlab/recipes/recipe.h"
 #include "quantlab/synth/synth_model.h"
 #include "quantlab/util/hash.h"
+#include "recipes/synth_gqa4.h"
 #include "support/paths.h"
 
 namespace quantlab {
@@ -72,14 +73,7 @@ TEST(Iq3Recipes, DemoTensorsEqualLlamaQuantizesWithoutImatrix) {
 }
 
 TEST(Iq3Recipes, SyntheticGqa4TensorsEqualLlamaQuantizes) {
-  SynthModelSpec spec;  // as `quantlab synth --layers 16 --embd 256 --heads 8 --heads-kv 2 --ff 512 ...`
-  spec.n_layer = 16;
-  spec.n_embd = 256;
-  spec.n_head = 8;
-  spec.n_head_kv = 2;
-  spec.n_ff = 512;
-  spec.n_ctx_train = 256;
-  spec.weight_std = 0.05f;
+  const SynthModelSpec spec = testing::SynthGqa4L16Spec();
   testing::TempDir dir;
   const std::string model = (dir / "gqa4.gguf").string();
   ASSERT_TRUE(WriteSynthModel(spec, model).ok());
