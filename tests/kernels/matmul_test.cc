@@ -91,9 +91,10 @@ TEST(MatMul, MatchesNaiveScalarDots) {
 // range that ends mid-panel.
 TEST(MatMul, LongRowsManyTokens) {
   std::mt19937 rng(17);
-  const GgmlType types[] = {GgmlType::kQ8_0,   GgmlType::kQ4_0, GgmlType::kQ5_0,
-                            GgmlType::kIQ4_NL, GgmlType::kQ2_K, GgmlType::kQ3_K,
-                            GgmlType::kQ4_K,   GgmlType::kQ5_K, GgmlType::kQ6_K};
+  const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0,   GgmlType::kQ5_0,    GgmlType::kIQ4_NL,
+                            GgmlType::kQ2_K, GgmlType::kQ3_K,   GgmlType::kQ4_K,    GgmlType::kQ5_K,
+                            GgmlType::kQ6_K, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+                            GgmlType::kIQ2_S};
   for (GgmlType type : types) {
     const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
     const int64_t n_blocks = TypeInfo(type).block_size == 256 ? 5 : 41;
@@ -114,6 +115,40 @@ TEST(MatMul, LongRowsManyTokens) {
           const void* wr = p.weights.data() + r * p.weight_stride;
           const void* ar = p.act.data() + t * p.act_stride;
           ASSERT_NEAR(got, ref->vec_dot(p.n_cols, wr, ar),
+                      2e-6 * AbsDotMagnitude(type, wr, ar, p.n_cols) + 1e-6)
+              << TypeName(type) << " " << IsaName(isa) << " r=" << r << " t=" << t;
+        }
+      }
+    }
+  }
+}
+
+// The i-quants' batched kernels store value + offset as unsigned bytes (iquants_unpack.inc.h); with every
+// activation at +-127 (all +1, all -1, alternating) the byte products are as large as they get, so an
+// int16 intermediate that saturated (maddubs on AVX2) or an offset taken back wrongly would show.
+TEST(MatMul, IQuantsAtFullScaleActivations) {
+  std::mt19937 rng(23);
+  for (GgmlType type :
+       {GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S}) {
+    const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
+    Problem p = MakeProblem(type, 33, TypeInfo(type).block_size == 256 ? 2 : 16, 3, rng);
+    std::vector<float> x(p.n_cols * p.n_tokens);
+    for (int64_t i = 0; i < p.n_cols; ++i) {
+      x[i] = 1.0f;
+      x[p.n_cols + i] = -1.0f;
+      x[2 * p.n_cols + i] = i % 2 == 0 ? 1.0f : -1.0f;
+    }
+    QuantizeActivations(type, x.data(), p.n_cols, p.n_tokens, p.n_cols, p.act.data(), p.act_stride);
+    const WeightMatrix w{type, p.n_rows, p.n_cols, p.weight_stride, p.weights.data()};
+    const ActivationBatch act{p.act.data(), p.act_stride, p.n_tokens};
+    for (CpuIsa isa : SupportedIsas()) {
+      std::vector<float> out(p.n_rows * p.n_tokens);
+      MatMulRows(w, act, 0, p.n_rows, out.data(), p.n_rows, isa);
+      for (int64_t t = 0; t < p.n_tokens; ++t) {
+        for (int64_t r = 0; r < p.n_rows; ++r) {
+          const void* wr = p.weights.data() + r * p.weight_stride;
+          const void* ar = p.act.data() + t * p.act_stride;
+          ASSERT_NEAR(out[t * p.n_rows + r], ref->vec_dot(p.n_cols, wr, ar),
                       2e-6 * AbsDotMagnitude(type, wr, ar, p.n_cols) + 1e-6)
               << TypeName(type) << " " << IsaName(isa) << " r=" << r << " t=" << t;
         }

@@ -82,6 +82,12 @@ TEST(KernelRegistry, SimdIsasProvideTheHotKernels) {
                           GgmlType::kQ3_K, GgmlType::kQ2_K}) {
       EXPECT_NE(GemmKernelFor(type, isa).tile, nullptr) << TypeName(type) << " " << IsaName(isa);
     }
+    // The i-quants' batched kernels (gemm_iquants_avx2.cc, gemm_q8_avx2.cc, gemm_int8_*_avx512.cc); on
+    // AVX2 IQ4_XS has none (its offset bytes do not fit maddubs).
+    for (GgmlType type : {GgmlType::kIQ4_NL, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S}) {
+      EXPECT_NE(GemmKernelFor(type, isa).tile, nullptr) << TypeName(type) << " " << IsaName(isa);
+    }
+    EXPECT_EQ(GemmKernelFor(GgmlType::kIQ4_XS, isa).tile != nullptr, isa == CpuIsa::kAvx512);
     // The 16-bit float formats have blocked kernels (gemm_float.inc.h).
     for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16}) {
       EXPECT_NE(GemmKernelFor(type, isa).blocked, nullptr) << TypeName(type) << " " << IsaName(isa);

@@ -5,8 +5,9 @@
 // by all its rows. The result equals the vec_dot's: the integer sums are exact, float rounding differs
 // only in order.
 //
-// Included by gemm_kquants_avx2.cc (AVX-512 VNNI uses gemm_int8_kquants_avx512.cc instead);
-// all in an unnamed namespace, so each includer gets its own copy.
+// Included by gemm_kquants_avx2.cc and gemm_iquants_avx2.cc (the i-quants whose unpacked bytes fit
+// maddubs, iquants_unpack.inc.h); AVX-512 VNNI uses the int8 panels (gemm_int8_*_avx512.cc) instead. All
+// in an unnamed namespace, so each includer gets its own copy.
 #pragma once
 
 #include "quantlab/kernels/kquants_unpack.inc.h"
@@ -100,18 +101,6 @@ GemmKernel KQuantGemm(void (*unpack)(const void*, int64_t, void*)) {
           .tile = KQuantGemmTile,
           .max_rows = kMaxRows,
           .max_tokens = kMaxTokens};
-}
-
-std::span<const TypeKernelEntry> GemmKQuantsHere() {
-  constexpr GgmlType kQ8_K = GgmlType::kQ8_K;
-  static const TypeKernelEntry kernels[] = {
-      {.type = GgmlType::kQ2_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ2_K)},
-      {.type = GgmlType::kQ3_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ3_K)},
-      {.type = GgmlType::kQ4_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ4_K)},
-      {.type = GgmlType::kQ5_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ5_K)},
-      {.type = GgmlType::kQ6_K, .vec_dot_type = kQ8_K, .gemm = KQuantGemm(UnpackQ6_K)},
-  };
-  return kernels;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Batched (prompt-processing) kernels for the 32-element formats that take Q8_0 activations (Q8_0, Q4_0,
-// Q5_0), for AVX2. A weight row is unpacked once per token block to signed bytes plus one float scale per
-// 32; a tile multiplies up to 2 rows with up to 3 tokens using the |q| x sign-adjusted-y maddubs trick.
+// Q5_0, IQ4_NL), for AVX2. A weight row is unpacked once per token block to signed bytes plus one float scale
+// per 32; a tile multiplies up to 2 rows with up to 3 tokens using the |q| x sign-adjusted-y maddubs trick.
 // (With AVX-512 VNNI, gemm_int8_q8_0_avx512.cc's int8 panel kernel replaces these.)
 
 #include <immintrin.h>
@@ -58,6 +58,20 @@ void UnpackQ5_0(const void* row, int64_t n, void* dst) {
     const __m256i high = _mm256_and_si256(BitsToByteMask(qh), _mm256_set1_epi8(16));
     const __m256i v =
         _mm256_sub_epi8(_mm256_or_si256(NibblesLowThenHigh(x[b].qs), high), _mm256_set1_epi8(16));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), v);
+    d[b] = HalfToFloat(x[b].d);
+  }
+}
+
+// IQ4_NL: the table values (-127..113, never -128 as the sign trick needs).
+void UnpackIQ4_NL(const void* row, int64_t n, void* dst) {
+  const auto* x = static_cast<const BlockIQ4_NL*>(row);
+  auto* u = static_cast<uint8_t*>(dst);
+  float* d = Scales(dst, n);
+  const __m256i table =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
+  for (int64_t b = 0; b < n / kQK4_NL; ++b) {
+    const __m256i v = _mm256_shuffle_epi8(table, NibblesLowThenHigh(x[b].qs));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), v);
     d[b] = HalfToFloat(x[b].d);
   }
@@ -134,6 +148,7 @@ std::span<const TypeKernelEntry> GemmQ8Avx2() {
       {.type = GgmlType::kQ8_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ8_0)},
       {.type = GgmlType::kQ4_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ4_0)},
       {.type = GgmlType::kQ5_0, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackQ5_0)},
+      {.type = GgmlType::kIQ4_NL, .vec_dot_type = kQ8_0, .gemm = Q8Gemm(UnpackIQ4_NL)},
   };
   return kernels;
 }

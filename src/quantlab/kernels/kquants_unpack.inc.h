@@ -1,8 +1,10 @@
 // K-quant super-blocks (Q2_K..Q6_K) unpacked into one common form: unsigned bytes in element order,
 // int16 scales in maddubs' broadcast order, and the bsums multipliers that carry each format's offset
 // and mins. Shared by the AVX2 batched tile (gemm_kquants.inc.h) and the AVX-512 VNNI panels
-// (gemm_int8_kquants_avx512.cc), which interleave these rows. Include only from files compiled with AVX2
-// flags; everything is in an unnamed namespace, so each includer gets its own copy.
+// (gemm_int8_kquants_avx512.cc), which interleave these rows; the i-quants unpack into the same form
+// (iquants_unpack.inc.h). Include only from files compiled with AVX2 flags; everything is in an unnamed
+// namespace, so each includer gets its own copy (the unpackers are inline: includers that only need the
+// form do not warn about them).
 #pragma once
 
 #include "quantlab/kernels/simd_avx2.h"
@@ -43,7 +45,7 @@ inline void SetScaleSingles(UnpackedSuperBlock& u, __m128i scales8) {
   for (int c = 0; c < 8; ++c) Store32(u.scales[c], ScaleSingle(both, c));
 }
 
-void UnpackQ2_K(const void* row, int64_t n, void* dst) {
+inline void UnpackQ2_K(const void* row, int64_t n, void* dst) {
   const auto* x = static_cast<const BlockQ2_K*>(row);
   auto* out = static_cast<UnpackedSuperBlock*>(dst);
   const __m256i mask2 = _mm256_set1_epi8(3);
@@ -64,7 +66,7 @@ void UnpackQ2_K(const void* row, int64_t n, void* dst) {
   }
 }
 
-void UnpackQ3_K(const void* row, int64_t n, void* dst) {
+inline void UnpackQ3_K(const void* row, int64_t n, void* dst) {
   const auto* x = static_cast<const BlockQ3_K*>(row);
   auto* out = static_cast<UnpackedSuperBlock*>(dst);
   const __m256i mask2 = _mm256_set1_epi8(3);
@@ -120,15 +122,15 @@ void UnpackQ45K(const Block* x, int64_t n, UnpackedSuperBlock* out) {
   }
 }
 
-void UnpackQ4_K(const void* row, int64_t n, void* dst) {
+inline void UnpackQ4_K(const void* row, int64_t n, void* dst) {
   UnpackQ45K<false>(static_cast<const BlockQ4_K*>(row), n, static_cast<UnpackedSuperBlock*>(dst));
 }
 
-void UnpackQ5_K(const void* row, int64_t n, void* dst) {
+inline void UnpackQ5_K(const void* row, int64_t n, void* dst) {
   UnpackQ45K<true>(static_cast<const BlockQ5_K*>(row), n, static_cast<UnpackedSuperBlock*>(dst));
 }
 
-void UnpackQ6_K(const void* row, int64_t n, void* dst) {
+inline void UnpackQ6_K(const void* row, int64_t n, void* dst) {
   const auto* x = static_cast<const BlockQ6_K*>(row);
   auto* out = static_cast<UnpackedSuperBlock*>(dst);
   const __m256i mask4 = _mm256_set1_epi8(0x0F);

@@ -147,6 +147,7 @@ std::span<const TypeKernelEntry> DotFloatAvx2();           // dot_float_avx2.cc
 std::span<const TypeKernelEntry> GemmKQuantsAvx2();        // gemm_kquants_avx2.cc
 std::span<const TypeKernelEntry> GemmFloatAvx2();          // gemm_float_avx2.cc
 std::span<const TypeKernelEntry> GemmQ8Avx2();             // gemm_q8_avx2.cc
+std::span<const TypeKernelEntry> GemmIQuantsAvx2();        // gemm_iquants_avx2.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx2();           // dot_iq4_xs_avx2.cc
 std::span<const TypeKernelEntry> DotIq3Avx2();             // dot_iq3_avx2.cc
 AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2.cc
@@ -156,6 +157,7 @@ std::span<const TypeKernelEntry> DotKQuantsAvx512();       // dot_kquants_avx512
 std::span<const TypeKernelEntry> GemmFloatAvx512();        // gemm_float_avx512.cc
 std::span<const TypeKernelEntry> GemmInt8KQuantsAvx512();  // gemm_int8_kquants_avx512.cc
 std::span<const TypeKernelEntry> GemmInt8Q8_0Avx512();     // gemm_int8_q8_0_avx512.cc
+std::span<const TypeKernelEntry> GemmInt8IQuantsAvx512();  // gemm_int8_iquants_avx512.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx512();         // dot_iq4_xs_avx512.cc
 std::span<const TypeKernelEntry> DotIq3Avx512();           // dot_iq3_avx512.cc
 AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc

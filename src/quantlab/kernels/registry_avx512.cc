@@ -8,7 +8,7 @@ namespace quantlab::kernels_internal {
 IsaKernels RegistryAvx512() {
   return {
       .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmFloatAvx512(), GemmInt8KQuantsAvx512(),
-                      GemmInt8Q8_0Avx512(), DotIq4XsAvx512(), DotIq3Avx512(),
+                      GemmInt8Q8_0Avx512(), GemmInt8IQuantsAvx512(), DotIq4XsAvx512(), DotIq3Avx512(),
                       // Replaces the BF16 entry of GemmFloatAvx512() on request (see UseBf16DotKernel).
                       UseBf16DotKernel() ? GemmFloatAvx512Bf16() : std::span<const TypeKernelEntry>()},
       .attention = AttentionF16Avx512(),
