@@ -72,5 +72,27 @@ TEST(PrecisionTest, ATinyIncreaseNeedsOnlyTheAbsoluteFloor) {
   EXPECT_TRUE(p.enough);
 }
 
+TEST(PrecisionTest, AFormatThatChangesPredictionsButNotPerplexityIsScaledByItsKld) {
+  // A model that does not predict the text (random weights): the format's measured increase is noise
+  // around zero, yet its mean KLD of 0.1 says it changes the predictions by ~10.5% in perplexity terms.
+  // 10% of the noisy increase would be an unreachable target; 10% of the KLD-implied 10.5% is reached.
+  const Chunks c = Make(40, 0.0, 0.03, 0.1, 0.005);
+  const Precision p = AssessPrecision(c.base, c.nll, c.kld);
+  EXPECT_LT(std::fabs(p.increase_pct), 0.5);
+  EXPECT_NEAR(p.ci_half_allowed_pp, 100 * (std::exp(0.1) - 1) * 0.10, 0.01);
+  EXPECT_LE(p.ci_half_pp, p.ci_half_allowed_pp);
+  EXPECT_TRUE(p.enough);
+  // The same chunks judged on the increase alone (no KLD given): still short of the 0.05-point floor.
+  EXPECT_FALSE(AssessPrecision(c.base, c.nll, {}).enough);
+}
+
+TEST(PrecisionTest, TheMeasuredIncreaseGovernsWhenItExceedsTheKldImpliedOne) {
+  // A 5% increase with a KLD of 0.01 (1% implied): the target is 10% of 5%.
+  const Chunks c = Make(20, std::log(1.05), 0.001, 0.01, 0.0001);
+  const Precision p = AssessPrecision(c.base, c.nll, c.kld);
+  EXPECT_NEAR(p.ci_half_allowed_pp, 0.5, 0.01);
+  EXPECT_TRUE(p.enough);
+}
+
 }  // namespace
 }  // namespace quantlab::lab

@@ -297,9 +297,10 @@ void LogPrecision(RunContext& ctx, const std::vector<DataEval>& all) {
       if (f.is_reference) continue;
       const Precision p = PrecisionOf(ctx.plan, d, f);
       ctx.log(fmt::format(
-          "[2/5] '{}' {}: {} of {} chunks, increase {:+.3f}% ± {:.3f} points, mean KLD ± {:.1f}%{}",
+          "[2/5] '{}' {}: {} of {} chunks, increase {:+.3f}% ± {:.3f} points (target ± {:.3f}), mean KLD "
+          "± {:.1f}%{}",
           d.data->name, f.name, p.chunks, d.tokens.n_chunks, p.increase_pct, p.ci_half_pp,
-          100 * p.kld_rel_stderr,
+          p.ci_half_allowed_pp, 100 * p.kld_rel_stderr,
           p.enough ? "" : " (the text ran out before the precision target was reached)"));
     }
   }

@@ -22,13 +22,15 @@ Precision AssessPrecision(std::span<const double> base_nll, std::span<const doub
   const analysis::PairedDifference d = analysis::PairedMeanDifference(nll.first(n), base_nll.first(n));
   p.increase_pct = (std::exp(d.mean) - 1.0) * 100.0;
   if (d.n >= 2) p.ci_half_pp = (std::exp(d.hi) - std::exp(d.lo)) / 2.0 * 100.0;
+  double damage_pct = std::fabs(p.increase_pct);
+  if (!kld.empty()) damage_pct = std::max(damage_pct, (std::exp(analysis::Mean(kld)) - 1.0) * 100.0);
   if (kld.size() >= 2) {
     const double mean = analysis::Mean(kld);
     const double se = analysis::StdDev(kld) / std::sqrt(static_cast<double>(kld.size()));
     p.kld_rel_stderr = mean > 0 ? se / mean : (se == 0 ? 0.0 : kNaN);
   }
-  const double allowed = std::max(target.ci_half_pp, target.ci_half_of_increase * std::fabs(p.increase_pct));
-  const bool ci_ok = p.ci_half_pp <= allowed;  // false for NaN
+  p.ci_half_allowed_pp = std::max(target.ci_half_pp, target.ci_half_of_increase * damage_pct);
+  const bool ci_ok = p.ci_half_pp <= p.ci_half_allowed_pp;  // false for NaN
   const bool kld_ok = kld.empty() || p.kld_rel_stderr <= target.kld_rel_stderr;
   p.enough = p.chunks >= target.min_chunks && ci_ok && kld_ok;
   return p;
