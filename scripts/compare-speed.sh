@@ -13,7 +13,8 @@
 # enough not to fit in cache), FORMATS="F16 Q8_0 ..." (default: the lab's seven), THREADS (2), PP (512),
 # TG (128), REPS (3, repetitions inside each bench run), ROUNDS (3, alternating runs of the two tools;
 # the table gives each tool's median and range over them), WORK (folder for the quantized files and the
-# JSON of every run, default ./speed-compare).
+# JSON of every run, default ./speed-compare), IMATRIX (an importance matrix for quantizing: the i-quants
+# below 3 bits per weight, e.g. IQ3_XXS, need one).
 # quantlab never fetches or builds llama.cpp: point LLAMA_CPP_BIN at a build you already have.
 set -euo pipefail
 
@@ -41,6 +42,7 @@ TG=${TG:-128}
 REPS=${REPS:-3}
 ROUNDS=${ROUNDS:-3}
 WORK=${WORK:-speed-compare}
+IMATRIX=${IMATRIX:-}
 mkdir -p "$WORK"
 
 tools=("$QUANTLAB" "$LLAMA_CPP_BIN/llama-bench")
@@ -75,7 +77,8 @@ for format in $FORMATS; do
   if [[ $format == F16 ]]; then
     file=$MODEL
   elif [[ ! -f $file ]]; then
-    "$QUANTLAB" quantize "$MODEL" "$file" "$format" --threads "$THREADS" >/dev/null 2>&1
+    "$QUANTLAB" quantize "$MODEL" "$file" "$format" --threads "$THREADS" ${IMATRIX:+--imatrix "$IMATRIX"} \
+      >"$WORK/quantize-$format.log" 2>&1 || { echo "quantizing $format failed, see $WORK/quantize-$format.log" >&2; exit 1; }
   fi
   # Alternate the tools ROUNDS times: a VM's memory bandwidth and CPU share drift over seconds, and
   # alternating exposes both tools to the same drift.
