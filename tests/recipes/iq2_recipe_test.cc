@@ -6,18 +6,22 @@
 // tensors (counted, never read from the name) Q2_K / IQ3_S, attn_output Q5_K with 8 experts and IQ3_S
 // for IQ2_S/IQ2_M; everything else the default (IQ2_XXS, IQ2_XS, IQ2_XS for IQ2_S, IQ2_S for IQ2_M).
 // The rules are restated here from llama-quant.cpp, independently of tensor_rules.cc's roles, and
-// checked on every recorded synthetic shape; then the whole pipeline with an importance matrix.
+// checked on every recorded synthetic shape; then the whole pipeline with an importance matrix, and the
+// demo model with the demo imatrix against llama-quantize's files (tests/data/recipes/iq2/).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "quantlab/gguf/reader.h"
 #include "quantlab/quant/imatrix.h"
+#include "quantlab/quant/imatrix_gguf.h"
 #include "quantlab/quant/quantize.h"
 #include "quantlab/recipes/imatrix_rules.h"
 #include "quantlab/recipes/model_facts.h"
@@ -26,6 +30,7 @@
 #include "quantlab/recipes/recipe.h"
 #include "quantlab/recipes/tensor_rules.h"
 #include "quantlab/synth/synth_model.h"
+#include "quantlab/util/hash.h"
 #include "recipes/expectations.h"
 #include "recipes/synth_gqa4.h"
 
@@ -334,6 +339,42 @@ TEST(Iq2Recipes, WithoutImatrixRefusedAsLlamaQuantizeDoes) {
     EXPECT_FALSE(std::filesystem::exists(out));
   }
 }
+
+// The demo model with the demo imatrix: every tensor's type and bytes equal llama-quantize's (one test
+// per recipe, so ctest runs them side by side: the IQ2 searches take seconds each).
+class Iq2DemoRecipe : public ::testing::TestWithParam<Recipe> {};
+
+TEST_P(Iq2DemoRecipe, TensorsEqualLlamaQuantizesWithTheDemoImatrix) {
+  const auto model = testing::DemoPath("demo-f16.gguf");
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "demo model not found at " << model;
+  auto imatrix = ReadImatrixFile(testing::TestDataPath("recipes/demo_imatrix/demo.imatrix"));
+  ASSERT_TRUE(imatrix.ok()) << imatrix.error().message;
+  std::ifstream in(testing::TestDataPath("recipes/iq2/demo_imatrix.json"));
+  ASSERT_TRUE(in);
+  const std::string recipe_name(RecipeName(GetParam()));
+  const nlohmann::json expected = nlohmann::json::parse(in)["recipes"][recipe_name];
+  ASSERT_FALSE(expected.empty());
+  testing::TempDir dir;
+  QuantizeModelOptions options;
+  options.recipe = GetParam();
+  options.threads = 2;
+  options.imatrix = &*imatrix;
+  const std::string out = (dir / (recipe_name + ".gguf")).string();
+  auto report = QuantizeModel(model.string(), out, options);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  auto file = GgufFile::Open(out);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  ASSERT_EQ(file->tensors().size(), expected.size());
+  for (const GgufTensorInfo& t : file->tensors()) {
+    ASSERT_TRUE(expected.contains(t.name)) << t.name;
+    EXPECT_EQ(std::string(TypeName(t.type)), expected[t.name]["type"].get<std::string>()) << t.name;
+    EXPECT_EQ(Sha256Hex(file->TensorData(t)), expected[t.name]["sha256"].get<std::string>())
+        << t.name << " differs from llama-quantize's";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Recipes, Iq2DemoRecipe, ::testing::ValuesIn(kIq2Recipes),
+                         [](const auto& info) { return std::string(RecipeName(info.param)); });
 
 }  // namespace
 }  // namespace quantlab
