@@ -246,6 +246,35 @@ TEST(Iq2Recipes, TypeCountsOnTwoShapes) {
             (Counts{{"q5_K", 1 + 2}, {"iq3_s", 1}, {"q4_K", 2 + 2}, {"iq2_s", 2 * 4}}));
 }
 
+// The 16-layer GQA-4 synthetic model: every tensor's type as llama-quantize chose it with an imatrix
+// (tests/data/recipes/iq2/; its files and quantlab's were byte-identical). Here the rules fire: 16
+// attn_v Q4_K, the ffn_down of layers 0 and 1 Q2_K / IQ3_S.
+TEST(Iq2Recipes, SyntheticGqa4TypesEqualLlamaQuantizes) {
+  testing::TempDir dir;
+  const std::string model = (dir / "gqa4.gguf").string();
+  ASSERT_TRUE(WriteSynthModel(testing::SynthGqa4L16Spec(), model).ok());
+  auto source = GgufFile::Open(model);
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  auto facts = ReadModelFacts(source->metadata());
+  ASSERT_TRUE(facts.ok()) << facts.error().message;
+  std::ifstream in(testing::TestDataPath("recipes/iq2/synth_gqa4_l16_types.json"));
+  ASSERT_TRUE(in);
+  const nlohmann::json expected = nlohmann::json::parse(in)["recipes"];
+  ASSERT_EQ(expected.size(), 4u);
+  for (const auto& [recipe_name, types] : expected.items()) {
+    SCOPED_TRACE(recipe_name);
+    QuantizeOptions options;
+    options.has_imatrix = true;
+    auto plan = PlanQuantization(*facts, source->tensors(), FindRecipe(recipe_name).value(), options);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    ASSERT_EQ(plan->tensors.size(), types.size());
+    for (const TensorDecision& d : plan->tensors) {
+      ASSERT_TRUE(types.contains(d.name)) << d.name;
+      EXPECT_EQ(std::string(TypeName(d.type)), types[d.name].get<std::string>()) << d.name;
+    }
+  }
+}
+
 // An 8-layer GQA-4 synthetic model (the 16-layer one's width, a smaller FFN and vocabulary: the IQ2
 // searches are slow).
 SynthModelSpec SmallGqa4Spec() {
