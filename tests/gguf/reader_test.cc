@@ -142,15 +142,15 @@ TEST(ReaderTest, ZeroSizedTensorsDoNotOverlap) {
 
 TEST(ReaderTest, TypesQuantlabCannotComputeAreReadAndReportedAsUnsupported) {
   GgufBytes b;
-  b.Header(2, 0).TensorInfo("iq", {256, 2}, 16, 0).TensorInfo("tq", {256}, 35, 160).PadTo(32).Fill(256, 0);
+  b.Header(2, 0).TensorInfo("iq", {256, 2}, 19, 0).TensorInfo("tq", {256}, 35, 160).PadTo(32).Fill(256, 0);
   auto file = ParseGguf(b.span(), "iq.gguf");
   ASSERT_TRUE(file.ok()) << file.error().message;
-  EXPECT_EQ(file->FindTensor("iq")->type, GgmlType::kIQ2_XXS);
-  EXPECT_EQ(file->FindTensor("iq")->n_bytes, 2u * 66);
+  EXPECT_EQ(file->FindTensor("iq")->type, GgmlType::kIQ1_S);
+  EXPECT_EQ(file->FindTensor("iq")->n_bytes, 2u * 50);
   EXPECT_EQ(file->FindTensor("tq")->n_bytes, 66u);
   const GgufSummary summary = SummarizeGguf(*file);
-  EXPECT_EQ(summary.unsupported_types, (std::vector<std::string>{"iq2_xxs", "tq2_0"}));
-  EXPECT_NE(RenderSummaryText(summary).find("unsupported     iq2_xxs, tq2_0"), std::string::npos);
+  EXPECT_EQ(summary.unsupported_types, (std::vector<std::string>{"iq1_s", "tq2_0"}));
+  EXPECT_NE(RenderSummaryText(summary).find("unsupported     iq1_s, tq2_0"), std::string::npos);
 }
 
 TEST(ReaderTest, OpenMapsFileAndNamesPathInErrors) {

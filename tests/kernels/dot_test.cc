@@ -42,7 +42,8 @@ TEST(KernelTable, EveryDotTypeHasAllFunctionsAtEveryIsa) {
   EXPECT_EQ(KernelsFor(GgmlType::kQ4_0)->vec_dot_type, GgmlType::kQ8_0);
   EXPECT_EQ(KernelsFor(GgmlType::kQ5_1)->vec_dot_type, GgmlType::kQ8_1);
   EXPECT_EQ(KernelsFor(GgmlType::kF16)->vec_dot_type, GgmlType::kF16);
-  EXPECT_EQ(KernelsFor(GgmlType::kIQ2_XS), nullptr);
+  EXPECT_EQ(KernelsFor(GgmlType::kIQ2_XS)->vec_dot_type, GgmlType::kQ8_K);
+  EXPECT_EQ(KernelsFor(GgmlType::kIQ1_S), nullptr);
 }
 
 // QUANTLAB_ISA caps the detected ISA (checked in a fresh process: DetectedIsa is computed once).
@@ -151,7 +152,13 @@ TEST(ScalarDot, MatchesDoubleDotOfDequantizedRows) {
       const int64_t n = n_blocks * std::max<int64_t>(block, 32);
       const std::vector<float> wf = RandomFloats(n, rng), af = RandomFloats(n, rng);
       std::vector<uint8_t> w(RowBytes(type, n)), a(RowBytes(k->vec_dot_type, n));
-      QuantizeRowReference(type, wf, w.data());
+      if (RequiresImportance(type)) {
+        // IQ2_XXS / IQ2_XS: ggml quantizes them only with importance weights.
+        const std::vector<float> importance(n, 1.0f);
+        QuantizeRows(type, wf.data(), w.data(), 1, n, importance.data());
+      } else {
+        QuantizeRowReference(type, wf, w.data());
+      }
       k->from_float(af.data(), a.data(), n);
       std::vector<float> wd(n), ad(n);
       DequantizeRow(type, w.data(), wd.data(), n);

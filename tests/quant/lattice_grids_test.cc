@@ -24,6 +24,18 @@ TEST(LatticeGrids, DequantizationTablesAreGgmls) {
   EXPECT_EQ(iq3::kSGrid[77], 0x01090509u);
   EXPECT_EQ(iq3::kSGrid[259], 0x05090903u);
   EXPECT_EQ(iq3::kSGrid[511], 0x0f0f0101u);
+  // iq2xxs_grid
+  EXPECT_EQ(iq2::kXxsGrid[0], 0x0808080808080808ull);
+  EXPECT_EQ(iq2::kXxsGrid[1], 0x080808080808082bull);
+  EXPECT_EQ(iq2::kXxsGrid[77], 0x08190808192b0808ull);
+  EXPECT_EQ(iq2::kXxsGrid[131], 0x082b2b2b19081908ull);
+  EXPECT_EQ(iq2::kXxsGrid[255], 0x2b2b2b1908081908ull);
+  // iq2xs_grid
+  EXPECT_EQ(iq2::kXsGrid[0], 0x0808080808080808ull);
+  EXPECT_EQ(iq2::kXsGrid[1], 0x080808080808082bull);
+  EXPECT_EQ(iq2::kXsGrid[77], 0x080819081908082bull);
+  EXPECT_EQ(iq2::kXsGrid[259], 0x190808080819082bull);
+  EXPECT_EQ(iq2::kXsGrid[511], 0x2b2b2b2b2b2b2b2bull);
   // iq2s_grid
   EXPECT_EQ(iq2::kSGrid[0], 0x0808080808080808ull);
   EXPECT_EQ(iq2::kSGrid[1], 0x080808080808082bull);
@@ -48,6 +60,7 @@ TEST(LatticeGrids, SearchLatticesAreConsistent) {
     int n_codes;
   };
   for (const Case& c : {Case{GridLattice::Iq3Xxs(), 256, 4096}, Case{GridLattice::Iq3S(), 512, 4096},
+                        Case{GridLattice::Iq2Xxs(), 256, 43692}, Case{GridLattice::Iq2Xs(), 512, 43692},
                         Case{GridLattice::Iq2S(), 1024, 43692}}) {
     int on_grid = 0;
     for (uint32_t code = 0; code < static_cast<uint32_t>(c.n_codes); ++code) {

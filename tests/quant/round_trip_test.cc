@@ -21,7 +21,14 @@ namespace {
 
 constexpr int64_t kRow = 1024;  // 4 super-blocks, 32 legacy blocks
 
+// Where a test passes no importance, the types ggml quantizes only with importance weights (IQ2_XXS,
+// IQ2_XS) get uniform ones.
 std::vector<float> RoundTrip(GgmlType type, const std::vector<float>& x, const float* importance = nullptr) {
+  std::vector<float> uniform;
+  if (importance == nullptr && RequiresImportance(type)) {
+    uniform.assign(x.size(), 1.0f);
+    importance = uniform.data();
+  }
   std::vector<uint8_t> packed(RowBytes(type, static_cast<int64_t>(x.size())));
   if (CanQuantizeRows(type)) {
     QuantizeRows(type, x.data(), packed.data(), 1, static_cast<int64_t>(x.size()), importance);
@@ -65,6 +72,8 @@ const Bound kBounds[] = {
     {GgmlType::kIQ3_S, 0.190},    // 0.1585
     {GgmlType::kIQ3_XXS, 0.258},  // 0.2151
     {GgmlType::kIQ2_S, 0.313},    // 0.2603
+    {GgmlType::kIQ2_XS, 0.357},   // 0.2972 (uniform importance: ggml needs importance weights)
+    {GgmlType::kIQ2_XXS, 0.405},  // 0.3376 (the same)
     {GgmlType::kQ4_1, 0.091},     // 0.0755
     {GgmlType::kQ4_K, 0.083},     // 0.0690
     {GgmlType::kQ3_K, 0.183},     // 0.1524
@@ -140,10 +149,13 @@ TEST_P(RoundTripTest, ConstantBlocksAreFiniteAndClose) {
       // Every format can represent a constant block to within a few percent (scale or min in fp16),
       // except the lattice i-quants, whose grids may lack the constant point (and IQ3_XXS flips one sign
       // of each 8 when their parity is odd): ggml's search lands 25 % off for 0.37 in IQ3_S, 31 % in
-      // IQ3_XXS, 6.2 % in IQ2_S (the golden test's "constant" case shows ggml writes the same bytes).
+      // IQ3_XXS, 6.2 % in IQ2_S, 7.5 % in IQ2_XS and 70 % in IQ2_XXS, whose 256 points mix levels for a
+      // constant group (the golden test's "constant" case shows ggml writes the same bytes).
       const float tolerance = b.type == GgmlType::kIQ3_S     ? 0.26f
                               : b.type == GgmlType::kIQ3_XXS ? 0.35f
                               : b.type == GgmlType::kIQ2_S   ? 0.07f
+                              : b.type == GgmlType::kIQ2_XS  ? 0.08f
+                              : b.type == GgmlType::kIQ2_XXS ? 0.71f
                                                              : 0.06f;
       ASSERT_NEAR(y[i], c, std::fabs(c) * tolerance) << "element " << i << " of constant " << c;
     }
@@ -200,14 +212,33 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
     EXPECT_NE(DequantizerFor(t), nullptr);
+    EXPECT_FALSE(RequiresImportance(t)) << TypeName(t);
+  }
+  // ggml quantizes these only with importance weights: no reference quantizer.
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS}) {
+    EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
+    EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
+    EXPECT_TRUE(RequiresImportance(t)) << TypeName(t);
+    EXPECT_EQ(ReferenceQuantizerFor(t), nullptr) << TypeName(t);
+    EXPECT_NE(DequantizerFor(t), nullptr) << TypeName(t);
   }
   for (GgmlType t : {GgmlType::kQ8_1, GgmlType::kQ8_K}) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ1_S, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kIQ1_S, GgmlType::kIQ1_M, GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
+  }
+}
+
+TEST(QuantizeApiDeathTest, ImportanceRequiredTypesRefuseToRunWithoutImportance) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto x = Gaussian(2, 1.0f, 256);
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS}) {
+    std::vector<uint8_t> out(RowBytes(t, 256));
+    EXPECT_DEATH(QuantizeRows(t, x.data(), out.data(), 1, 256, nullptr), "importance weights") << TypeName(t);
+    EXPECT_DEATH(QuantizeRowReference(t, x, out.data()), "no reference quantizer") << TypeName(t);
   }
 }
 
@@ -251,7 +282,8 @@ TEST(QuantizeApi, ConcurrentCallsGiveTheSameBytes) {
   const auto x = Gaussian(77, 0.03f, rows * cols);
   std::vector<float> importance(cols);
   for (int64_t i = 0; i < cols; ++i) importance[i] = 0.5f + static_cast<float>(i % 13);
-  for (GgmlType t : {GgmlType::kQ4_K, GgmlType::kQ3_K, GgmlType::kQ6_K, GgmlType::kQ4_1}) {
+  for (GgmlType t : {GgmlType::kQ4_K, GgmlType::kQ3_K, GgmlType::kQ6_K, GgmlType::kQ4_1, GgmlType::kIQ2_XXS,
+                     GgmlType::kIQ2_XS}) {
     const size_t row_bytes = RowBytes(t, cols);
     std::vector<uint8_t> serial(rows * row_bytes), parallel(rows * row_bytes);
     QuantizeRows(t, x.data(), serial.data(), rows, cols, importance.data());

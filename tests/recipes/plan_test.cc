@@ -60,7 +60,7 @@ TEST(RecipeTable, NamesAliasesAndNumbers) {
   EXPECT_EQ(FindRecipe("Q4_K_X"), std::nullopt);
   EXPECT_EQ(FindRecipe("4"), std::nullopt);  // a retired llama_ftype
   EXPECT_EQ(FindRecipe(""), std::nullopt);
-  EXPECT_EQ(AllRecipes().size(), 22u);
+  EXPECT_EQ(AllRecipes().size(), 26u);
   EXPECT_EQ(FindRecipe("iq3_xs"), Recipe::kIQ3_XS);
   EXPECT_EQ(FindRecipe("27"), Recipe::kIQ3_M);
   EXPECT_EQ(RecipeInfoFor(Recipe::kIQ3_M).default_type, GgmlType::kIQ3_S);

@@ -1,4 +1,5 @@
-// Scalar reference dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_S) with Q8_K activations,
+// Scalar reference dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_XXS, IQ2_XS, IQ2_S) with Q8_K
+// activations,
 // as ggml's x86 build computes them: per 256-element super-block the integer sum over its blocks of the
 // odd block scale (2 ls + 1) times sum(grid value * sign * activation) is exact; it is scaled by
 // d_w * d_a and summed in float. IQ3_XXS's grid values are 4 times the level's and its scale is
@@ -95,6 +96,58 @@ float DotIQ2_SQ8_KScalar(int64_t n, const void* w, const void* a) {
         const uint64_t point = iq2::kSGrid[blk.qs[g] | (((blk.qh[ib32] >> 2 * l) & 3) << 8)];
         half[l / 2] += SignedGroupDot(static_cast<uint32_t>(point), static_cast<uint32_t>(point >> 32),
                                       blk.qs[kQK_K / 8 + g], q8);
+      }
+      isum += (1 + 2 * (blk.scales[ib32] & 0xf)) * half[0] + (1 + 2 * (blk.scales[ib32] >> 4)) * half[1];
+    }
+    sum += Fp16ToFp32(blk.d) * y[b].d * static_cast<float>(isum);
+  }
+  return 0.125f * sum;
+}
+
+// IQ2_XXS: four 8-element groups per 32 elements, grid indices in the block's first word, 7-bit sign
+// codes and one 4-bit scale in its second; final 0.125 (ggml's).
+float DotIQ2_XXSQ8_KScalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK_K == 0);
+  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const int8_t* q8 = y[b].qs;
+    int isum = 0;
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      uint32_t words[2];
+      std::memcpy(words, x[b].qs + 4 * ib32, sizeof(words));
+      int block = 0;
+      for (int l = 0; l < 4; ++l, q8 += 8) {
+        const uint64_t point = iq2::kXxsGrid[(words[0] >> 8 * l) & 0xff];
+        block += SignedGroupDot(static_cast<uint32_t>(point), static_cast<uint32_t>(point >> 32),
+                                iq3::kSignsFromSeven[(words[1] >> 7 * l) & 127], q8);
+      }
+      isum += block * static_cast<int>(2 * (words[1] >> 28) + 1);
+    }
+    sum += Fp16ToFp32(x[b].d) * y[b].d * static_cast<float>(isum);
+  }
+  return 0.125f * sum;
+}
+
+// IQ2_XS: one 16-bit entry per group (grid index | sign code << 9), a 4-bit scale per 16 elements; final
+// 0.125 (ggml's).
+float DotIQ2_XSQ8_KScalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK_K == 0);
+  const auto* x = static_cast<const BlockIQ2_XS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ2_XS& blk = x[b];
+    const int8_t* q8 = y[b].qs;
+    int isum = 0;
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      int half[2] = {0, 0};
+      for (int l = 0; l < 4; ++l, q8 += 8) {
+        const uint16_t entry = blk.qs[4 * ib32 + l];
+        const uint64_t point = iq2::kXsGrid[entry & 511];
+        half[l / 2] += SignedGroupDot(static_cast<uint32_t>(point), static_cast<uint32_t>(point >> 32),
+                                      iq3::kSignsFromSeven[entry >> 9], q8);
       }
       isum += (1 + 2 * (blk.scales[ib32] & 0xf)) * half[0] + (1 + 2 * (blk.scales[ib32] >> 4)) * half[1];
     }

@@ -174,6 +174,26 @@ struct BlockIQ3_S {
 };
 static_assert(sizeof(BlockIQ3_S) == 110);
 
+// 2.0625 bits/weight, on a 256-point lattice of 8-element groups (iq2_grids.h). Per 32-element block ib,
+// qs[4 ib .. 4 ib + 3] as two little-endian words: the first holds the four groups' grid indices (one byte
+// each), the second bits 0..27 the groups' 7-bit sign codes (the eighth sign is the parity) and bits
+// 28..31 the block scale ls; x = d * (0.5 + ls) * 0.25 * grid value * sign.
+struct BlockIQ2_XXS {
+  fp16_t d;
+  uint16_t qs[kQK_K / 8];
+};
+static_assert(sizeof(BlockIQ2_XXS) == 66);
+
+// 2.3125 bits/weight, on a 512-point lattice of 8-element groups (iq2_grids.h): one 16-bit entry per
+// group, grid index | 7-bit sign code << 9 (the eighth sign is the parity), and a 4-bit scale per 16
+// elements (16-block ib in nibble ib % 2 of scales[ib / 2]); x = d * (0.5 + ls) * 0.25 * grid value * sign.
+struct BlockIQ2_XS {
+  fp16_t d;
+  uint16_t qs[kQK_K / 8];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ2_XS) == 74);
+
 // 2.5625 bits/weight, on a 1024-point lattice of 8-element groups (iq2_grids.h): qs holds the low 8 bits
 // of the 32 groups' grid indices, then one sign byte per group; the two high bits of group g are bits
 // 2 (g % 4) of qh[g / 4]; a 4-bit scale per 16 elements (16-block ib in nibble ib % 2 of scales[ib / 2]);

@@ -49,6 +49,13 @@ void QuantizeIQ2_SRef(const float* x, void* y, int64_t n);
 void QuantizeIQ2_SWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
 void DequantizeIQ2_S(const void* x, float* y, int64_t n);
 
+// 2-bit lattice i-quants with 7 signs per 8 elements, 256-element super-blocks (quantize_iq2_xxs_xs.cc).
+// ggml has no reference quantizer for them: importance is required (QL_CHECK'ed).
+void QuantizeIQ2_XXSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ2_XXS(const void* x, float* y, int64_t n);
+void QuantizeIQ2_XSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ2_XS(const void* x, float* y, int64_t n);
+
 // K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
 void QuantizeQ2_KRef(const float* x, void* y, int64_t n);
 void QuantizeQ3_KRef(const float* x, void* y, int64_t n);

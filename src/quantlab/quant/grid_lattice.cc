@@ -67,8 +67,18 @@ const GridLattice& GridLattice::Iq3S() {
   return lattice;
 }
 
-// ggml's map for IQ2 covers the codes up to 43691 (levels 0..2 reach 43690): the search never forms a
+// ggml's maps for IQ2 cover the codes up to 43691 (levels 0..2 reach 43690): the search never forms a
 // code with a level 3, but ggml computes neighbours for those below 43692 too.
+const GridLattice& GridLattice::Iq2Xxs() {
+  static const GridLattice lattice(iq2::kXxsGridCodes, 8, 2, 43692, 2);
+  return lattice;
+}
+
+const GridLattice& GridLattice::Iq2Xs() {
+  static const GridLattice lattice(iq2::kXsGridCodes, 8, 2, 43692, 2);
+  return lattice;
+}
+
 const GridLattice& GridLattice::Iq2S() {
   static const GridLattice lattice(iq2::kSGridCodes, 8, 2, 43692, 1);
   return lattice;

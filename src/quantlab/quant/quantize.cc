@@ -15,7 +15,7 @@ using namespace quant_internal;  // NOLINT(build/namespaces): the table below na
 // One row of the table: what ggml does for a type.
 struct FormatFunctions {
   GgmlType type;
-  QuantizeRowFn reference;  // quantize_row_<type>_ref
+  QuantizeRowFn reference;  // quantize_row_<type>_ref; nullptr where ggml has none (IQ2_XXS, IQ2_XS)
   // quantize_row_<type>_impl for one row with importance weights; nullptr where ggml_quantize_chunk
   // ignores the weights (Q8_0, the float types) or cannot write the type (Q8_1, Q8_K).
   void (*weighted)(const float* x, void* y, int64_t n_per_row, const float* importance);
@@ -23,7 +23,7 @@ struct FormatFunctions {
   bool chunk_writable;  // ggml_quantize_chunk accepts it
 };
 
-constexpr std::array<FormatFunctions, 20> kFormats = {{
+constexpr std::array<FormatFunctions, 22> kFormats = {{
     {GgmlType::kF32, QuantizeF32, nullptr, DequantizeF32, true},
     {GgmlType::kF16, QuantizeF16, nullptr, DequantizeF16, true},
     {GgmlType::kBF16, QuantizeBF16, nullptr, DequantizeBF16, true},
@@ -44,6 +44,8 @@ constexpr std::array<FormatFunctions, 20> kFormats = {{
     {GgmlType::kIQ3_XXS, QuantizeIQ3_XXSRef, QuantizeIQ3_XXSWeighted, DequantizeIQ3_XXS, true},
     {GgmlType::kIQ3_S, QuantizeIQ3_SRef, QuantizeIQ3_SWeighted, DequantizeIQ3_S, true},
     {GgmlType::kIQ2_S, QuantizeIQ2_SRef, QuantizeIQ2_SWeighted, DequantizeIQ2_S, true},
+    {GgmlType::kIQ2_XXS, nullptr, QuantizeIQ2_XXSWeighted, DequantizeIQ2_XXS, true},
+    {GgmlType::kIQ2_XS, nullptr, QuantizeIQ2_XSWeighted, DequantizeIQ2_XS, true},
 }};
 
 const FormatFunctions* Find(GgmlType type) {
@@ -68,6 +70,11 @@ void CheckLength(GgmlType type, int64_t n) {
 
 bool CanQuantize(GgmlType type) { return Find(type) != nullptr; }
 
+bool RequiresImportance(GgmlType type) {
+  const FormatFunctions* f = Find(type);
+  return f != nullptr && f->reference == nullptr;
+}
+
 bool CanQuantizeRows(GgmlType type) {
   const FormatFunctions* f = Find(type);
   return f != nullptr && f->chunk_writable;
@@ -75,6 +82,7 @@ bool CanQuantizeRows(GgmlType type) {
 
 void QuantizeRowReference(GgmlType type, std::span<const float> src, void* dst) {
   const FormatFunctions& f = Require(type);
+  QL_CHECK_MSG(f.reference != nullptr, "quant: this type has no reference quantizer (RequiresImportance)");
   const auto n = static_cast<int64_t>(src.size());
   CheckLength(type, n);
   f.reference(src.data(), dst, n);
@@ -86,6 +94,9 @@ size_t QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, 
   QL_CHECK_MSG(f.chunk_writable, "quant: QuantizeRows got an activation-only format (Q8_1/Q8_K)");
   CheckLength(type, n_per_row);
   QL_CHECK(n_rows >= 0);
+  QL_CHECK_MSG(
+      importance != nullptr || f.reference != nullptr,
+      "quant: IQ2_XXS and IQ2_XS need importance weights, as in ggml (check RequiresImportance first)");
   const size_t row_bytes = RowBytes(type, n_per_row);
   if (importance == nullptr || f.weighted == nullptr) {
     // ggml runs the reference quantizer over all rows at once; rows are independent, so this is the same.

@@ -21,9 +21,14 @@
 
 namespace quantlab {
 
-// Types with a reference quantizer and a dequantizer here: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL.
+// Types with a quantizer and a dequantizer here: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K,
+// Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XXS, IQ2_XS.
 bool CanQuantize(GgmlType type);
+
+// True for the types ggml only quantizes with importance weights (IQ2_XXS, IQ2_XS: ggml_quantize_chunk
+// aborts without them): they have no reference quantizer (QuantizeRowReference and
+// ReferenceQuantizerFor do not take them) and QuantizeRows needs `importance`.
+bool RequiresImportance(GgmlType type);
 
 // True where QuantizeRows accepts the type (CanQuantize minus the activation-only formats Q8_1 and Q8_K,
 // which ggml_quantize_chunk does not write either).
@@ -45,7 +50,8 @@ size_t QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, 
 void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n);
 
 // Raw function pointers for hot loops (the kernels' from_float/to_float use these signatures);
-// nullptr where CanQuantize(type) is false. `n` is the element count.
+// nullptr where CanQuantize(type) is false (and ReferenceQuantizerFor where RequiresImportance(type)).
+// `n` is the element count.
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 QuantizeRowFn ReferenceQuantizerFor(GgmlType type);

@@ -11,7 +11,8 @@
 //      weighted least-squares fit kept when it improves;
 //   3. off-grid groups of the best try quantized again at the fitted scale, the scale refitted;
 //   4. d = max block scale / 31, stored times 0.9875; 4-bit block scales round((scale / d - 1) / 2).
-// Only the llama.cpp recipe IQ3_XXS uses it here (attn_q, attn_k), always with an importance matrix.
+// The llama.cpp recipes IQ3_XXS (attn_q, attn_k) and IQ2_M (its default) use it, always with an importance
+// matrix.
 
 #include <algorithm>
 #include <cmath>

@@ -139,10 +139,11 @@ class MixtureWalk {
 
   // llama.cpp counts FFN tensors to know their layer, except in mixture-of-experts models, whose expert
   // tensors are not stored layer by layer: there it reads the layer from the name.
+  // The IQ2 mixtures' branch only counts (mixture-of-experts models included).
   Status FfnPosition(int& counter, const std::string& name, RuleInput& input) {
     input.n_layer = model_.n_layer;
     input.i_layer = counter++;
-    if (std::max(1, model_.n_expert) > 1) {
+    if (std::max(1, model_.n_expert) > 1 && !IsIq2Mixture(recipe_)) {
       auto layer = LayerOf(name);
       if (!layer) return MakeError("tensor {}: cannot tell its layer (expected a name \"blk.N....\")", name);
       if (*layer < 0 || *layer >= model_.n_layer) {

@@ -19,6 +19,7 @@
 #include "quantlab/gguf/reader.h"
 #include "quantlab/gguf/writer.h"
 #include "quantlab/quant/quantize.h"
+#include "quantlab/recipes/imatrix_rules.h"
 #include "quantlab/recipes/model_facts.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
@@ -294,6 +295,13 @@ Result<QuantizeReport> QuantizeModel(const std::string& input_path, const std::s
 
   QuantizeOptions plan_options = options.plan;
   plan_options.has_imatrix = options.imatrix != nullptr && !options.imatrix->entries.empty();
+  // llama-quantize stops before any work when one of these recipes comes without an imatrix.
+  if (!plan_options.has_imatrix && RecipeNeedsImatrix(RecipeName(options.recipe))) {
+    return MakeError(
+        "{} needs an importance matrix: llama-quantize refuses to make the IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, "
+        "IQ1_M and Q2_K_S recipes without one; pass --imatrix FILE",
+        RecipeName(options.recipe));
+  }
   QL_ASSIGN_OR_RETURN_CTX(const QuantizationPlan plan,
                           PlanQuantization(facts, source.tensors(), options.recipe, plan_options), "{}",
                           input_path);

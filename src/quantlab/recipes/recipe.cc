@@ -29,6 +29,11 @@ static_assert(static_cast<uint32_t>(Recipe::kQ4_K_M) == static_cast<uint32_t>(Ll
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_S) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_S));
 static_assert(static_cast<uint32_t>(Recipe::kQ5_K_M) == static_cast<uint32_t>(LlamaFileType::kMostlyQ5_K_M));
 static_assert(static_cast<uint32_t>(Recipe::kQ6_K) == static_cast<uint32_t>(LlamaFileType::kMostlyQ6_K));
+static_assert(static_cast<uint32_t>(Recipe::kIQ2_XXS) ==
+              static_cast<uint32_t>(LlamaFileType::kMostlyIQ2_XXS));
+static_assert(static_cast<uint32_t>(Recipe::kIQ2_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ2_XS));
+static_assert(static_cast<uint32_t>(Recipe::kIQ2_S) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ2_S));
+static_assert(static_cast<uint32_t>(Recipe::kIQ2_M) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ2_M));
 static_assert(static_cast<uint32_t>(Recipe::kIQ3_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_XS));
 static_assert(static_cast<uint32_t>(Recipe::kIQ3_XXS) ==
               static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_XXS));
@@ -41,6 +46,14 @@ constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ4_1, "Q4_1", GgmlType::kQ4_1, "4-bit blocks of 32, scale and minimum"},
     RecipeInfo{Recipe::kQ5_0, "Q5_0", GgmlType::kQ5_0, "5-bit blocks of 32, one scale"},
     RecipeInfo{Recipe::kQ5_1, "Q5_1", GgmlType::kQ5_1, "5-bit blocks of 32, scale and minimum"},
+    RecipeInfo{Recipe::kIQ2_XXS, "IQ2_XXS", GgmlType::kIQ2_XXS,
+               "2.06-bit lattice i-quant mixture (needs an imatrix)"},
+    RecipeInfo{Recipe::kIQ2_XS, "IQ2_XS", GgmlType::kIQ2_XS,
+               "2.31-bit lattice i-quant mixture (needs an imatrix)"},
+    RecipeInfo{Recipe::kIQ2_S, "IQ2_S", GgmlType::kIQ2_XS,
+               "2.5-bit lattice i-quant mixture, IQ2_XS with IQ3_S (needs an imatrix)"},
+    RecipeInfo{Recipe::kIQ2_M, "IQ2_M", GgmlType::kIQ2_S,
+               "2.7-bit lattice i-quant mixture (needs an imatrix)"},
     RecipeInfo{Recipe::kQ2_K, "Q2_K", GgmlType::kQ2_K, "2-bit K-quant mixture"},
     RecipeInfo{Recipe::kIQ3_XXS, "IQ3_XXS", GgmlType::kIQ3_XXS,
                "3.06-bit lattice i-quant mixture (IQ2_S attn_q/k)"},

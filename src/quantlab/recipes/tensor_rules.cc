@@ -29,18 +29,44 @@ constexpr std::array kNamedRoles = {
     NamedRole{"ffn_up", TensorRole::kFfnUp},
 };
 
-// output.weight (and the tied token embedding): Q6_K, unless the default is already Q8_0; Q8_0 when the
-// default's block does not fit the row, and always for Falcon.
+// IQ2_S and IQ2_M: the IQ2 mixtures that spend their extra bits on IQ3_S.
+bool Iq2WithIq3S(Recipe recipe) { return recipe == R::kIQ2_S || recipe == R::kIQ2_M; }
+
+// output.weight (and the tied token embedding): Q6_K, unless the default is already Q8_0 (Q5_K for the
+// 2- and 3-bit lattice mixtures); Q8_0 when the default's block does not fit the row, and always for
+// Falcon.
 GgmlType OutputType(const RuleInput& in) {
   if (in.model->is_falcon() || in.row_length % TypeInfo(in.default_type).block_size != 0) return T::kQ8_0;
-  if (in.recipe == R::kIQ3_XXS) return T::kQ5_K;  // with the IQ2/IQ1 recipes quantlab does not offer
+  if (in.recipe == R::kIQ3_XXS || IsIq2Mixture(in.recipe)) return T::kQ5_K;  // and IQ1_S/IQ1_M
   return in.default_type == T::kQ8_0 ? T::kQ8_0 : T::kQ6_K;
 }
 
-// token_embd of a model with its own output.weight: only IQ3_XXS (of the recipes quantlab offers)
-// changes it.
+// token_embd of a model with its own output.weight: the IQ2 and IQ3_XXS mixtures change it.
 GgmlType TokenEmbeddingType(const RuleInput& in) {
-  return in.recipe == R::kIQ3_XXS ? T::kIQ3_S : in.default_type;
+  if (in.recipe == R::kIQ2_XXS || in.recipe == R::kIQ2_XS) return T::kQ2_K;
+  if (Iq2WithIq3S(in.recipe) || in.recipe == R::kIQ3_XXS) return T::kIQ3_S;
+  return in.default_type;
+}
+
+// The IQ2 mixtures (llama.cpp's branch for IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M and IQ1_S/IQ1_M) have rules of
+// their own for the roles below output and token_embd; every other tensor keeps the default. `i_layer`
+// of ffn_down is llama.cpp's count of ffn_down tensors seen so far (no layer parsed from the name here).
+GgmlType Iq2MixtureType(TensorRole role, const RuleInput& in) {
+  const ModelFacts& m = *in.model;
+  const GgmlType more = Iq2WithIq3S(in.recipe) ? T::kIQ3_S : T::kQ2_K;
+  switch (role) {
+    case TensorRole::kAttnV:
+      return m.n_gqa() >= 4 || m.n_expert >= 4 ? T::kQ4_K : more;
+    case TensorRole::kAttnK:
+      return m.n_expert == 8 ? T::kQ4_K : in.default_type;
+    case TensorRole::kFfnDown:
+      return in.i_layer < in.n_layer / 8 ? more : in.default_type;
+    case TensorRole::kAttnOutput:
+      if (m.n_expert == 8) return T::kQ5_K;
+      return Iq2WithIq3S(in.recipe) ? T::kIQ3_S : in.default_type;
+    default:
+      return in.default_type;
+  }
 }
 
 // attn_v is small under grouped-query attention, so the mixtures spend bits on it. `i_layer` counts the
@@ -209,7 +235,13 @@ bool UseMoreBits(int i_layer, int n_layer) {
   return i_layer < n_layer / 8 || i_layer >= 7 * n_layer / 8 || (i_layer - n_layer / 8) % 3 == 2;
 }
 
+bool IsIq2Mixture(Recipe recipe) {
+  return recipe == R::kIQ2_XXS || recipe == R::kIQ2_XS || recipe == R::kIQ2_S || recipe == R::kIQ2_M;
+}
+
 GgmlType MixtureType(TensorRole role, const RuleInput& input) {
+  if (IsIq2Mixture(input.recipe) && role != TensorRole::kOutput && role != TensorRole::kTokenEmbedding)
+    return Iq2MixtureType(role, input);
   switch (role) {
     case TensorRole::kOutput:
       return OutputType(input);

@@ -49,6 +49,10 @@ struct RuleInput {
 // llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer between.
 bool UseMoreBits(int i_layer, int n_layer);
 
+// The IQ2 recipes (IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M): llama.cpp types their tensors in a branch of its own,
+// which counts ffn_down tensors for their layer instead of reading it from the name (plan.cc).
+bool IsIq2Mixture(Recipe recipe);
+
 // The type the recipe's mixture rules pick for a tensor of `role`, before the row-length fallback.
 // Only meaningful for quantized default types (the float recipes have no mixture).
 GgmlType MixtureType(TensorRole role, const RuleInput& input);
