@@ -17,14 +17,15 @@
 #   CLI_PROMPTS  of the lab's 5 prompts, how many llama-cli runs per format (default 5; extrapolated to 5)
 #   BENCH_REPS   llama-bench repetitions (default 5, its own default; extrapolated to 5)
 #   FULL_CHUNKS  chunks the --full per-chunk cost is timed on    (default 4; extrapolated to the text)
-#   LAB_TIMEOUT  seconds after which the default lab is stopped (0: none); rerunning resumes it
+#   LAB_TIMEOUT  seconds after which the default lab is killed (SIGTERM; SIGINT is ignored by a job started
+#                in the background; 0: none); rerunning resumes it from its stored chunks
 #   LAB_ARGS     extra arguments for the default lab (e.g. "--skip-speed")
 #   SEVEN_B_CHUNKS  chunks of the 7B evaluation (default 2); SEVEN_B_CAP e.g. 8G: also run the 7B lab
 #                under a cgroup memory cap via systemd-run (skipped when systemd-run cannot make a scope)
 set -euo pipefail
 
 if [[ $# -ne 4 ]]; then
-  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 QUANTLAB=$(realpath "$1")
@@ -123,7 +124,7 @@ if has_part lab; then
     --no-progress)
   # shellcheck disable=SC2206
   cmd+=($LAB_ARGS)
-  if [[ $LAB_TIMEOUT -gt 0 ]]; then cmd=(timeout --signal=INT "$LAB_TIMEOUT" "${cmd[@]}"); fi
+  if [[ $LAB_TIMEOUT -gt 0 ]]; then cmd=(timeout --signal=TERM "$LAB_TIMEOUT" "${cmd[@]}"); fi
   n=$(find "$WORK" -maxdepth 1 -name 'lab-*.log' | wc -l)
   log=$WORK/lab-$n.log
   /usr/bin/time -v -o "$WORK/lab-$n.time" "${cmd[@]}" >"$log" 2>&1 || echo "scale-lab: the lab stopped (rc $?), see $log" >&2
