@@ -23,7 +23,7 @@ struct FormatFunctions {
   bool chunk_writable;  // ggml_quantize_chunk accepts it
 };
 
-constexpr std::array<FormatFunctions, 20> kFormats = {{
+constexpr std::array<FormatFunctions, 22> kFormats = {{
     {GgmlType::kF32, QuantizeF32, nullptr, DequantizeF32, true},
     {GgmlType::kF16, QuantizeF16, nullptr, DequantizeF16, true},
     {GgmlType::kBF16, QuantizeBF16, nullptr, DequantizeBF16, true},
@@ -44,6 +44,8 @@ constexpr std::array<FormatFunctions, 20> kFormats = {{
     {GgmlType::kIQ3_XXS, QuantizeIQ3_XXSRef, QuantizeIQ3_XXSWeighted, DequantizeIQ3_XXS, true},
     {GgmlType::kIQ3_S, QuantizeIQ3_SRef, QuantizeIQ3_SWeighted, DequantizeIQ3_S, true},
     {GgmlType::kIQ2_S, QuantizeIQ2_SRef, QuantizeIQ2_SWeighted, DequantizeIQ2_S, true},
+    {GgmlType::kIQ1_S, QuantizeIQ1_SRef, QuantizeIQ1_SWeighted, DequantizeIQ1_S, true},
+    {GgmlType::kIQ1_M, QuantizeIQ1_MRef, QuantizeIQ1_MWeighted, DequantizeIQ1_M, true},
 }};
 
 const FormatFunctions* Find(GgmlType type) {
@@ -68,6 +70,11 @@ void CheckLength(GgmlType type, int64_t n) {
 
 bool CanQuantize(GgmlType type) { return Find(type) != nullptr; }
 
+// ggml_quantize_requires_imatrix at c392e509 (IQ1_M is commented out of it there).
+bool QuantizeNeedsImportance(GgmlType type) {
+  return type == GgmlType::kIQ2_XXS || type == GgmlType::kIQ2_XS || type == GgmlType::kIQ1_S;
+}
+
 bool CanQuantizeRows(GgmlType type) {
   const FormatFunctions* f = Find(type);
   return f != nullptr && f->chunk_writable;
@@ -86,8 +93,13 @@ size_t QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, 
   QL_CHECK_MSG(f.chunk_writable, "quant: QuantizeRows got an activation-only format (Q8_1/Q8_K)");
   CheckLength(type, n_per_row);
   QL_CHECK(n_rows >= 0);
+  QL_CHECK_MSG(importance != nullptr || !QuantizeNeedsImportance(type),
+               "quant: this type needs importance weights (ggml_quantize_chunk asserts them; llama-quantize "
+               "refuses the type without an imatrix)");
   const size_t row_bytes = RowBytes(type, n_per_row);
-  if (importance == nullptr || f.weighted == nullptr) {
+  // IQ1_M without importance: ggml's quantizer keeps per-block state across the super-blocks of a call
+  // (see quantize_iq1.cc); quantlab starts it afresh for each row, so rows stay independent.
+  if ((importance == nullptr && type != GgmlType::kIQ1_M) || f.weighted == nullptr) {
     // ggml runs the reference quantizer over all rows at once; rows are independent, so this is the same.
     f.reference(src, dst, n_rows * n_per_row);
   } else {

@@ -22,8 +22,13 @@
 namespace quantlab {
 
 // Types with a reference quantizer and a dequantizer here: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL.
+// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K and the i-quants IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S,
+// IQ1_S, IQ1_M. (IQ1_S has no reference quantizer: QuantizeRowReference fails for it.)
 bool CanQuantize(GgmlType type);
+
+// Types ggml_quantize_chunk only writes with importance weights (IQ2_XXS, IQ2_XS, IQ1_S): QuantizeRows
+// fails (QL_CHECK) when given none, so callers check first.
+bool QuantizeNeedsImportance(GgmlType type);
 
 // True where QuantizeRows accepts the type (CanQuantize minus the activation-only formats Q8_1 and Q8_K,
 // which ggml_quantize_chunk does not write either).
