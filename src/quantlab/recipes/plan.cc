@@ -141,6 +141,7 @@ class MixtureWalk {
   // tensors are not stored layer by layer: there it reads the layer from the name.
   Status FfnPosition(int& counter, const std::string& name, RuleInput& input) {
     input.n_layer = model_.n_layer;
+    input.i_counted = counter;
     input.i_layer = counter++;
     if (std::max(1, model_.n_expert) > 1) {
       auto layer = LayerOf(name);

@@ -33,9 +33,11 @@ enum class Recipe : uint32_t {
   kQ6_K = 18,
   kIQ3_XS = 22,
   kIQ3_XXS = 23,
+  kIQ1_S = 24,
   kIQ3_S = 26,
   kIQ3_M = 27,
   kIQ4_XS = 30,
+  kIQ1_M = 31,
   kBF16 = 32,
 };
 

@@ -33,14 +33,38 @@ constexpr std::array kNamedRoles = {
 // default's block does not fit the row, and always for Falcon.
 GgmlType OutputType(const RuleInput& in) {
   if (in.model->is_falcon() || in.row_length % TypeInfo(in.default_type).block_size != 0) return T::kQ8_0;
-  if (in.recipe == R::kIQ3_XXS) return T::kQ5_K;  // with the IQ2/IQ1 recipes quantlab does not offer
+  if (in.recipe == R::kIQ3_XXS || in.recipe == R::kIQ1_S || in.recipe == R::kIQ1_M) return T::kQ5_K;
   return in.default_type == T::kQ8_0 ? T::kQ8_0 : T::kQ6_K;
 }
 
-// token_embd of a model with its own output.weight: only IQ3_XXS (of the recipes quantlab offers)
-// changes it.
+// token_embd of a model with its own output.weight: only IQ3_XXS and IQ1_S/IQ1_M (of the recipes
+// quantlab offers) change it.
 GgmlType TokenEmbeddingType(const RuleInput& in) {
+  if (in.recipe == R::kIQ1_S || in.recipe == R::kIQ1_M) return T::kQ2_K;
   return in.recipe == R::kIQ3_XXS ? T::kIQ3_S : in.default_type;
+}
+
+// llama.cpp's very-low-bit recipes (of those quantlab offers: IQ1_S, IQ1_M) have their own rules for
+// every tensor but output and token_embd, in place of all the others (no 70B or 8-expert attn_v bump):
+// attn_v Q4_K under GQA >= 4 or with 4+ experts, else Q2_K; attn_k Q4_K with 8 experts; the first
+// eighth of ffn_down tensors (counted, also in MoE models) Q2_K; attn_output IQ2_XXS, Q5_K with 8
+// experts.
+bool IsVeryLowBit(Recipe recipe) { return recipe == R::kIQ1_S || recipe == R::kIQ1_M; }
+
+GgmlType VeryLowBitType(TensorRole role, const RuleInput& in) {
+  const ModelFacts& m = *in.model;
+  switch (role) {
+    case TensorRole::kAttnV:
+      return m.n_gqa() >= 4 || m.n_expert >= 4 ? T::kQ4_K : T::kQ2_K;
+    case TensorRole::kAttnK:
+      return m.n_expert == 8 ? T::kQ4_K : in.default_type;
+    case TensorRole::kFfnDown:
+      return in.i_counted < in.n_layer / 8 ? T::kQ2_K : in.default_type;
+    case TensorRole::kAttnOutput:
+      return m.n_expert == 8 ? T::kQ5_K : T::kIQ2_XXS;
+    default:
+      return in.default_type;
+  }
 }
 
 // attn_v is small under grouped-query attention, so the mixtures spend bits on it. `i_layer` counts the
@@ -210,6 +234,8 @@ bool UseMoreBits(int i_layer, int n_layer) {
 }
 
 GgmlType MixtureType(TensorRole role, const RuleInput& input) {
+  if (IsVeryLowBit(input.recipe) && role != TensorRole::kOutput && role != TensorRole::kTokenEmbedding)
+    return VeryLowBitType(role, input);
   switch (role) {
     case TensorRole::kOutput:
       return OutputType(input);

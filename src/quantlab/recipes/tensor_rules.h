@@ -44,6 +44,9 @@ struct RuleInput {
   // models) and the number of layers.
   int i_layer = 0;
   int n_layer = 0;
+  // For the FFN roles, the count of the role's tensors before this one even in mixture-of-experts models
+  // (llama.cpp's very-low-bit rules compare it, not the layer, with n_layer / 8).
+  int i_counted = 0;
 };
 
 // llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer between.
