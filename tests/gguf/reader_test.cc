@@ -142,15 +142,15 @@ TEST(ReaderTest, ZeroSizedTensorsDoNotOverlap) {
 
 TEST(ReaderTest, TypesQuantlabCannotComputeAreReadAndReportedAsUnsupported) {
   GgufBytes b;
-  b.Header(2, 0).TensorInfo("iq", {256, 2}, 19, 0).TensorInfo("tq", {256}, 35, 160).PadTo(32).Fill(256, 0);
-  auto file = ParseGguf(b.span(), "iq.gguf");
+  b.Header(2, 0).TensorInfo("tq1", {256, 2}, 34, 0).TensorInfo("tq2", {256}, 35, 160).PadTo(32).Fill(256, 0);
+  auto file = ParseGguf(b.span(), "tq.gguf");
   ASSERT_TRUE(file.ok()) << file.error().message;
-  EXPECT_EQ(file->FindTensor("iq")->type, GgmlType::kIQ1_S);
-  EXPECT_EQ(file->FindTensor("iq")->n_bytes, 2u * 50);
-  EXPECT_EQ(file->FindTensor("tq")->n_bytes, 66u);
+  EXPECT_EQ(file->FindTensor("tq1")->type, GgmlType::kTQ1_0);
+  EXPECT_EQ(file->FindTensor("tq1")->n_bytes, 2u * 54);
+  EXPECT_EQ(file->FindTensor("tq2")->n_bytes, 66u);
   const GgufSummary summary = SummarizeGguf(*file);
-  EXPECT_EQ(summary.unsupported_types, (std::vector<std::string>{"iq1_s", "tq2_0"}));
-  EXPECT_NE(RenderSummaryText(summary).find("unsupported     iq1_s, tq2_0"), std::string::npos);
+  EXPECT_EQ(summary.unsupported_types, (std::vector<std::string>{"tq1_0", "tq2_0"}));
+  EXPECT_NE(RenderSummaryText(summary).find("unsupported     tq1_0, tq2_0"), std::string::npos);
 }
 
 TEST(ReaderTest, OpenMapsFileAndNamesPathInErrors) {

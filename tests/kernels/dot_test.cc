@@ -118,6 +118,21 @@ TEST(ScalarDot, HandComputedQ6_K) {
   }
 }
 
+// IQ1_S: every group grid point 0 (all -1), scale bits 1 (2 * 1 + 1 = 3), positive shift, d = 1:
+// x = 3 * (-1 + 0.125) = -2.625; activations all 1 with d = 2. Dot = 256 * -2.625 * 2 = -1344.
+TEST(ScalarDot, HandComputedIQ1_S) {
+  BlockIQ1_S w{};
+  w.d = Fp32ToFp16(1.0f);
+  for (auto& h : w.qh) h = 1 << 12;
+  BlockQ8_K a{};
+  a.d = 2.0f;
+  for (auto& q : a.qs) q = 1;
+  for (auto& s : a.bsums) s = 16;
+  for (CpuIsa isa : SupportedIsas()) {
+    EXPECT_FLOAT_EQ(KernelsFor(GgmlType::kIQ1_S, isa)->vec_dot(256, &w, &a), -1344.0f) << IsaName(isa);
+  }
+}
+
 // Q4_K: every quant 3, scales 1..8 per sub-block of 32 and mins 2; d = 1, dmin = 0.5; activations all 1
 // with d = 1. Dot = sum_j 32 * 3 * scale_j - 0.5 * 2 * 256 = 96 * 36 - 256 = 3200.
 TEST(ScalarDot, HandComputedQ4_K) {
@@ -153,7 +168,7 @@ TEST(ScalarDot, MatchesDoubleDotOfDequantizedRows) {
       const std::vector<float> wf = RandomFloats(n, rng), af = RandomFloats(n, rng);
       std::vector<uint8_t> w(RowBytes(type, n)), a(RowBytes(k->vec_dot_type, n));
       if (RequiresImportance(type)) {
-        // IQ2_XXS / IQ2_XS: ggml quantizes them only with importance weights.
+        // IQ2_XXS / IQ2_XS / IQ1_S: ggml quantizes them only with importance weights.
         const std::vector<float> importance(n, 1.0f);
         QuantizeRows(type, wf.data(), w.data(), 1, n, importance.data());
       } else {

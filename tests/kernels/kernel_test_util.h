@@ -22,7 +22,8 @@ inline std::vector<GgmlType> DotTypes() {
   return {GgmlType::kF32,     GgmlType::kF16,   GgmlType::kBF16,  GgmlType::kQ4_0,    GgmlType::kQ4_1,
           GgmlType::kQ5_0,    GgmlType::kQ5_1,  GgmlType::kQ8_0,  GgmlType::kQ2_K,    GgmlType::kQ3_K,
           GgmlType::kQ4_K,    GgmlType::kQ5_K,  GgmlType::kQ6_K,  GgmlType::kIQ4_NL,  GgmlType::kIQ4_XS,
-          GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S, GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS};
+          GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S, GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS,
+          GgmlType::kIQ1_S,   GgmlType::kIQ1_M};
 }
 
 // A byte buffer whose data() is `misalign` bytes past a 64-byte boundary.
@@ -124,6 +125,18 @@ inline void RandomWeightRow(GgmlType type, int64_t n, std::mt19937& rng, uint8_t
       break;
     case GgmlType::kIQ2_XS:
       FixBlocks<BlockIQ2_XS>(dst, nb, [&](BlockIQ2_XS& b) { b.d = d(); });
+      break;
+    case GgmlType::kIQ1_S:
+      FixBlocks<BlockIQ1_S>(dst, nb, [&](BlockIQ1_S& b) { b.d = d(); });
+      break;
+    case GgmlType::kIQ1_M:  // the fp16 scale lives in the top nibbles of the four scale words
+      FixBlocks<BlockIQ1_M>(dst, nb, [&](BlockIQ1_M& b) {
+        const fp16_t s = d();
+        for (int i = 0; i < 4; ++i) {
+          b.scales[2 * i + 1] =
+              static_cast<uint8_t>((b.scales[2 * i + 1] & 0x0f) | (((s >> 4 * i) & 0xf) << 4));
+        }
+      });
       break;
     case GgmlType::kQ5_1:
       FixBlocks<BlockQ5_1>(dst, nb, [&](BlockQ5_1& b) { b.d = d(), b.m = d(); });

@@ -181,7 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{GgmlType::kIQ3_XXS, true}, GoldenCase{GgmlType::kIQ3_S, false},
                       GoldenCase{GgmlType::kIQ3_S, true}, GoldenCase{GgmlType::kIQ2_S, false},
                       GoldenCase{GgmlType::kIQ2_S, true}, GoldenCase{GgmlType::kIQ2_XXS, true},
-                      GoldenCase{GgmlType::kIQ2_XS, true}),
+                      GoldenCase{GgmlType::kIQ2_XS, true}, GoldenCase{GgmlType::kIQ1_S, true},
+                      GoldenCase{GgmlType::kIQ1_M, false}, GoldenCase{GgmlType::kIQ1_M, true}),
     CaseName);
 
 }  // namespace

@@ -1,8 +1,9 @@
-// The lattice i-quant tables derived from ggml's grid codes (iq3_grids.h, iq2_grids.h) against entries
-// of ggml-common.h's dequantization tables (c392e509), and the search lattices' structure.
+// The lattice i-quant tables derived from ggml's grid codes (iq3_grids.h, iq2_grids.h, iq1_grids.h) against
+// entries of ggml-common.h's dequantization tables (c392e509), and the search lattices' structure.
 #include <gtest/gtest.h>
 
 #include "quantlab/quant/grid_lattice.h"
+#include "quantlab/quant/iq1_grids.h"
 #include "quantlab/quant/iq2_grids.h"
 #include "quantlab/quant/iq3_grids.h"
 
@@ -42,6 +43,15 @@ TEST(LatticeGrids, DequantizationTablesAreGgmls) {
   EXPECT_EQ(iq2::kSGrid[77], 0x0808082b2b081919ull);
   EXPECT_EQ(iq2::kSGrid[515], 0x190808191908192bull);
   EXPECT_EQ(iq2::kSGrid[1023], 0x2b2b2b2b2b2b2b2bull);
+  // iq1s_grid (all 2048 entries were compared with ggml-common.h's when the codes were taken)
+  EXPECT_EQ(iq1::kGrid[0], 0xffffffffffffffffull);
+  EXPECT_EQ(iq1::kGrid[1], 0xffffffffffffff01ull);
+  EXPECT_EQ(iq1::kGrid[77], 0xffff00ff00ffff00ull);
+  EXPECT_EQ(iq1::kGrid[1029], 0x0000000000000000ull);
+  EXPECT_EQ(iq1::kGrid[2047], 0x0101010101010101ull);
+  EXPECT_EQ(iq1::GridValue(1, 0), 1);
+  EXPECT_EQ(iq1::GridValue(77, 0), 0);
+  EXPECT_EQ(iq1::GridValue(77, 1), -1);
   // ksigns_iq2xs: the eighth bit makes the parity even.
   EXPECT_EQ(iq3::kSignsFromSeven[0], 0);
   EXPECT_EQ(iq3::kSignsFromSeven[1], 129);
@@ -61,7 +71,7 @@ TEST(LatticeGrids, SearchLatticesAreConsistent) {
   };
   for (const Case& c : {Case{GridLattice::Iq3Xxs(), 256, 4096}, Case{GridLattice::Iq3S(), 512, 4096},
                         Case{GridLattice::Iq2Xxs(), 256, 43692}, Case{GridLattice::Iq2Xs(), 512, 43692},
-                        Case{GridLattice::Iq2S(), 1024, 43692}}) {
+                        Case{GridLattice::Iq2S(), 1024, 43692}, Case{GridLattice::Iq1(), 2048, 43692}}) {
     int on_grid = 0;
     for (uint32_t code = 0; code < static_cast<uint32_t>(c.n_codes); ++code) {
       const int index = c.lattice.IndexOf(code);

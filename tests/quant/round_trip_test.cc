@@ -22,7 +22,7 @@ namespace {
 constexpr int64_t kRow = 1024;  // 4 super-blocks, 32 legacy blocks
 
 // Where a test passes no importance, the types ggml quantizes only with importance weights (IQ2_XXS,
-// IQ2_XS) get uniform ones.
+// IQ2_XS, IQ1_S) get uniform ones.
 std::vector<float> RoundTrip(GgmlType type, const std::vector<float>& x, const float* importance = nullptr) {
   std::vector<float> uniform;
   if (importance == nullptr && RequiresImportance(type)) {
@@ -74,6 +74,8 @@ const Bound kBounds[] = {
     {GgmlType::kIQ2_S, 0.313},    // 0.2603
     {GgmlType::kIQ2_XS, 0.357},   // 0.2972 (uniform importance: ggml needs importance weights)
     {GgmlType::kIQ2_XXS, 0.405},  // 0.3376 (the same)
+    {GgmlType::kIQ1_M, 0.688},    // 0.5733 (without importance: weights x^2)
+    {GgmlType::kIQ1_S, 0.572},    // 0.4766 (uniform importance)
     {GgmlType::kQ4_1, 0.091},     // 0.0755
     {GgmlType::kQ4_K, 0.083},     // 0.0690
     {GgmlType::kQ3_K, 0.183},     // 0.1524
@@ -150,13 +152,16 @@ TEST_P(RoundTripTest, ConstantBlocksAreFiniteAndClose) {
       // except the lattice i-quants, whose grids may lack the constant point (and IQ3_XXS flips one sign
       // of each 8 when their parity is odd): ggml's search lands 25 % off for 0.37 in IQ3_S, 31 % in
       // IQ3_XXS, 6.2 % in IQ2_S, 7.5 % in IQ2_XS and 70 % in IQ2_XXS, whose 256 points mix levels for a
-      // constant group (the golden test's "constant" case shows ggml writes the same bytes).
-      const float tolerance = b.type == GgmlType::kIQ3_S     ? 0.26f
-                              : b.type == GgmlType::kIQ3_XXS ? 0.35f
-                              : b.type == GgmlType::kIQ2_S   ? 0.07f
-                              : b.type == GgmlType::kIQ2_XS  ? 0.08f
-                              : b.type == GgmlType::kIQ2_XXS ? 0.71f
-                                                             : 0.06f;
+      // constant group, 12.5 % in IQ1_S and 11.3 % in IQ1_M, whose levels are -1, 0, 1 shifted by 1/8 and
+      // whose scales carry fudge factors (the golden test's "constant" case shows ggml writes the same
+      // bytes).
+      const float tolerance = b.type == GgmlType::kIQ3_S                                 ? 0.26f
+                              : b.type == GgmlType::kIQ3_XXS                             ? 0.35f
+                              : b.type == GgmlType::kIQ2_S                               ? 0.07f
+                              : b.type == GgmlType::kIQ2_XS                              ? 0.08f
+                              : b.type == GgmlType::kIQ2_XXS                             ? 0.71f
+                              : b.type == GgmlType::kIQ1_S || b.type == GgmlType::kIQ1_M ? 0.14f
+                                                                                         : 0.06f;
       ASSERT_NEAR(y[i], c, std::fabs(c) * tolerance) << "element " << i << " of constant " << c;
     }
   }
@@ -172,7 +177,10 @@ TEST_P(RoundTripTest, HugeOutlierIsKeptAndOthersFinite) {
   // The outlier sets its block's scale, so it is reproduced to a few percent; the small values around
   // it are crushed, which is expected.
   // (IQ2_S: 6.03 %, its three levels 8, 25, 43 and the 0.9875 fudge factor.)
-  const float tolerance = b.type == GgmlType::kIQ2_S ? 70.0f : 60.0f;
+  // (IQ1_S: 8.8 %, IQ1_M: 11.2 %, their fudge factors 1.125 and 1.1125 on the super-block scale.)
+  const float tolerance = b.type == GgmlType::kIQ2_S                                 ? 70.0f
+                          : b.type == GgmlType::kIQ1_S || b.type == GgmlType::kIQ1_M ? 125.0f
+                                                                                     : 60.0f;
   EXPECT_NEAR(y[100], 1000.0f, tolerance);
   EXPECT_NEAR(y[700], -1000.0f, tolerance);
 }
@@ -204,10 +212,11 @@ TEST_P(RoundTripTest, Fp16RangeEdgeStaysFinite) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), BoundName);
 
 TEST(QuantizeApi, TypeSupport) {
-  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
-                     GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
-                     GgmlType::kIQ2_S, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
+  for (GgmlType t :
+       {GgmlType::kQ4_0,   GgmlType::kQ4_1,   GgmlType::kQ5_0,    GgmlType::kQ5_1,  GgmlType::kQ8_0,
+        GgmlType::kQ2_K,   GgmlType::kQ3_K,   GgmlType::kQ4_K,    GgmlType::kQ5_K,  GgmlType::kQ6_K,
+        GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S,
+        GgmlType::kIQ1_S,  GgmlType::kIQ1_M,  GgmlType::kF16,     GgmlType::kBF16,  GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -226,7 +235,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_TRUE(CanQuantize(t));
     EXPECT_FALSE(CanQuantizeRows(t));
   }
-  for (GgmlType t : {GgmlType::kIQ1_S, GgmlType::kIQ1_M, GgmlType::kTQ1_0, GgmlType::kI8}) {
+  for (GgmlType t : {GgmlType::kTQ1_0, GgmlType::kI8}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
     EXPECT_EQ(ReferenceQuantizerFor(t), nullptr);
   }
@@ -234,8 +243,13 @@ TEST(QuantizeApi, TypeSupport) {
 
 TEST(QuantizeApiDeathTest, ImportanceRequiredTypesRefuseToRunWithoutImportance) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // As in ggml (ggml_quantize_requires_imatrix): IQ2_XXS, IQ2_XS and IQ1_S only with importance weights;
+  // IQ1_M also without (llama-quantize's refusal is the recipe layer's, quantize_model.cc).
+  EXPECT_FALSE(RequiresImportance(GgmlType::kIQ1_M));
+  EXPECT_FALSE(RequiresImportance(GgmlType::kQ2_K));
   const auto x = Gaussian(2, 1.0f, 256);
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS, GgmlType::kIQ1_S}) {
+    EXPECT_TRUE(RequiresImportance(t)) << TypeName(t);
     std::vector<uint8_t> out(RowBytes(t, 256));
     EXPECT_DEATH(QuantizeRows(t, x.data(), out.data(), 1, 256, nullptr), "importance weights") << TypeName(t);
     EXPECT_DEATH(QuantizeRowReference(t, x, out.data()), "no reference quantizer") << TypeName(t);
@@ -260,9 +274,10 @@ TEST(QuantizeApi, RowsAreIndependentAndSizesReported) {
   std::vector<float> importance(cols);
   for (int64_t i = 0; i < cols; ++i) importance[i] = 0.1f + static_cast<float>(i % 7);
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
-                     GgmlType::kQ6_K, GgmlType::kF16}) {
+                     GgmlType::kQ6_K, GgmlType::kF16, GgmlType::kIQ1_S, GgmlType::kIQ1_M}) {
     for (const float* imp :
          {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
+      if (imp == nullptr && RequiresImportance(t)) continue;
       const size_t row_bytes = RowBytes(t, cols);
       std::vector<uint8_t> all(3 * row_bytes), one(row_bytes);
       ASSERT_EQ(QuantizeRows(t, x.data(), all.data(), 3, cols, imp), 3 * row_bytes);

@@ -60,7 +60,9 @@ TEST(RecipeTable, NamesAliasesAndNumbers) {
   EXPECT_EQ(FindRecipe("Q4_K_X"), std::nullopt);
   EXPECT_EQ(FindRecipe("4"), std::nullopt);  // a retired llama_ftype
   EXPECT_EQ(FindRecipe(""), std::nullopt);
-  EXPECT_EQ(AllRecipes().size(), 26u);
+  EXPECT_EQ(AllRecipes().size(), 28u);
+  EXPECT_EQ(FindRecipe("iq1_s"), Recipe::kIQ1_S);
+  EXPECT_EQ(FindRecipe("31"), Recipe::kIQ1_M);
   EXPECT_EQ(FindRecipe("iq3_xs"), Recipe::kIQ3_XS);
   EXPECT_EQ(FindRecipe("27"), Recipe::kIQ3_M);
   EXPECT_EQ(RecipeInfoFor(Recipe::kIQ3_M).default_type, GgmlType::kIQ3_S);
@@ -129,6 +131,48 @@ TEST(TensorRules, Iq4Xs) {
   EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kQ5_K);
   EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ8_0);
   EXPECT_EQ(RowLengthFallback(GgmlType::kIQ4_XS, 288), GgmlType::kIQ4_NL);
+}
+
+// IQ1_S's and IQ1_M's rules in llama_tensor_get_type (c392e509), the very-low-bit branch: output Q5_K,
+// token_embd Q2_K, attn_v Q4_K under GQA >= 4 (or 4+ experts) else Q2_K, the first eighth of the
+// ffn_down tensors by count Q2_K, attn_output IQ2_XXS (Q5_K with 8 experts), attn_k Q4_K with 8 experts;
+// none of the other recipes' bumps (8 experts: attn_v stays Q4_K, not Q8_0).
+TEST(TensorRules, Iq1) {
+  ModelFacts mha;
+  mha.arch = "llama";
+  mha.n_layer = 16;
+  mha.n_head = 32;
+  mha.n_head_kv = 32;
+  ModelFacts gqa4 = mha;
+  gqa4.n_head_kv = 8;
+  ModelFacts moe = gqa4;
+  moe.n_expert = 8;
+  for (Recipe recipe : {Recipe::kIQ1_S, Recipe::kIQ1_M}) {
+    const GgmlType def = RecipeInfoFor(recipe).default_type;
+    RuleInput in{.recipe = recipe, .default_type = def, .model = &mha, .row_length = 4096, .n_layer = 16};
+    EXPECT_EQ(MixtureType(TensorRole::kOutput, in), GgmlType::kQ5_K);
+    EXPECT_EQ(MixtureType(TensorRole::kTokenEmbedding, in), GgmlType::kQ2_K);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ2_K);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnK, in), def);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnQ, in), def);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kIQ2_XXS);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnQkv, in), def);
+    EXPECT_EQ(MixtureType(TensorRole::kFfnGate, in), def);
+    EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ2_K);  // counted 0 < 16 / 8
+    in.i_layer = 1;  // for these recipes plan.cc counts ffn_down tensors, also in MoE models
+    EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), GgmlType::kQ2_K);
+    in.i_layer = 2;
+    EXPECT_EQ(MixtureType(TensorRole::kFfnDown, in), def);
+    in.model = &gqa4;
+    EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ4_K);
+    in.model = &moe;
+    EXPECT_EQ(MixtureType(TensorRole::kAttnV, in), GgmlType::kQ4_K);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnK, in), GgmlType::kQ4_K);
+    EXPECT_EQ(MixtureType(TensorRole::kAttnOutput, in), GgmlType::kQ5_K);
+    in.row_length = 288;
+    EXPECT_EQ(MixtureType(TensorRole::kOutput, in), GgmlType::kQ8_0);
+    EXPECT_EQ(RowLengthFallback(def, 288), GgmlType::kIQ4_NL);
+  }
 }
 
 // The 3-bit i-quant recipes' rules in llama_tensor_get_type (c392e509).

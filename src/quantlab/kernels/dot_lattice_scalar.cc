@@ -1,4 +1,5 @@
-// Scalar reference dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_XXS, IQ2_XS, IQ2_S) with Q8_K
+// Scalar reference dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S,
+// IQ1_M) with Q8_K
 // activations,
 // as ggml's x86 build computes them: per 256-element super-block the integer sum over its blocks of the
 // odd block scale (2 ls + 1) times sum(grid value * sign * activation) is exact; it is scaled by
@@ -8,6 +9,7 @@
 
 #include "quantlab/kernels/registry.h"
 #include "quantlab/quant/blocks.h"
+#include "quantlab/quant/iq1_grids.h"
 #include "quantlab/quant/iq2_grids.h"
 #include "quantlab/quant/iq3_grids.h"
 #include "quantlab/util/check.h"
@@ -24,6 +26,13 @@ int SignedGroupDot(uint32_t point_lo, uint32_t point_hi, uint8_t signs, const in
     const int value = static_cast<int>((point >> 8 * (j % 4)) & 0xff) * q8[j];
     sum += (signs >> j) & 1 ? -value : value;
   }
+  return sum;
+}
+
+// sum over 8 elements of grid value (-1, 0, 1) * activation.
+int Iq1GroupDot(int grid_index, const int8_t* q8) {
+  int sum = 0;
+  for (int j = 0; j < 8; ++j) sum += iq1::GridValue(grid_index, j) * q8[j];
   return sum;
 }
 
@@ -154,6 +163,66 @@ float DotIQ2_XSQ8_KScalar(int64_t n, const void* w, const void* a) {
     sum += Fp16ToFp32(blk.d) * y[b].d * static_cast<float>(isum);
   }
   return 0.125f * sum;
+}
+
+// IQ1_S and IQ1_M (the IQ1 recipes): x = d * (2 ls + 1) * (grid value +- 1/8). Per super-block two
+// exact integer sums, of scale * grid value * activation and of scale * shift sign * activation (the
+// latter from Q8_K's bsums, sums of 16), combined as ggml's generic path does:
+// d_w * d_a * (sum + 0.125 * shift_sum). (Its AVX2 path sums the two parts of all super-blocks apart
+// and adds them at the end; the results differ in float rounding only.)
+float DotIQ1_SQ8_KScalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK_K == 0);
+  const auto* x = static_cast<const BlockIQ1_S*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ1_S& blk = x[b];
+    const int8_t* q8 = y[b].qs;
+    int isum = 0, shift_sum = 0;
+    for (int ib = 0; ib < kQK_K / 32; ++ib) {
+      const uint16_t qh = blk.qh[ib];
+      const int ls = 2 * ((qh >> 12) & 7) + 1;
+      int block = 0;
+      for (int l = 0; l < 4; ++l, q8 += 8)
+        block += Iq1GroupDot(blk.qs[4 * ib + l] | (((qh >> 3 * l) & 7) << 8), q8);
+      isum += ls * block;
+      shift_sum += ls * (qh & 0x8000 ? -1 : 1) * (y[b].bsums[2 * ib] + y[b].bsums[2 * ib + 1]);
+    }
+    sum +=
+        Fp16ToFp32(blk.d) * y[b].d * (static_cast<float>(isum) + iq1::kDelta * static_cast<float>(shift_sum));
+  }
+  return sum;
+}
+
+float DotIQ1_MQ8_KScalar(int64_t n, const void* w, const void* a) {
+  QL_CHECK(n % kQK_K == 0);
+  const auto* x = static_cast<const BlockIQ1_M*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ1_M& blk = x[b];
+    uint16_t sc[4];
+    std::memcpy(sc, blk.scales, sizeof(sc));
+    const auto d = static_cast<fp16_t>((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
+                                       (sc[3] & 0xf000));
+    const int8_t* q8 = y[b].qs;
+    int isum = 0, shift_sum = 0;
+    for (int ib = 0; ib < kQK_K / 16; ++ib) {  // 16-element blocks, two groups each
+      const int ls = 2 * ((sc[ib / 4] >> 3 * (ib % 4)) & 7) + 1;
+      const uint8_t qh = blk.qh[ib];
+      int block = 0, shifts = 0;
+      for (int k = 0; k < 2; ++k, q8 += 8) {
+        block += Iq1GroupDot(blk.qs[2 * ib + k] | (((qh >> 4 * k) & 7) << 8), q8);
+        int q8_sum = 0;
+        for (int j = 0; j < 8; ++j) q8_sum += q8[j];
+        shifts += (qh >> (4 * k + 3)) & 1 ? -q8_sum : q8_sum;
+      }
+      isum += ls * block;
+      shift_sum += ls * shifts;
+    }
+    sum += Fp16ToFp32(d) * y[b].d * (static_cast<float>(isum) + iq1::kDelta * static_cast<float>(shift_sum));
+  }
+  return sum;
 }
 
 }  // namespace quantlab::kernels_internal

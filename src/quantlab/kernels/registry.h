@@ -128,6 +128,8 @@ float DotIQ3_SQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lat
 float DotIQ2_SQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lattice_scalar.cc
 float DotIQ2_XXSQ8_KScalar(int64_t n, const void* w, const void* a);  // dot_lattice_scalar.cc
 float DotIQ2_XSQ8_KScalar(int64_t n, const void* w, const void* a);   // dot_lattice_scalar.cc
+float DotIQ1_SQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lattice_scalar.cc
+float DotIQ1_MQ8_KScalar(int64_t n, const void* w, const void* a);    // dot_lattice_scalar.cc
 float DotF16F16Scalar(int64_t n, const void* w, const void* a);
 float DotBF16BF16Scalar(int64_t n, const void* w, const void* a);
 float DotF32F32Scalar(int64_t n, const void* w, const void* a);

@@ -52,6 +52,8 @@ IsaKernels RegistryScalar() {
       {.type = T::kIQ2_S, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ2_SQ8_KScalar},
       {.type = T::kIQ2_XXS, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ2_XXSQ8_KScalar},
       {.type = T::kIQ2_XS, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ2_XSQ8_KScalar},
+      {.type = T::kIQ1_S, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ1_SQ8_KScalar},
+      {.type = T::kIQ1_M, .vec_dot_type = T::kQ8_K, .from_float = q8_k, .vec_dot = DotIQ1_MQ8_KScalar},
   };
   return {
       .type_tables = {std::span<const TypeKernelEntry>(kEntries)},

@@ -206,6 +206,28 @@ struct BlockIQ2_S {
 };
 static_assert(sizeof(BlockIQ2_S) == 82);
 
+// 1.5625 bits/weight, on a 2048-point lattice of 8-element groups with levels -1, 0, 1 (iq1_grids.h):
+// qs holds the low 8 bits of the 32 groups' grid indices; qh[ib] for 32-element block ib holds the three
+// high bits of its group l at bits 3 l, a 3-bit scale ls at bits 12..14 and the shift's sign at bit 15;
+// x = d * (2 ls + 1) * (grid value +- 0.125).
+struct BlockIQ1_S {
+  fp16_t d;
+  uint8_t qs[kQK_K / 8];
+  uint16_t qh[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ1_S) == 50);
+
+// 1.75 bits/weight, the same lattice: qh[g / 2] holds group g's three high index bits at bits 4 (g % 2)
+// and its shift's sign at bit 4 (g % 2) + 3; 3-bit scales per 16 elements (16-block ib at bits 3 (ib % 4)
+// of the ib / 4-th uint16 of scales); the fp16 super-block scale d is split over the top nibbles of those
+// four uint16s (bits 0..3 of d in the first). x = d * (2 ls + 1) * (grid value +- 0.125).
+struct BlockIQ1_M {
+  uint8_t qs[kQK_K / 8];
+  uint8_t qh[kQK_K / 16];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ1_M) == 56);
+
 // Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
 struct BlockQ8_K {
   float d;

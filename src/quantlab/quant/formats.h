@@ -55,6 +55,13 @@ void QuantizeIQ2_XXSWeighted(const float* x, void* y, int64_t n_per_row, const f
 void DequantizeIQ2_XXS(const void* x, float* y, int64_t n);
 void QuantizeIQ2_XSWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
 void DequantizeIQ2_XS(const void* x, float* y, int64_t n);
+// 1-bit lattice i-quants, 256-element super-blocks (quantize_iq1.cc). IQ1_S needs importance weights
+// (ggml has no quantizer without them); IQ1_M's *Ref is ggml's search with weights x^2.
+void QuantizeIQ1_SWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ1_S(const void* x, float* y, int64_t n);
+void QuantizeIQ1_MRef(const float* x, void* y, int64_t n);
+void QuantizeIQ1_MWeighted(const float* x, void* y, int64_t n_per_row, const float* importance);
+void DequantizeIQ1_M(const void* x, float* y, int64_t n);
 
 // K-quants, 256-element super-blocks (quantize_k.cc, quantize_k_low.cc).
 void QuantizeQ2_KRef(const float* x, void* y, int64_t n);

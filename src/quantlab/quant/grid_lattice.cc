@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <utility>
 
+#include "quantlab/quant/iq1_grids.h"
 #include "quantlab/quant/iq2_grids.h"
 #include "quantlab/quant/iq3_grids.h"
 #include "quantlab/util/check.h"
@@ -81,6 +82,12 @@ const GridLattice& GridLattice::Iq2Xs() {
 
 const GridLattice& GridLattice::Iq2S() {
   static const GridLattice lattice(iq2::kSGridCodes, 8, 2, 43692, 1);
+  return lattice;
+}
+
+// IQ1's codes use levels 0..2 as IQ2's do; ggml builds its map over the same 43692 codes.
+const GridLattice& GridLattice::Iq1() {
+  static const GridLattice lattice(iq1::kGridCodes, 8, 2, 43692, 3);
   return lattice;
 }
 

@@ -4,7 +4,8 @@
 // A group of n elements (4 for IQ3, 8 for IQ2) of levels l in [0, 2^bits) has a code, l_i at bits
 // [bits i, bits (i + 1)). For a code on the grid, `IndexOf` gives its grid index; for one off the grid,
 // the candidates the quantizer tries instead: all grid points at the smallest squared distances from it
-// (IQ3_XXS, IQ2_XXS, IQ2_XS: two distances, IQ3_S: three, IQ2_S: one), closest first, ties by grid index.
+// (IQ3_XXS, IQ2_XXS, IQ2_XS: two distances, IQ3_S and IQ1: three, IQ2_S: one), closest first, ties by
+// grid index.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ class GridLattice {
   static const GridLattice& Iq2Xxs();  // 256 points of 8 x 2 bits
   static const GridLattice& Iq2Xs();   // 512 points of 8 x 2 bits
   static const GridLattice& Iq2S();    // 1024 points of 8 x 2 bits
+  static const GridLattice& Iq1();     // 2048 points of 8 x 2 bits (IQ1_S and IQ1_M)
 
   int elements() const { return elements_; }
   // The grid index of `code`, or -1 when the code is not a grid point.

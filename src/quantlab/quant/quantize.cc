@@ -23,7 +23,7 @@ struct FormatFunctions {
   bool chunk_writable;  // ggml_quantize_chunk accepts it
 };
 
-constexpr std::array<FormatFunctions, 22> kFormats = {{
+constexpr std::array<FormatFunctions, 24> kFormats = {{
     {GgmlType::kF32, QuantizeF32, nullptr, DequantizeF32, true},
     {GgmlType::kF16, QuantizeF16, nullptr, DequantizeF16, true},
     {GgmlType::kBF16, QuantizeBF16, nullptr, DequantizeBF16, true},
@@ -46,6 +46,8 @@ constexpr std::array<FormatFunctions, 22> kFormats = {{
     {GgmlType::kIQ2_S, QuantizeIQ2_SRef, QuantizeIQ2_SWeighted, DequantizeIQ2_S, true},
     {GgmlType::kIQ2_XXS, nullptr, QuantizeIQ2_XXSWeighted, DequantizeIQ2_XXS, true},
     {GgmlType::kIQ2_XS, nullptr, QuantizeIQ2_XSWeighted, DequantizeIQ2_XS, true},
+    {GgmlType::kIQ1_S, nullptr, QuantizeIQ1_SWeighted, DequantizeIQ1_S, true},
+    {GgmlType::kIQ1_M, QuantizeIQ1_MRef, QuantizeIQ1_MWeighted, DequantizeIQ1_M, true},
 }};
 
 const FormatFunctions* Find(GgmlType type) {
@@ -70,6 +72,8 @@ void CheckLength(GgmlType type, int64_t n) {
 
 bool CanQuantize(GgmlType type) { return Find(type) != nullptr; }
 
+// ggml_quantize_requires_imatrix at c392e509 lists IQ2_XXS, IQ2_XS and IQ1_S (IQ1_M is commented out of
+// it there): exactly the types without a reference quantizer here.
 bool RequiresImportance(GgmlType type) {
   const FormatFunctions* f = Find(type);
   return f != nullptr && f->reference == nullptr;
@@ -94,11 +98,13 @@ size_t QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, 
   QL_CHECK_MSG(f.chunk_writable, "quant: QuantizeRows got an activation-only format (Q8_1/Q8_K)");
   CheckLength(type, n_per_row);
   QL_CHECK(n_rows >= 0);
-  QL_CHECK_MSG(
-      importance != nullptr || f.reference != nullptr,
-      "quant: IQ2_XXS and IQ2_XS need importance weights, as in ggml (check RequiresImportance first)");
+  QL_CHECK_MSG(importance != nullptr || f.reference != nullptr,
+               "quant: IQ2_XXS, IQ2_XS and IQ1_S need importance weights, as in ggml (check "
+               "RequiresImportance first)");
   const size_t row_bytes = RowBytes(type, n_per_row);
-  if (importance == nullptr || f.weighted == nullptr) {
+  // IQ1_M without importance: ggml's quantizer keeps per-block state across the super-blocks of a call
+  // (see quantize_iq1.cc); quantlab starts it afresh for each row, so rows stay independent.
+  if ((importance == nullptr && type != GgmlType::kIQ1_M) || f.weighted == nullptr) {
     // ggml runs the reference quantizer over all rows at once; rows are independent, so this is the same.
     f.reference(src, dst, n_rows * n_per_row);
   } else {

@@ -22,11 +22,11 @@
 namespace quantlab {
 
 // Types with a quantizer and a dequantizer here: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K,
-// Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XXS, IQ2_XS.
+// Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M.
 bool CanQuantize(GgmlType type);
 
-// True for the types ggml only quantizes with importance weights (IQ2_XXS, IQ2_XS: ggml_quantize_chunk
-// aborts without them): they have no reference quantizer (QuantizeRowReference and
+// True for the types ggml only quantizes with importance weights (IQ2_XXS, IQ2_XS, IQ1_S:
+// ggml_quantize_chunk aborts without them): they have no reference quantizer (QuantizeRowReference and
 // ReferenceQuantizerFor do not take them) and QuantizeRows needs `importance`.
 bool RequiresImportance(GgmlType type);
 

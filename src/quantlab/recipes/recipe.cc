@@ -40,6 +40,8 @@ static_assert(static_cast<uint32_t>(Recipe::kIQ3_XXS) ==
 static_assert(static_cast<uint32_t>(Recipe::kIQ3_S) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_S));
 static_assert(static_cast<uint32_t>(Recipe::kIQ3_M) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ3_M));
 static_assert(static_cast<uint32_t>(Recipe::kIQ4_XS) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ4_XS));
+static_assert(static_cast<uint32_t>(Recipe::kIQ1_S) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ1_S));
+static_assert(static_cast<uint32_t>(Recipe::kIQ1_M) == static_cast<uint32_t>(LlamaFileType::kMostlyIQ1_M));
 
 constexpr std::array kRecipes = {
     RecipeInfo{Recipe::kQ4_0, "Q4_0", GgmlType::kQ4_0, "4-bit blocks of 32, one scale"},
@@ -54,6 +56,10 @@ constexpr std::array kRecipes = {
                "2.5-bit lattice i-quant mixture, IQ2_XS with IQ3_S (needs an imatrix)"},
     RecipeInfo{Recipe::kIQ2_M, "IQ2_M", GgmlType::kIQ2_S,
                "2.7-bit lattice i-quant mixture (needs an imatrix)"},
+    RecipeInfo{Recipe::kIQ1_S, "IQ1_S", GgmlType::kIQ1_S,
+               "1.56-bit lattice i-quant mixture (needs an imatrix)"},
+    RecipeInfo{Recipe::kIQ1_M, "IQ1_M", GgmlType::kIQ1_M,
+               "1.75-bit lattice i-quant mixture (needs an imatrix)"},
     RecipeInfo{Recipe::kQ2_K, "Q2_K", GgmlType::kQ2_K, "2-bit K-quant mixture"},
     RecipeInfo{Recipe::kIQ3_XXS, "IQ3_XXS", GgmlType::kIQ3_XXS,
                "3.06-bit lattice i-quant mixture (IQ2_S attn_q/k)"},

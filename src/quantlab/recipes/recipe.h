@@ -35,11 +35,13 @@ enum class Recipe : uint32_t {
   kIQ2_XS = 20,
   kIQ3_XS = 22,
   kIQ3_XXS = 23,
+  kIQ1_S = 24,
   kIQ3_S = 26,
   kIQ3_M = 27,
   kIQ2_S = 28,
   kIQ2_M = 29,
   kIQ4_XS = 30,
+  kIQ1_M = 31,
   kBF16 = 32,
 };
 

@@ -43,7 +43,8 @@ GgmlType OutputType(const RuleInput& in) {
 
 // token_embd of a model with its own output.weight: the IQ2 and IQ3_XXS mixtures change it.
 GgmlType TokenEmbeddingType(const RuleInput& in) {
-  if (in.recipe == R::kIQ2_XXS || in.recipe == R::kIQ2_XS) return T::kQ2_K;
+  if (in.recipe == R::kIQ2_XXS || in.recipe == R::kIQ2_XS || in.recipe == R::kIQ1_S || in.recipe == R::kIQ1_M)
+    return T::kQ2_K;
   if (Iq2WithIq3S(in.recipe) || in.recipe == R::kIQ3_XXS) return T::kIQ3_S;
   return in.default_type;
 }
@@ -63,6 +64,7 @@ GgmlType Iq2MixtureType(TensorRole role, const RuleInput& in) {
       return in.i_layer < in.n_layer / 8 ? more : in.default_type;
     case TensorRole::kAttnOutput:
       if (m.n_expert == 8) return T::kQ5_K;
+      if (in.recipe == R::kIQ1_S || in.recipe == R::kIQ1_M) return T::kIQ2_XXS;
       return Iq2WithIq3S(in.recipe) ? T::kIQ3_S : in.default_type;
     default:
       return in.default_type;
@@ -236,7 +238,8 @@ bool UseMoreBits(int i_layer, int n_layer) {
 }
 
 bool IsIq2Mixture(Recipe recipe) {
-  return recipe == R::kIQ2_XXS || recipe == R::kIQ2_XS || recipe == R::kIQ2_S || recipe == R::kIQ2_M;
+  return recipe == R::kIQ2_XXS || recipe == R::kIQ2_XS || recipe == R::kIQ2_S || recipe == R::kIQ2_M ||
+         recipe == R::kIQ1_S || recipe == R::kIQ1_M;
 }
 
 GgmlType MixtureType(TensorRole role, const RuleInput& input) {

@@ -49,7 +49,8 @@ struct RuleInput {
 // llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer between.
 bool UseMoreBits(int i_layer, int n_layer);
 
-// The IQ2 recipes (IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M): llama.cpp types their tensors in a branch of its own,
+// The IQ2 and IQ1 recipes (IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ1_S, IQ1_M): llama.cpp types their tensors in
+// a branch of its own (no 70B or 8-expert attn_v bump),
 // which counts ffn_down tensors for their layer instead of reading it from the name (plan.cc).
 bool IsIq2Mixture(Recipe recipe);
 
