@@ -43,7 +43,8 @@ TEST(KernelTable, EveryDotTypeHasAllFunctionsAtEveryIsa) {
   EXPECT_EQ(KernelsFor(GgmlType::kQ5_1)->vec_dot_type, GgmlType::kQ8_1);
   EXPECT_EQ(KernelsFor(GgmlType::kF16)->vec_dot_type, GgmlType::kF16);
   EXPECT_EQ(KernelsFor(GgmlType::kIQ2_XS)->vec_dot_type, GgmlType::kQ8_K);
-  EXPECT_EQ(KernelsFor(GgmlType::kIQ1_S), nullptr);
+  EXPECT_EQ(KernelsFor(GgmlType::kIQ1_M)->vec_dot_type, GgmlType::kQ8_K);
+  EXPECT_EQ(KernelsFor(GgmlType::kTQ1_0), nullptr);
 }
 
 // QUANTLAB_ISA caps the detected ISA (checked in a fresh process: DetectedIsa is computed once).

@@ -212,11 +212,10 @@ TEST_P(RoundTripTest, Fp16RangeEdgeStaysFinite) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTripTest, ::testing::ValuesIn(kBounds), BoundName);
 
 TEST(QuantizeApi, TypeSupport) {
-  for (GgmlType t :
-       {GgmlType::kQ4_0,   GgmlType::kQ4_1,   GgmlType::kQ5_0,    GgmlType::kQ5_1,  GgmlType::kQ8_0,
-        GgmlType::kQ2_K,   GgmlType::kQ3_K,   GgmlType::kQ4_K,    GgmlType::kQ5_K,  GgmlType::kQ6_K,
-        GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S,
-        GgmlType::kIQ1_S,  GgmlType::kIQ1_M,  GgmlType::kF16,     GgmlType::kBF16,  GgmlType::kF32}) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                     GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                     GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+                     GgmlType::kIQ2_S, GgmlType::kIQ1_M, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_NE(ReferenceQuantizerFor(t), nullptr);
@@ -224,7 +223,7 @@ TEST(QuantizeApi, TypeSupport) {
     EXPECT_FALSE(RequiresImportance(t)) << TypeName(t);
   }
   // ggml quantizes these only with importance weights: no reference quantizer.
-  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS}) {
+  for (GgmlType t : {GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS, GgmlType::kIQ1_S}) {
     EXPECT_TRUE(CanQuantize(t)) << TypeName(t);
     EXPECT_TRUE(CanQuantizeRows(t)) << TypeName(t);
     EXPECT_TRUE(RequiresImportance(t)) << TypeName(t);

@@ -404,6 +404,9 @@ TEST_P(Iq2DemoRecipe, TensorsEqualLlamaQuantizesWithTheDemoImatrix) {
 
 INSTANTIATE_TEST_SUITE_P(Recipes, Iq2DemoRecipe, ::testing::ValuesIn(kIq2Recipes),
                          [](const auto& info) { return std::string(RecipeName(info.param)); });
+// IQ1_S and IQ1_M share the IQ2 recipes' branch of llama-quantize's rules (attn_output IQ2_XXS).
+INSTANTIATE_TEST_SUITE_P(Iq1Recipes, Iq2DemoRecipe, ::testing::Values(Recipe::kIQ1_S, Recipe::kIQ1_M),
+                         [](const auto& info) { return std::string(RecipeName(info.param)); });
 
 }  // namespace
 }  // namespace quantlab
