@@ -549,5 +549,34 @@ TEST(AnalysisTest, SeveralDataSetsShowThePooledIncreaseTheDecisionsUse) {
   EXPECT_NEAR(q4->loss_pct, (std::exp(5.5 * loss_nll) - 1.0) * 100.0, 0.05);
 }
 
+const Answer* AnswerOf(const Analysis& a, const std::string& id) {
+  for (const auto& ans : a.answers) {
+    if (ans.id == id) return &ans;
+  }
+  return nullptr;
+}
+
+TEST(AnalysisTest, ImatrixGainIsPairedAgainstThePlainFormatAndStatedOnlyWhenEstablished) {
+  // Q4_K_M+imatrix loses 0.012 nats where Q4_K_M loses 0.02 (paired noise 0.001 per chunk): a gain of
+  // of exp(-0.008) - 1 = 0.8% up to the noise, established; Q3_K_M+imatrix equals Q3_K_M up to the noise: no
+  // difference established.
+  auto specs = Typical();
+  specs.push_back({"Q4_K_M+imatrix", 30, 0.012, 25});
+  specs.push_back({"Q3_K_M+imatrix", 24, 0.08, 27});
+  const Analysis a = Analyze(MakeLab(specs));
+  const Answer* gain = AnswerOf(a, "imatrix_gain");
+  ASSERT_NE(gain, nullptr);
+  EXPECT_NE(gain->answer.find("Q4_K_M+imatrix against Q4_K_M: the importance matrix lowers perplexity"),
+            std::string::npos)
+      << gain->answer;
+  EXPECT_NE(gain->answer.find("Q3_K_M+imatrix against Q3_K_M: no difference is established"),
+            std::string::npos)
+      << gain->answer;
+  EXPECT_NE(gain->basis.find("Q4_K_M+imatrix vs Q4_K_M: perplexity -0.77%"), std::string::npos)
+      << gain->basis;
+  // No "+imatrix" pair, no answer.
+  EXPECT_EQ(AnswerOf(Analyze(MakeLab(Typical())), "imatrix_gain"), nullptr);
+}
+
 }  // namespace
 }  // namespace quantlab::analysis

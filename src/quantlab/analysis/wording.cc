@@ -4,6 +4,8 @@
 #include <cmath>
 #include <iterator>
 #include <map>
+#include <span>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -122,6 +124,37 @@ void AnswerSizeAndQuality(const LabResults& r, Analysis& a) {
   AddAnswer(a, "within_2pct", "Which formats stay within a 2% perplexity increase?",
             a.within_2pct.empty() ? "None of the quantized formats." : Join(a.within_2pct) + ".",
             Join(basis2, "; "));
+}
+
+// "NAME+imatrix" beside "NAME": what the importance matrix changes, paired over the chunks both took on the
+// primary data set (per-chunk NLL of one minus the other). Stated as a gain only where the CI excludes 0.
+void AnswerImatrixGain(const LabResults& r, Analysis& a) {
+  if (r.datasets.empty()) return;
+  const std::string& primary = r.datasets.front();
+  std::vector<std::string> lines, basis;
+  for (const auto& f : r.formats) {
+    constexpr std::string_view kSuffix = "+imatrix";
+    if (f.name.size() <= kSuffix.size() || !f.name.ends_with(kSuffix)) continue;
+    const std::string plain = f.name.substr(0, f.name.size() - kSuffix.size());
+    const PerplexityResult* with = r.Ppl(f.name, primary);
+    const PerplexityResult* without = r.Ppl(plain, primary);
+    if (!with || !without) continue;
+    const std::vector<double> x = ChunkMeans(*with), y = ChunkMeans(*without);
+    const size_t n = std::min(x.size(), y.size());
+    if (n < 2) continue;
+    const PairedDifference d = PairedMeanDifference(std::span(x).first(n), std::span(y).first(n));
+    const double pct = (std::exp(d.mean) - 1.0) * 100.0, lo = (std::exp(d.lo) - 1.0) * 100.0,
+                 hi = (std::exp(d.hi) - 1.0) * 100.0;
+    const char* verdict = hi < 0   ? "the importance matrix lowers perplexity"
+                          : lo > 0 ? "the importance matrix raises perplexity"
+                                   : "no difference is established";
+    lines.push_back(fmt::format("{} against {}: {}", f.name, plain, verdict));
+    basis.push_back(fmt::format("{} vs {}: perplexity {} (95% CI {} to {}), paired over {} chunks of {}",
+                                f.name, plain, FormatPct(pct), FormatPct(lo), FormatPct(hi), n, primary));
+  }
+  if (lines.empty()) return;
+  AddAnswer(a, "imatrix_gain", "What does the importance matrix change?", Join(lines, "; ") + ".",
+            Join(basis, "; "));
 }
 
 void AnswerEliminate(Analysis& a) {
@@ -604,6 +637,7 @@ void Summary(const LabResults& r, Analysis& a) {
 
 void PhraseDecisions(const LabResults& r, Analysis& a) {
   AnswerSizeAndQuality(r, a);
+  AnswerImatrixGain(r, a);
   AnswerEliminate(a);
   AnswerSpeed(r, a);
   DecisionMatrix(a);
