@@ -22,6 +22,7 @@
 #include "quantlab/quant/formats.h"
 #include "quantlab/quant/grid_lattice.h"
 #include "quantlab/quant/iq2_grids.h"
+#include "quantlab/quant/iq2_search.h"
 #include "quantlab/quant/search.h"
 #include "quantlab/util/check.h"
 #include "quantlab/util/fp16.h"
@@ -31,25 +32,7 @@ namespace {
 
 constexpr int kBlock = 16;
 constexpr int kBlocks = kQK_K / kBlock;
-constexpr int kMaxQ = 3;
-
-uint32_t RoundGroup(const GridLattice& lattice, const float* xval, float id, int8_t* levels) {
-  for (int i = 0; i < 8; ++i) {
-    const int l = NearestInt(0.5f * (id * xval[i] - 1));
-    levels[i] = static_cast<int8_t>(std::max(0, std::min(kMaxQ - 1, l)));
-  }
-  return lattice.CodeOf(levels);
-}
-
-void Fit(const float* weight, const float* xval, const int8_t* levels, float* sumqx, float* sumq2) {
-  *sumqx = *sumq2 = 0;
-  for (int i = 0; i < kBlock; ++i) {
-    const float w = weight[i];
-    const auto q = static_cast<float>(2 * levels[i] + 1);
-    *sumqx += w * xval[i] * q;
-    *sumq2 += w * q * q;
-  }
-}
+using iq2_search::kMaxQ;
 
 void QuantizeRow(const float* x, BlockIQ2_S* y, int64_t n, const float* importance) {
   const GridLattice& lattice = GridLattice::Iq2S();
@@ -88,42 +71,7 @@ void QuantizeRow(const float* x, BlockIQ2_S* y, int64_t n, const float* importan
         scales[ib] = 0;
         continue;
       }
-      float best = 0;
-      float scale = max / (2 * kMaxQ - 1);
-      bool on_grid[2] = {true, true};
-      for (int is = -9; is <= 9; ++is) {
-        const float id = (2 * kMaxQ - 1 + static_cast<float>(is) * 0.1f) / max;
-        const float this_scale = 1 / id;
-        int8_t laux[kBlock];
-        bool on_grid_aux[2];
-        for (int k = 0; k < 2; ++k) {
-          const uint32_t code = RoundGroup(lattice, xval + 8 * k, id, laux + 8 * k);
-          on_grid_aux[k] = lattice.IndexOf(code) >= 0;
-          if (!on_grid_aux[k])
-            lattice.BestNeighbour(code, xval + 8 * k, waux + 8 * k, this_scale, laux + 8 * k);
-        }
-        float sumqx, sumq2;
-        Fit(weight, xval, laux, &sumqx, &sumq2);
-        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-          scale = sumqx / sumq2;
-          best = scale * sumqx;
-          std::memcpy(levels, laux, sizeof(laux));
-          on_grid[0] = on_grid_aux[0];
-          on_grid[1] = on_grid_aux[1];
-        }
-      }
-      if ((!on_grid[0] || !on_grid[1]) && scale > 0) {
-        const float id = 1 / scale;
-        for (int k = 0; k < 2; ++k) {
-          if (on_grid[k]) continue;
-          const uint32_t code = RoundGroup(lattice, xval + 8 * k, id, levels + 8 * k);
-          if (lattice.IndexOf(code) < 0)
-            lattice.BestNeighbour(code, xval + 8 * k, waux + 8 * k, scale, levels + 8 * k);
-        }
-        float sumqx, sumq2;
-        Fit(weight, xval, levels, &sumqx, &sumq2);
-        if (sumq2 > 0) scale = sumqx / sumq2;
-      }
+      float scale = iq2_search::SearchBlock16(lattice, xval, waux, weight, max, levels);
       if (scale < 0) {
         scale = -scale;
         for (auto& s : signs) s = static_cast<uint8_t>(~s);

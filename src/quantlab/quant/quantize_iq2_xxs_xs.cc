@@ -27,6 +27,7 @@
 #include "quantlab/quant/formats.h"
 #include "quantlab/quant/grid_lattice.h"
 #include "quantlab/quant/iq2_grids.h"
+#include "quantlab/quant/iq2_search.h"
 #include "quantlab/quant/iq3_grids.h"
 #include "quantlab/quant/search.h"
 #include "quantlab/util/check.h"
@@ -35,33 +36,9 @@
 namespace quantlab::quant_internal {
 namespace {
 
-constexpr int kMaxQ = 3;  // levels per element
-
-uint32_t RoundGroup(const GridLattice& lattice, const float* xval, float id, int8_t* levels) {
-  for (int i = 0; i < 8; ++i) {
-    const int l = NearestInt(0.5f * (id * xval[i] - 1));
-    levels[i] = static_cast<int8_t>(std::max(0, std::min(kMaxQ - 1, l)));
-  }
-  return lattice.CodeOf(levels);
-}
-
-// Rounds a group at `scale` (inverse `id`) and moves it onto the grid if it is not.
-void RoundOntoGrid(const GridLattice& lattice, const float* xval, const float* waux, float id, float scale,
-                   int8_t* levels) {
-  const uint32_t code = RoundGroup(lattice, xval, id, levels);
-  if (lattice.IndexOf(code) < 0) lattice.BestNeighbour(code, xval, waux, scale, levels);
-}
-
-template <int n>
-void Fit(const float* weight, const float* xval, const int8_t* levels, float* sumqx, float* sumq2) {
-  *sumqx = *sumq2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const float w = weight[i];
-    const auto q = static_cast<float>(2 * levels[i] + 1);
-    *sumqx += w * xval[i] * q;
-    *sumq2 += w * q * q;
-  }
-}
+using iq2_search::Fit;
+using iq2_search::kMaxQ;
+using iq2_search::RoundOntoGrid;
 
 // The grid index of a group of levels. The levels are always a grid point, except where ggml aborts
 // ("found point not on grid": an IQ2_XXS block whose every try was rejected, which takes all-zero
@@ -80,34 +57,8 @@ float PrepareBlock(const float* xb, const float* qw, float sigma2, float* weight
                    uint8_t* signs) {
   for (int i = 0; i < n; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
   for (int i = 0; i < n; ++i) waux[i] = std::sqrt(weight[i]);
-  for (int k = 0; k < n / 8; ++k) {
-    const float* x8 = xb + 8 * k;
-    int nflip = 0;
-    uint8_t s = 0;
-    for (int i = 0; i < 8; ++i) {
-      if (x8[i] >= 0) {
-        xval[8 * k + i] = x8[i];
-      } else {
-        xval[8 * k + i] = -x8[i];
-        ++nflip;
-        s = static_cast<uint8_t>(s | (1 << i));
-      }
-    }
-    if (nflip % 2 != 0) {
-      int imin = 0;
-      float min = weight[8 * k] * x8[0] * x8[0];
-      for (int i = 1; i < 8; ++i) {
-        const float ax = weight[8 * k + i] * x8[i] * x8[i];
-        if (ax < min) {
-          min = ax;
-          imin = i;
-        }
-      }
-      xval[8 * k + imin] = -xval[8 * k + imin];
-      s = static_cast<uint8_t>(s ^ (1 << imin));
-    }
-    signs[k] = static_cast<uint8_t>(s & 127);
-  }
+  for (int k = 0; k < n / 8; ++k)
+    signs[k] = static_cast<uint8_t>(SplitSigns8(xb + 8 * k, weight + 8 * k, true, xval + 8 * k) & 127);
   float max = xval[0];
   for (int i = 1; i < n; ++i) max = max > xval[i] ? max : xval[i];
   return max;
@@ -217,39 +168,7 @@ void QuantizeXsRow(const float* x, BlockIQ2_XS* y, int64_t n, const float* impor
         std::memset(levels, 0, sizeof(levels));
         continue;
       }
-      float best = 0;
-      float scale = max / (2 * kMaxQ - 1);
-      bool on_grid[2] = {true, true};
-      for (int is = -9; is <= 9; ++is) {
-        const float id = (2 * kMaxQ - 1 + static_cast<float>(is) * 0.1f) / max;
-        const float this_scale = 1 / id;
-        int8_t laux[kBlock];
-        bool on_grid_aux[2];
-        for (int k = 0; k < 2; ++k) {
-          const uint32_t code = RoundGroup(lattice, xval + 8 * k, id, laux + 8 * k);
-          on_grid_aux[k] = lattice.IndexOf(code) >= 0;
-          if (!on_grid_aux[k])
-            lattice.BestNeighbour(code, xval + 8 * k, waux + 8 * k, this_scale, laux + 8 * k);
-        }
-        float sumqx, sumq2;
-        Fit<kBlock>(weight, xval, laux, &sumqx, &sumq2);
-        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-          scale = sumqx / sumq2;
-          best = scale * sumqx;
-          std::memcpy(levels, laux, sizeof(laux));
-          on_grid[0] = on_grid_aux[0];
-          on_grid[1] = on_grid_aux[1];
-        }
-      }
-      if ((!on_grid[0] || !on_grid[1]) && scale > 0) {
-        const float id = 1 / scale;
-        for (int k = 0; k < 2; ++k) {
-          if (!on_grid[k]) RoundOntoGrid(lattice, xval + 8 * k, waux + 8 * k, id, scale, levels + 8 * k);
-        }
-        float sumqx, sumq2;
-        Fit<kBlock>(weight, xval, levels, &sumqx, &sumq2);
-        if (sumq2 > 0) scale = sumqx / sumq2;
-      }
+      float scale = iq2_search::SearchBlock16(lattice, xval, waux, weight, max, levels);
       if (scale < 0) {
         scale = -scale;
         for (auto& s : signs) s = static_cast<uint8_t>(~s & 127);

@@ -87,31 +87,7 @@ float SearchBlock(const Iq3Variant& v, const float* xb, const float* weight, uin
   float waux[kBlock], xval[kBlock];
   for (int i = 0; i < kBlock; ++i) waux[i] = std::sqrt(weight[i]);
   for (int k = 0; k < kBlock / 8; ++k) {
-    const float* x8 = xb + 8 * k;
-    int nflip = 0;
-    uint8_t s = 0;
-    for (int i = 0; i < 8; ++i) {
-      if (x8[i] >= 0) {
-        xval[8 * k + i] = x8[i];
-      } else {
-        xval[8 * k + i] = -x8[i];
-        ++nflip;
-        s = static_cast<uint8_t>(s | (1 << i));
-      }
-    }
-    if (v.seven_signs && nflip % 2 != 0) {
-      int imin = 0;
-      float min = weight[8 * k] * x8[0] * x8[0];
-      for (int i = 1; i < 8; ++i) {
-        const float ax = weight[8 * k + i] * x8[i] * x8[i];
-        if (ax < min) {
-          min = ax;
-          imin = i;
-        }
-      }
-      xval[8 * k + imin] = -xval[8 * k + imin];
-      s = static_cast<uint8_t>(s ^ (1 << imin));
-    }
+    const uint8_t s = SplitSigns8(xb + 8 * k, weight + 8 * k, v.seven_signs, xval + 8 * k);
     signs[k] = v.seven_signs ? static_cast<uint8_t>(s & 127) : s;
   }
   float max = xval[0];

@@ -60,6 +60,38 @@ inline int32_t RoundHalfAwayFromZero(float value) {
 // Threshold below which a group's max |x| counts as all zero (ggml's GROUP_MAX_EPS).
 inline constexpr float kGroupMaxEps = 1e-15f;
 
+// The lattice i-quants store |x| on the grid and the signs apart, one bit per element of a group of 8.
+// Writes |x| to xval8 and returns the sign bits; with `even_negatives` (the 7-sign formats: IQ3_XXS,
+// IQ2_XXS, IQ2_XS store 7 bits and take the eighth as the parity) a group with an odd number of negatives
+// has the sign of its element of least w x^2 flipped, that element then standing for -|x|, as ggml does.
+inline uint8_t SplitSigns8(const float* x8, const float* w8, bool even_negatives, float* xval8) {
+  int nflip = 0;
+  uint8_t s = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (x8[i] >= 0) {
+      xval8[i] = x8[i];
+    } else {
+      xval8[i] = -x8[i];
+      ++nflip;
+      s = static_cast<uint8_t>(s | (1 << i));
+    }
+  }
+  if (even_negatives && nflip % 2 != 0) {
+    int imin = 0;
+    float min = w8[0] * x8[0] * x8[0];
+    for (int i = 1; i < 8; ++i) {
+      const float ax = w8[i] * x8[i] * x8[i];
+      if (ax < min) {
+        min = ax;
+        imin = i;
+      }
+    }
+    xval8[imin] = -xval8[imin];
+    s = static_cast<uint8_t>(s ^ (1 << imin));
+  }
+  return s;
+}
+
 namespace search_detail {
 
 // Written with conditional expressions (as ggml's MIN/MAX macros) rather than std::min/max, whose
