@@ -125,6 +125,14 @@ struct LabResults {
     std::string source;  // "computed by the lab from calib.txt (20 chunks of 512 tokens)", "file x.gguf"
     std::string hash;    // SHA-256 of the imatrix file
     std::vector<std::string> formats;  // the formats that used it
+    // The data sets the calibration text overlaps: tuned on the text it is measured on, the imatrix
+    // flatters its formats there.
+    struct Overlap {
+      std::string dataset;
+      double fraction = 0.0;  // of the calibration's 64-token windows, the share found in the data set
+      bool identical = false;  // the same text
+    };
+    std::vector<Overlap> overlaps;
   } imatrix;
   int context = 0;                // tokens per chunk
   int generated_tokens = 0;       // per sample

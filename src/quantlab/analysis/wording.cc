@@ -589,6 +589,16 @@ void Caveats(const LabResults& r, Analysis& a) {
         "{} {} quantized with an importance matrix ({}, SHA-256 {}); the other formats without one.",
         fmt::join(r.imatrix.formats, ", "), r.imatrix.formats.size() == 1 ? "was" : "were", r.imatrix.source,
         r.imatrix.hash.substr(0, 16)));
+    for (const auto& o : r.imatrix.overlaps) {
+      const std::string how =
+          o.identical ? fmt::format("is the evaluation text '{}'", o.dataset)
+                      : fmt::format("shares {:.1f}% of its 64-token runs with the evaluation text '{}'",
+                                    100.0 * o.fraction, o.dataset);
+      a.caveats.push_back(fmt::format(
+          "The calibration text {}: the importance matrix was tuned on text it is measured on, which "
+          "flatters {} there; judge the imatrix gain on a text it did not see.",
+          how, fmt::join(r.imatrix.formats, ", ")));
+    }
   }
   a.caveats.push_back(fmt::format("Speed and memory hold only for this machine ({}, {}, {} threads).",
                                   r.machine.cpu_model, r.machine.simd, r.machine.threads));

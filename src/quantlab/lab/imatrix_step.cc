@@ -52,28 +52,30 @@ Result<nlohmann::json> LastRecord(const ResultsStore& store) {
   }
 }
 
-// Warns for each evaluation text the calibration text overlaps (eval/text_overlap.h).
-void WarnAboutOverlap(const Model& model, const std::string& calibration, const LabConfig& config,
-                      const LabPlan& plan, const LabLog& log) {
-  if (!log) return;
+// Measures, records in the plan and warns about each evaluation text the calibration text overlaps
+// (eval/text_overlap.h); the report repeats it as a caveat.
+void MeasureOverlaps(const Model& model, const std::string& calibration, const LabConfig& config,
+                     const LabPlan& plan, PlannedImatrix& m, const LabLog& log) {
+  m.overlaps.clear();
   const std::string hash = Sha256Hex(calibration);
   const std::vector<int32_t> calib_tokens = model.tokenizer().Encode(calibration, /*add_special=*/false);
   for (const PlannedData& d : plan.data) {
     if (d.hash == hash) {
-      log(
-          fmt::format("warning: the calibration text {} is the evaluation text '{}' (same SHA-256): the "
-                      "imatrix formats are measured on the text they were tuned on",
-                      config.calibration_file, d.name));
+      m.overlaps.push_back({d.name, 1.0, true});
+      if (log)
+        log(fmt::format("warning: the calibration text {} is the evaluation text '{}' (same SHA-256): the "
+                        "imatrix formats are measured on the text they were tuned on",
+                        config.calibration_file, d.name));
       continue;
     }
     const TextOverlap overlap = MeasureOverlap(calib_tokens, model.tokenizer().Encode(d.text, false));
-    if (overlap.worth_a_warning()) {
-      log(
-          fmt::format("warning: the calibration text {} overlaps the evaluation text '{}': {:.1f}% of its "
+    if (!overlap.worth_a_warning()) continue;
+    m.overlaps.push_back({d.name, overlap.fraction(), false});
+    if (log)
+      log(fmt::format("warning: the calibration text {} overlaps the evaluation text '{}': {:.1f}% of its "
                       "{}-token windows ({} of {}) occur there",
                       config.calibration_file, d.name, 100.0 * overlap.fraction(), kOverlapWindow,
                       overlap.shared, overlap.windows));
-    }
   }
 }
 
@@ -106,7 +108,7 @@ Status UseCalibration(const LabConfig& config, const LabPlan& plan, const nlohma
   const int wanted_chunks = config.calibration_chunks;
 
   QL_ASSIGN_OR_RETURN(auto model, Model::Load(plan.base_path));
-  WarnAboutOverlap(*model, text, config, plan, log);
+  MeasureOverlaps(*model, text, config, plan, m, log);
   if (last.is_object() && last.value("source", "") == "calibration" &&
       last.value("calibration_hash", "") == m.calibration_hash &&
       last.value("model_hash", "") == plan.model_hash && last.value("n_ctx", 0) == m.n_ctx &&

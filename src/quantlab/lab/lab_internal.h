@@ -45,6 +45,14 @@ struct PlannedImatrix {
   std::string calibration_hash;  // SHA-256 of the calibration text (calibration only)
   int chunks = 0;                // chunks it was computed on (its own record; 0 when unknown)
   int n_ctx = 0;                 // tokens per chunk (calibration only)
+  // The evaluation texts the calibration text overlaps (eval/text_overlap.h), kept for the report's
+  // caveat: an imatrix tuned on the text it is measured on flatters the formats that use it.
+  struct Overlap {
+    std::string data;       // the data set's name
+    double fraction = 0.0;  // of the calibration's 64-token windows, the share found in that text
+    bool identical = false;  // the same file (same SHA-256)
+  };
+  std::vector<Overlap> overlaps;
   bool empty() const { return hash.empty(); }
 };
 

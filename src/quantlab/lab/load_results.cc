@@ -229,6 +229,7 @@ Result<analysis::LabResults> LoadLabResults(const ResultsStore& store) {
                                          m.source_path, m.chunks, m.n_ctx)
                            : fmt::format("from {}", m.source_path);
     r.imatrix.hash = m.hash;
+    for (const auto& o : m.overlaps) r.imatrix.overlaps.push_back({o.data, o.fraction, o.identical});
   }
   for (const auto& d : plan.data) {
     r.datasets.push_back(d.name);

@@ -120,6 +120,9 @@ nlohmann::json LabPlan::ToJson() const {
   }
   nlohmann::json data = nlohmann::json::array();
   for (const auto& d : this->data) data.push_back({{"name", d.name}, {"path", d.path}, {"hash", d.hash}});
+  nlohmann::json overlaps = nlohmann::json::array();
+  for (const auto& o : imatrix.overlaps)
+    overlaps.push_back({{"data", o.data}, {"fraction", o.fraction}, {"identical", o.identical}});
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& t : task_sets) {
     tasks.push_back({{"kind", t.name()},
@@ -142,7 +145,8 @@ nlohmann::json LabPlan::ToJson() const {
             {"hash", imatrix.hash},
             {"calibration_hash", imatrix.calibration_hash},
             {"chunks", imatrix.chunks},
-            {"n_ctx", imatrix.n_ctx}}},
+            {"n_ctx", imatrix.n_ctx},
+            {"overlaps", overlaps}}},
           {"data", data},
           {"prompts", prompts},
           {"tasks", tasks},
@@ -188,7 +192,10 @@ Result<LabPlan> LabPlan::FromJson(const nlohmann::json& j) {
     if (j.contains("imatrix")) {
       const auto& m = j.at("imatrix");
       p.imatrix = {m.at("source"),           m.at("source_path"), m.at("stored_path"), m.at("hash"),
-                   m.at("calibration_hash"), m.at("chunks"),      m.at("n_ctx")};
+                   m.at("calibration_hash"), m.at("chunks"),      m.at("n_ctx"),       {}};
+      // Plans written before the overlap was kept have none.
+      for (const auto& o : m.value("overlaps", nlohmann::json::array()))
+        p.imatrix.overlaps.push_back({o.at("data"), o.at("fraction"), o.at("identical")});
     }
     for (const auto& d : j.at("data")) p.data.push_back({d.at("name"), d.at("path"), d.at("hash"), ""});
     p.prompts = j.at("prompts").get<std::vector<std::string>>();
