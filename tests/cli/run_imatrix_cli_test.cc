@@ -133,8 +133,8 @@ TEST_F(RunImatrixCliTest, ChangedImatrixFileIsDetectedAndItsFormatsMeasuredAgain
 }
 
 TEST_F(RunImatrixCliTest, OverlapWithTheEvaluationTextIsWarnedAndCaveatedInTheReport) {
-  const Outcome r = Quantlab(Args("overlap", "F16,Q4_K_M+imatrix") + " --calibration " +
-                             (dir_ / "prose.txt").string());
+  const Outcome r =
+      Quantlab(Args("overlap", "F16,Q4_K_M+imatrix") + " --calibration " + (dir_ / "prose.txt").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("warning: the calibration text " + (dir_ / "prose.txt").string() +
                           " is the evaluation text 'prose'"),
@@ -142,22 +142,23 @@ TEST_F(RunImatrixCliTest, OverlapWithTheEvaluationTextIsWarnedAndCaveatedInTheRe
       << r.output;
   // The plan keeps the overlap, so the report (made from the store, also on resume) says it.
   auto results = Results("overlap");
-  ASSERT_TRUE(results.ok()) << results.error().message();
+  ASSERT_TRUE(results.ok()) << results.error().message;
   ASSERT_EQ(results->imatrix.overlaps.size(), 1u);
   EXPECT_EQ(results->imatrix.overlaps[0].dataset, "prose");
   EXPECT_TRUE(results->imatrix.overlaps[0].identical);
   const std::string report = testing::ReadAll(dir_ / "overlap" / "report.md");
-  EXPECT_NE(report.find("The calibration text is the evaluation text 'prose': the importance matrix was tuned "
-                        "on text it is measured on"),
-            std::string::npos)
+  EXPECT_NE(
+      report.find("The calibration text is the evaluation text 'prose': the importance matrix was tuned "
+                  "on text it is measured on"),
+      std::string::npos)
       << report;
 
   // An unrelated calibration text leaves no caveat.
-  const Outcome clean = Quantlab(Args("clean", "F16,Q4_K_M+imatrix") + " --calibration " +
-                                 (dir_ / "calib.txt").string());
+  const Outcome clean =
+      Quantlab(Args("clean", "F16,Q4_K_M+imatrix") + " --calibration " + (dir_ / "calib.txt").string());
   ASSERT_EQ(clean.exit_code, 0) << clean.output;
   auto clean_results = Results("clean");
-  ASSERT_TRUE(clean_results.ok()) << clean_results.error().message();
+  ASSERT_TRUE(clean_results.ok()) << clean_results.error().message;
   EXPECT_TRUE(clean_results->imatrix.overlaps.empty());
   EXPECT_EQ(testing::ReadAll(dir_ / "clean" / "report.md").find("The calibration text"), std::string::npos);
 }

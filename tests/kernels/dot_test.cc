@@ -76,9 +76,10 @@ TEST(IsaDispatchDeathTest, EnvironmentCapsTheIsa) {
 // two different implementations, not the reference with itself).
 TEST(KernelTable, LabFormatsHaveSimdDots) {
   if (SupportedIsas().size() < 2) GTEST_SKIP() << "no SIMD ISA on this CPU";
-  for (GgmlType type : {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ5_K, GgmlType::kQ4_K,
-                        GgmlType::kQ3_K, GgmlType::kQ2_K, GgmlType::kQ4_0, GgmlType::kIQ4_XS,
-                        GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S}) {
+  for (GgmlType type :
+       {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ5_K, GgmlType::kQ4_K, GgmlType::kQ3_K,
+        GgmlType::kQ2_K, GgmlType::kQ4_0, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+        GgmlType::kIQ2_S, GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS, GgmlType::kIQ1_S, GgmlType::kIQ1_M}) {
     EXPECT_NE(KernelsFor(type, CpuIsa::kAvx2)->vec_dot, KernelsFor(type, CpuIsa::kScalar)->vec_dot)
         << Name(type);
   }

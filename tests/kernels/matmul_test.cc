@@ -91,10 +91,11 @@ TEST(MatMul, MatchesNaiveScalarDots) {
 // range that ends mid-panel.
 TEST(MatMul, LongRowsManyTokens) {
   std::mt19937 rng(17);
-  const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0,   GgmlType::kQ5_0,    GgmlType::kIQ4_NL,
-                            GgmlType::kQ2_K, GgmlType::kQ3_K,   GgmlType::kQ4_K,    GgmlType::kQ5_K,
-                            GgmlType::kQ6_K, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
-                            GgmlType::kIQ2_S};
+  const GgmlType types[] = {GgmlType::kQ8_0,  GgmlType::kQ4_0,    GgmlType::kQ5_0,    GgmlType::kIQ4_NL,
+                            GgmlType::kQ2_K,  GgmlType::kQ3_K,    GgmlType::kQ4_K,    GgmlType::kQ5_K,
+                            GgmlType::kQ6_K,  GgmlType::kIQ4_XS,  GgmlType::kIQ3_XXS, GgmlType::kIQ3_S,
+                            GgmlType::kIQ2_S, GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS,  GgmlType::kIQ1_S,
+                            GgmlType::kIQ1_M};
   for (GgmlType type : types) {
     const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
     const int64_t n_blocks = TypeInfo(type).block_size == 256 ? 5 : 41;
@@ -129,7 +130,8 @@ TEST(MatMul, LongRowsManyTokens) {
 TEST(MatMul, IQuantsAtFullScaleActivations) {
   std::mt19937 rng(23);
   for (GgmlType type :
-       {GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S}) {
+       {GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S,
+        GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS, GgmlType::kIQ1_S, GgmlType::kIQ1_M}) {
     const TypeKernels* ref = KernelsFor(type, CpuIsa::kScalar);
     Problem p = MakeProblem(type, 33, TypeInfo(type).block_size == 256 ? 2 : 16, 3, rng);
     std::vector<float> x(p.n_cols * p.n_tokens);

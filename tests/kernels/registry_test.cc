@@ -84,7 +84,8 @@ TEST(KernelRegistry, SimdIsasProvideTheHotKernels) {
     }
     // The i-quants' batched kernels (gemm_iquants_avx2.cc, gemm_q8_avx2.cc, gemm_int8_*_avx512.cc); on
     // AVX2 IQ4_XS has none (its offset bytes do not fit maddubs).
-    for (GgmlType type : {GgmlType::kIQ4_NL, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S}) {
+    for (GgmlType type : {GgmlType::kIQ4_NL, GgmlType::kIQ3_XXS, GgmlType::kIQ3_S, GgmlType::kIQ2_S,
+                          GgmlType::kIQ2_XXS, GgmlType::kIQ2_XS, GgmlType::kIQ1_S, GgmlType::kIQ1_M}) {
       EXPECT_NE(GemmKernelFor(type, isa).tile, nullptr) << TypeName(type) << " " << IsaName(isa);
     }
     EXPECT_EQ(GemmKernelFor(GgmlType::kIQ4_XS, isa).tile != nullptr, isa == CpuIsa::kAvx512);

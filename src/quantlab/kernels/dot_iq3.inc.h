@@ -1,5 +1,5 @@
-// AVX2 dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_S) with Q8_K activations. Per 32
-// elements: the grid points are gathered from the tables (iq3_grids.h, iq2_grids.h) into one vector of
+// AVX2 dot products of the lattice i-quants (IQ3_XXS, IQ3_S, IQ2_XXS, IQ2_XS, IQ2_S) with Q8_K activations.
+// Per 32 elements: the grid points are gathered from the tables (iq3_grids.h, iq2_grids.h) into one vector of
 // unsigned bytes (at most 62, so the unsigned x signed byte products cannot saturate), the signs are
 // applied to the activations (one sign byte per 8 elements, spread by iq3::kSignBytes), the byte dot
 // gives int32 lanes that are multiplied by the odd block scale 2 ls + 1 and summed exactly; the
@@ -104,6 +104,60 @@ float DotIQ2_SQ8_K(int64_t n, const void* w, const void* a) {
   return 0.125f * HsumFloat8(acc);
 }
 
+// IQ2_XXS: per 32 elements four 8-element grid points (indices in the first word), their 7-bit sign codes
+// and one 4-bit scale in the second word; final 0.125 (ggml's).
+float DotIQ2_XXSQ8_K(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const auto* qs = reinterpret_cast<const uint8_t*>(x[b].qs);
+    __m256i isum = _mm256_setzero_si256();
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      const uint32_t indices = LoadWord(qs + 8 * ib32), codes = LoadWord(qs + 8 * ib32 + 4);
+      const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(iq2::kXxsGrid[indices >> 24]),
+                                          static_cast<int64_t>(iq2::kXxsGrid[(indices >> 16) & 0xff]),
+                                          static_cast<int64_t>(iq2::kXxsGrid[(indices >> 8) & 0xff]),
+                                          static_cast<int64_t>(iq2::kXxsGrid[indices & 0xff]));
+      uint8_t signs[4];
+      for (int l = 0; l < 4; ++l) signs[l] = iq3::kSignsFromSeven[(codes >> 7 * l) & 127];
+      const __m256i p = DotU8I8ToI32(q, SignedActivations(y[b].qs + 32 * ib32, signs));
+      isum = _mm256_add_epi32(
+          isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(static_cast<int>(2 * (codes >> 28) + 1))));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return 0.125f * HsumFloat8(acc);
+}
+
+// IQ2_XS: one 16-bit entry per 8-element group (grid index | sign code << 9), a 4-bit scale per 16
+// elements: lanes 0..3 take the first, 4..7 the second, as for IQ2_S.
+float DotIQ2_XSQ8_K(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_XS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ2_XS& blk = x[b];
+    __m256i isum = _mm256_setzero_si256();
+    for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
+      const uint16_t* entry = blk.qs + 4 * ib32;
+      const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(iq2::kXsGrid[entry[3] & 511]),
+                                          static_cast<int64_t>(iq2::kXsGrid[entry[2] & 511]),
+                                          static_cast<int64_t>(iq2::kXsGrid[entry[1] & 511]),
+                                          static_cast<int64_t>(iq2::kXsGrid[entry[0] & 511]));
+      const uint8_t signs[4] = {iq3::kSignsFromSeven[entry[0] >> 9], iq3::kSignsFromSeven[entry[1] >> 9],
+                                iq3::kSignsFromSeven[entry[2] >> 9], iq3::kSignsFromSeven[entry[3] >> 9]};
+      const __m256i p = DotU8I8ToI32(q, SignedActivations(y[b].qs + 32 * ib32, signs));
+      const int ls1 = 1 + 2 * (blk.scales[ib32] & 0xf);
+      const int ls2 = 1 + 2 * (blk.scales[ib32] >> 4);
+      isum = _mm256_add_epi32(
+          isum, _mm256_mullo_epi32(p, _mm256_set_epi32(ls2, ls2, ls2, ls2, ls1, ls1, ls1, ls1)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return 0.125f * HsumFloat8(acc);
+}
+
 // The Q8_K activations come from the lower ISA's converter (the registry keeps it when from_float is
 // null); each entry repeats the activation format, as every SIMD entry must.
 std::span<const TypeKernelEntry> DotIq3Here() {
@@ -111,6 +165,8 @@ std::span<const TypeKernelEntry> DotIq3Here() {
       {.type = GgmlType::kIQ3_XXS, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ3_XXSQ8_K},
       {.type = GgmlType::kIQ3_S, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ3_SQ8_K},
       {.type = GgmlType::kIQ2_S, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ2_SQ8_K},
+      {.type = GgmlType::kIQ2_XXS, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ2_XXSQ8_K},
+      {.type = GgmlType::kIQ2_XS, .vec_dot_type = GgmlType::kQ8_K, .vec_dot = DotIQ2_XSQ8_K},
   };
   return kernels;
 }

@@ -154,6 +154,7 @@ std::span<const TypeKernelEntry> GemmQ8Avx2();             // gemm_q8_avx2.cc
 std::span<const TypeKernelEntry> GemmIQuantsAvx2();        // gemm_iquants_avx2.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx2();           // dot_iq4_xs_avx2.cc
 std::span<const TypeKernelEntry> DotIq3Avx2();             // dot_iq3_avx2.cc
+std::span<const TypeKernelEntry> DotIq1Avx2();             // dot_iq1_avx2.cc
 AttentionKernels AttentionF16Avx2();                       // attention_f16_avx2.cc
 ActivationMath ActivationMathAvx2();                       // activation_math_avx2.cc
 std::span<const TypeKernelEntry> DotLegacyAvx512();        // dot_legacy_avx512.cc
@@ -164,6 +165,7 @@ std::span<const TypeKernelEntry> GemmInt8Q8_0Avx512();     // gemm_int8_q8_0_avx
 std::span<const TypeKernelEntry> GemmInt8IQuantsAvx512();  // gemm_int8_iquants_avx512.cc
 std::span<const TypeKernelEntry> DotIq4XsAvx512();         // dot_iq4_xs_avx512.cc
 std::span<const TypeKernelEntry> DotIq3Avx512();           // dot_iq3_avx512.cc
+std::span<const TypeKernelEntry> DotIq1Avx512();           // dot_iq1_avx512.cc
 AttentionKernels AttentionF16Avx512();                     // attention_f16_avx512.cc
 ActivationMath ActivationMathAvx512();                     // activation_math_avx512.cc
 

@@ -7,7 +7,7 @@ namespace quantlab::kernels_internal {
 IsaKernels RegistryAvx2() {
   return {
       .type_tables = {DotLegacyAvx2(), DotKQuantsAvx2(), DotFloatAvx2(), GemmKQuantsAvx2(), GemmFloatAvx2(),
-                      GemmQ8Avx2(), GemmIQuantsAvx2(), DotIq4XsAvx2(), DotIq3Avx2()},
+                      GemmQ8Avx2(), GemmIQuantsAvx2(), DotIq4XsAvx2(), DotIq3Avx2(), DotIq1Avx2()},
       .attention = AttentionF16Avx2(),
       .activation_math = ActivationMathAvx2(),
       .peak = PeakLoopsAvx2(),

@@ -9,6 +9,7 @@ IsaKernels RegistryAvx512() {
   return {
       .type_tables = {DotLegacyAvx512(), DotKQuantsAvx512(), GemmFloatAvx512(), GemmInt8KQuantsAvx512(),
                       GemmInt8Q8_0Avx512(), GemmInt8IQuantsAvx512(), DotIq4XsAvx512(), DotIq3Avx512(),
+                      DotIq1Avx512(),
                       // Replaces the BF16 entry of GemmFloatAvx512() on request (see UseBf16DotKernel).
                       UseBf16DotKernel() ? GemmFloatAvx512Bf16() : std::span<const TypeKernelEntry>()},
       .attention = AttentionF16Avx512(),
