@@ -1,7 +1,8 @@
 // AVX2 dot products of the 1-bit lattice i-quants (IQ1_S, IQ1_M) with Q8_K activations. An element is
 // d * (2 ls + 1) * (g + s / 8) with g in {-1, 0, 1} (iq1_grids.h) and s = +-1 per 32 elements (IQ1_S) or
-// per 8 (IQ1_M), so 8 g + s is an integer in -9..9: one byte dot per 32 elements gives
-// sum (8 g + s) * y exactly, times the integer scale, and the float part d_w * d_a / 8 comes last. Per
+// per 8 (IQ1_M), so 8 g + s is an integer in -9..9: one byte dot per 32 elements (maddubs, then the
+// int16 scale with vpdpwssd) gives the scaled sum (8 g + s) * y exactly, and the float part
+// d_w * d_a / 8 comes last. Per
 // super-block the integer is the scalar reference's 8 * sum + shift_sum (dot_lattice_scalar.cc), so only
 // the order of the float additions over super-blocks differs.
 //
@@ -30,6 +31,14 @@ inline __m256i Iq1Values(const int (&index)[4], const int (&shift)[4]) {
   return _mm256_add_epi8(_mm256_sign_epi8(_mm256_set1_epi8(8), g), s);
 }
 
+// acc + sum over pairs of (8 g + s) * y, times an int16 scale per pair lane: |8 g + s| <= 9, so the
+// int16 pair sums of maddubs cannot saturate; with VNNI the scaling is one vpdpwssd.
+inline __m256i AddScaledIq1Dot(__m256i acc, __m256i values, const int8_t* q8, __m256i scales16) {
+  const __m256i p =
+      _mm256_maddubs_epi16(_mm256_sign_epi8(values, values), _mm256_sign_epi8(LoadBytes32(q8), values));
+  return AddScaled(acc, p, scales16);
+}
+
 // IQ1_S: per 32 elements four grid indices (8 low bits in qs, 3 high bits in qh), a 3-bit scale and one
 // shift sign in qh.
 float DotIQ1_SQ8_K(int64_t n, const void* w, const void* a) {
@@ -38,7 +47,7 @@ float DotIQ1_SQ8_K(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockIQ1_S& blk = x[b];
-    __m256i isum = _mm256_setzero_si256();
+    __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib = 0; ib < kQK_K / 32; ++ib) {
       const uint16_t qh = blk.qh[ib];
       const int s = qh & 0x8000 ? -1 : 1;
@@ -46,10 +55,11 @@ float DotIQ1_SQ8_K(int64_t n, const void* w, const void* a) {
                             blk.qs[4 * ib + 2] | (((qh >> 6) & 7) << 8),
                             blk.qs[4 * ib + 3] | (((qh >> 9) & 7) << 8)};
       const int shift[4] = {s, s, s, s};
-      const __m256i p = DotI8I8ToI32(Iq1Values(index, shift), LoadBytes32(y[b].qs + 32 * ib));
-      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(2 * ((qh >> 12) & 7) + 1)));
+      isum[ib % 2] = AddScaledIq1Dot(isum[ib % 2], Iq1Values(index, shift), y[b].qs + 32 * ib,
+                                     _mm256_set1_epi16(static_cast<int16_t>(2 * ((qh >> 12) & 7) + 1)));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d),
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);
   }
   return 0.125f * HsumFloat8(acc);
 }
@@ -67,7 +77,7 @@ float DotIQ1_MQ8_K(int64_t n, const void* w, const void* a) {
     std::memcpy(sc, blk.scales, sizeof(sc));
     const auto d = static_cast<uint16_t>((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
                                          (sc[3] & 0xf000));
-    __m256i isum = _mm256_setzero_si256();
+    __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
       int index[4], shift[4];
       for (int l = 0; l < 4; ++l) {
@@ -76,14 +86,16 @@ float DotIQ1_MQ8_K(int64_t n, const void* w, const void* a) {
         index[l] = blk.qs[4 * ib32 + l] | ((bits & 7) << 8);
         shift[l] = bits & 8 ? -1 : 1;
       }
-      const __m256i p = DotI8I8ToI32(Iq1Values(index, shift), LoadBytes32(y[b].qs + 32 * ib32));
       const int ib1 = 2 * ib32, ib2 = 2 * ib32 + 1;
-      const int ls1 = 2 * ((sc[ib1 / 4] >> 3 * (ib1 % 4)) & 7) + 1;
-      const int ls2 = 2 * ((sc[ib2 / 4] >> 3 * (ib2 % 4)) & 7) + 1;
-      isum = _mm256_add_epi32(
-          isum, _mm256_mullo_epi32(p, _mm256_set_epi32(ls2, ls2, ls2, ls2, ls1, ls1, ls1, ls1)));
+      const auto ls1 = static_cast<int16_t>(2 * ((sc[ib1 / 4] >> 3 * (ib1 % 4)) & 7) + 1);
+      const auto ls2 = static_cast<int16_t>(2 * ((sc[ib2 / 4] >> 3 * (ib2 % 4)) & 7) + 1);
+      // maddubs' int16 lanes 0..7 are the first 16 elements, 8..15 the second.
+      isum[ib32 % 2] = AddScaledIq1Dot(
+          isum[ib32 % 2], Iq1Values(index, shift), y[b].qs + 32 * ib32,
+          _mm256_setr_epi16(ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls2, ls2, ls2, ls2, ls2, ls2, ls2, ls2));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(d) * y[b].d),
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);
   }
   return 0.125f * HsumFloat8(acc);
 }

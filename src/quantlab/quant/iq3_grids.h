@@ -125,5 +125,12 @@ inline constexpr std::array<uint8_t, 128> kSignsFromSeven = detail::SignsFromSev
 // A sign byte spread to 8 bytes of +1 / -1 (ggml's keven_signs_q2xs holds the first 128 of the
 // parity-completed ones).
 inline constexpr std::array<uint64_t, 256> kSignBytes = detail::SignBytes();
+// The 7 stored sign bits straight to 8 bytes of +1 / -1 (kSignBytes of kSignsFromSeven, ggml's
+// keven_signs_q2xs): one lookup per 8 elements in the dot kernels.
+inline constexpr std::array<uint64_t, 128> kSignBytesFromSeven = [] {
+  std::array<uint64_t, 128> out{};
+  for (int i = 0; i < 128; ++i) out[i] = kSignBytes[kSignsFromSeven[i]];
+  return out;
+}();
 
 }  // namespace quantlab::iq3
