@@ -90,9 +90,8 @@ float DotIQ1_MQ8_K(int64_t n, const void* w, const void* a) {
       const auto ls1 = static_cast<int16_t>(2 * ((sc[ib1 / 4] >> 3 * (ib1 % 4)) & 7) + 1);
       const auto ls2 = static_cast<int16_t>(2 * ((sc[ib2 / 4] >> 3 * (ib2 % 4)) & 7) + 1);
       // maddubs' int16 lanes 0..7 are the first 16 elements, 8..15 the second.
-      isum[ib32 % 2] = AddScaledIq1Dot(
-          isum[ib32 % 2], Iq1Values(index, shift), y[b].qs + 32 * ib32,
-          _mm256_setr_epi16(ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls2, ls2, ls2, ls2, ls2, ls2, ls2, ls2));
+      isum[ib32 % 2] = AddScaledIq1Dot(isum[ib32 % 2], Iq1Values(index, shift), y[b].qs + 32 * ib32,
+                                       HalvesScale(ls1, ls2));
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(d) * y[b].d),
                           _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);

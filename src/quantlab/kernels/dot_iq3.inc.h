@@ -167,9 +167,7 @@ float DotIQ2_XSQ8_K(int64_t n, const void* w, const void* a) {
       const auto ls1 = static_cast<int16_t>(1 + 2 * (blk.scales[ib32] & 0xf));
       const auto ls2 = static_cast<int16_t>(1 + 2 * (blk.scales[ib32] >> 4));
       // maddubs' int16 lanes 0..7 are the first 16 elements, 8..15 the second.
-      isum[ib32 % 2] = AddScaledByteDot(
-          isum[ib32 % 2], q, q8,
-          _mm256_setr_epi16(ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls1, ls2, ls2, ls2, ls2, ls2, ls2, ls2, ls2));
+      isum[ib32 % 2] = AddScaledByteDot(isum[ib32 % 2], q, q8, HalvesScale(ls1, ls2));
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d),
                           _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);

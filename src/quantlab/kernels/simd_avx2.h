@@ -77,6 +77,12 @@ inline __m256i AddScaled(__m256i acc, __m256i p, __m256i scales) {
 #endif
 }
 
+// int16 lanes 0..7 = lo, 8..15 = hi (one broadcast per 128-bit half, not 16 inserts): the scales of
+// the two 16-element halves of 32 elements for maddubs' pair sums.
+inline __m256i HalvesScale(int16_t lo, int16_t hi) {
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(lo)), _mm_set1_epi16(hi), 1);
+}
+
 // Same for two signed vectors: |a| * sign-adjusted b (a != -128).
 inline __m256i DotI8I8ToI32(__m256i a, __m256i b) {
   return DotU8I8ToI32(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
