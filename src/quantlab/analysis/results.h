@@ -129,7 +129,7 @@ struct LabResults {
     // flatters its formats there.
     struct Overlap {
       std::string dataset;
-      double fraction = 0.0;  // of the calibration's 64-token windows, the share found in the data set
+      double fraction = 0.0;   // of the calibration's 64-token windows, the share found in the data set
       bool identical = false;  // the same text
     };
     std::vector<Overlap> overlaps;

@@ -63,7 +63,8 @@ void MeasureOverlaps(const Model& model, const std::string& calibration, const L
     if (d.hash == hash) {
       m.overlaps.push_back({d.name, 1.0, true});
       if (log)
-        log(fmt::format("warning: the calibration text {} is the evaluation text '{}' (same SHA-256): the "
+        log(
+            fmt::format("warning: the calibration text {} is the evaluation text '{}' (same SHA-256): the "
                         "imatrix formats are measured on the text they were tuned on",
                         config.calibration_file, d.name));
       continue;
@@ -72,7 +73,8 @@ void MeasureOverlaps(const Model& model, const std::string& calibration, const L
     if (!overlap.worth_a_warning()) continue;
     m.overlaps.push_back({d.name, overlap.fraction(), false});
     if (log)
-      log(fmt::format("warning: the calibration text {} overlaps the evaluation text '{}': {:.1f}% of its "
+      log(
+          fmt::format("warning: the calibration text {} overlaps the evaluation text '{}': {:.1f}% of its "
                       "{}-token windows ({} of {}) occur there",
                       config.calibration_file, d.name, 100.0 * overlap.fraction(), kOverlapWindow,
                       overlap.shared, overlap.windows));

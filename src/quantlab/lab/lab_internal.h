@@ -48,8 +48,8 @@ struct PlannedImatrix {
   // The evaluation texts the calibration text overlaps (eval/text_overlap.h), kept for the report's
   // caveat: an imatrix tuned on the text it is measured on flatters the formats that use it.
   struct Overlap {
-    std::string data;       // the data set's name
-    double fraction = 0.0;  // of the calibration's 64-token windows, the share found in that text
+    std::string data;        // the data set's name
+    double fraction = 0.0;   // of the calibration's 64-token windows, the share found in that text
     bool identical = false;  // the same file (same SHA-256)
   };
   std::vector<Overlap> overlaps;
