@@ -80,16 +80,17 @@ float DotIQ3_SQ8_K(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockIQ3_S& blk = x[b];
-    __m256i isum = _mm256_setzero_si256();
+    __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib = 0; ib < kQK_K / 32; ++ib) {
       int index[8];
       for (int k = 0; k < 8; ++k) index[k] = blk.qs[8 * ib + k] | (((blk.qh[ib] >> k) & 1) << 8);
-      const __m256i p = DotU8I8ToI32(Points(iq3::kSGrid.data(), index),
-                                     SignedActivations(y[b].qs + 32 * ib, blk.signs + 4 * ib));
       const int ls = (blk.scales[ib / 2] >> 4 * (ib % 2)) & 0xf;
-      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(2 * ls + 1)));
+      isum[ib % 2] = AddScaledByteDot(isum[ib % 2], Points(iq3::kSGrid.data(), index),
+                                      SignedActivations(y[b].qs + 32 * ib, blk.signs + 4 * ib),
+                                      _mm256_set1_epi16(static_cast<int16_t>(2 * ls + 1)));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d),
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);
   }
   return HsumFloat8(acc);
 }
@@ -102,21 +103,21 @@ float DotIQ2_SQ8_K(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockIQ2_S& blk = x[b];
-    __m256i isum = _mm256_setzero_si256();
+    __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
       uint64_t points[4];
       for (int l = 0; l < 4; ++l)
         points[l] = iq2::kSGrid[blk.qs[4 * ib32 + l] | (((blk.qh[ib32] >> 2 * l) & 3) << 8)];
       const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(points[3]), static_cast<int64_t>(points[2]),
                                           static_cast<int64_t>(points[1]), static_cast<int64_t>(points[0]));
-      const __m256i p =
-          DotU8I8ToI32(q, SignedActivations(y[b].qs + 32 * ib32, blk.qs + kQK_K / 8 + 4 * ib32));
-      const int ls1 = 1 + 2 * (blk.scales[ib32] & 0xf);
-      const int ls2 = 1 + 2 * (blk.scales[ib32] >> 4);
-      isum = _mm256_add_epi32(
-          isum, _mm256_mullo_epi32(p, _mm256_set_epi32(ls2, ls2, ls2, ls2, ls1, ls1, ls1, ls1)));
+      const auto ls1 = static_cast<int16_t>(1 + 2 * (blk.scales[ib32] & 0xf));
+      const auto ls2 = static_cast<int16_t>(1 + 2 * (blk.scales[ib32] >> 4));
+      isum[ib32 % 2] = AddScaledByteDot(isum[ib32 % 2], q,
+                                        SignedActivations(y[b].qs + 32 * ib32, blk.qs + kQK_K / 8 + 4 * ib32),
+                                        HalvesScale(ls1, ls2));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloat(blk.d) * y[b].d),
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(isum[0], isum[1])), acc);
   }
   return 0.125f * HsumFloat8(acc);
 }
