@@ -4,10 +4,10 @@
 // saturate), the signs are applied to the activations (one sign byte per 8 elements, spread to bytes by
 // a table), and the byte products are summed exactly with the odd block scale 2 ls + 1; the
 // super-block's float scale is applied with one FMA into a float vector accumulator, as ggml's AVX2
-// kernels do. The formats whose signs are 7-bit codes (IQ3_XXS, IQ2_XXS, IQ2_XS) take the code straight
-// to sign bytes and scale the int16 pair sums (maddubs, then one vpdpwssd with VNNI), with two
-// independent accumulators, as ggml's AVX2 kernels do: with a byte dot to int32 and a 32-bit multiply
-// per 32 elements IQ2_XXS generated at 0.71x llama.cpp's speed on a 1.1B-shaped model (docs/speed.md).
+// kernels do. The int16 pair sums of maddubs are scaled (one vpdpwssd with VNNI) in two independent
+// accumulators, and the formats whose signs are 7-bit codes (IQ3_XXS, IQ2_XXS, IQ2_XS) take the code
+// straight to sign bytes: with a byte dot to int32 and a 32-bit multiply per 32 elements IQ2_XXS
+// generated at 0.71x llama.cpp's speed on a 1.1B-shaped model on an Intel core (docs/speed.md).
 //
 // Included by dot_iq3_avx2.cc and dot_iq3_avx512.cc, each compiled with its own ISA flags; all in an
 // unnamed namespace, so each includer gets its own copy.
