@@ -13,6 +13,7 @@
 // unnamed namespace, so each includer gets its own copy.
 #pragma once
 
+#include "quantlab/kernels/lattice_values.inc.h"
 #include "quantlab/kernels/registry.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
@@ -132,11 +133,8 @@ float DotIQ2_XXSQ8_K(int64_t n, const void* w, const void* a) {
     const auto* qs = reinterpret_cast<const uint8_t*>(x[b].qs);
     __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
-      const uint32_t indices = LoadWord(qs + 8 * ib32), codes = LoadWord(qs + 8 * ib32 + 4);
-      const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(iq2::kXxsGrid[indices >> 24]),
-                                          static_cast<int64_t>(iq2::kXxsGrid[(indices >> 16) & 0xff]),
-                                          static_cast<int64_t>(iq2::kXxsGrid[(indices >> 8) & 0xff]),
-                                          static_cast<int64_t>(iq2::kXxsGrid[indices & 0xff]));
+      const uint32_t codes = LoadWord(qs + 8 * ib32 + 4);
+      const __m256i q = Iq2XxsMagnitudes(qs, ib32);
       const __m256i q8 = SignedBySevenBitCodes(y[b].qs + 32 * ib32, codes & 127, (codes >> 7) & 127,
                                                (codes >> 14) & 127, (codes >> 21) & 127);
       isum[ib32 % 2] = AddScaledByteDot(isum[ib32 % 2], q, q8,
@@ -159,10 +157,7 @@ float DotIQ2_XSQ8_K(int64_t n, const void* w, const void* a) {
     __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains
     for (int ib32 = 0; ib32 < kQK_K / 32; ++ib32) {
       const uint16_t* entry = blk.qs + 4 * ib32;
-      const __m256i q = _mm256_set_epi64x(static_cast<int64_t>(iq2::kXsGrid[entry[3] & 511]),
-                                          static_cast<int64_t>(iq2::kXsGrid[entry[2] & 511]),
-                                          static_cast<int64_t>(iq2::kXsGrid[entry[1] & 511]),
-                                          static_cast<int64_t>(iq2::kXsGrid[entry[0] & 511]));
+      const __m256i q = Iq2XsMagnitudes(entry);
       const __m256i q8 = SignedBySevenBitCodes(y[b].qs + 32 * ib32, entry[0] >> 9, entry[1] >> 9,
                                                entry[2] >> 9, entry[3] >> 9);
       const auto ls1 = static_cast<int16_t>(1 + 2 * (blk.scales[ib32] & 0xf));

@@ -181,7 +181,7 @@ float DotIQ1_SQ8_KScalar(int64_t n, const void* w, const void* a) {
     int isum = 0, shift_sum = 0;
     for (int ib = 0; ib < kQK_K / 32; ++ib) {
       const uint16_t qh = blk.qh[ib];
-      const int ls = 2 * ((qh >> 12) & 7) + 1;
+      const int ls = Iq1SBlockScale(blk, ib);
       int block = 0;
       for (int l = 0; l < 4; ++l, q8 += 8)
         block += Iq1GroupDot(blk.qs[4 * ib + l] | (((qh >> 3 * l) & 7) << 8), q8);
@@ -202,13 +202,12 @@ float DotIQ1_MQ8_KScalar(int64_t n, const void* w, const void* a) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockIQ1_M& blk = x[b];
     uint16_t sc[4];
-    std::memcpy(sc, blk.scales, sizeof(sc));
-    const auto d = static_cast<fp16_t>((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
-                                       (sc[3] & 0xf000));
+    Iq1MScaleWords(blk, sc);
+    const fp16_t d = Iq1MSuperScale(sc);
     const int8_t* q8 = y[b].qs;
     int isum = 0, shift_sum = 0;
     for (int ib = 0; ib < kQK_K / 16; ++ib) {  // 16-element blocks, two groups each
-      const int ls = 2 * ((sc[ib / 4] >> 3 * (ib % 4)) & 7) + 1;
+      const int ls = Iq1MBlockScale(sc, ib);
       const uint8_t qh = blk.qh[ib];
       int block = 0, shifts = 0;
       for (int k = 0; k < 2; ++k, q8 += 8) {

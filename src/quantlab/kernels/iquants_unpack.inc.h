@@ -20,12 +20,10 @@
 // unpackers are inline so an includer that lists only some of them does not warn about the others.
 #pragma once
 
-#include <cstring>
-
 #include "quantlab/kernels/kquants_unpack.inc.h"
+#include "quantlab/kernels/lattice_values.inc.h"
 #include "quantlab/kernels/simd_avx2.h"
 #include "quantlab/quant/blocks.h"
-#include "quantlab/quant/iq1_grids.h"
 #include "quantlab/quant/iq2_grids.h"
 #include "quantlab/quant/iq3_grids.h"
 
@@ -179,15 +177,10 @@ inline void UnpackIQ2_XXS(const void* row, int64_t n, void* dst) {
     const auto* qs = reinterpret_cast<const uint8_t*>(x[b].qs);
     alignas(16) int16_t scales[8];
     for (int ib32 = 0; ib32 < 8; ++ib32) {
-      const uint32_t indices = LoadWord(qs + 8 * ib32), codes = LoadWord(qs + 8 * ib32 + 4);
-      const __m256i magnitudes =
-          _mm256_setr_epi64x(static_cast<int64_t>(iq2::kXxsGrid[indices & 0xff]),
-                             static_cast<int64_t>(iq2::kXxsGrid[(indices >> 8) & 0xff]),
-                             static_cast<int64_t>(iq2::kXxsGrid[(indices >> 16) & 0xff]),
-                             static_cast<int64_t>(iq2::kXxsGrid[indices >> 24]));
+      const uint32_t codes = LoadWord(qs + 8 * ib32 + 4);
       uint8_t signs[4];
       for (int l = 0; l < 4; ++l) signs[l] = iq3::kSignsFromSeven[(codes >> 7 * l) & 127];
-      Store32(u.q + 32 * ib32, OffsetSigned(magnitudes, signs, kIQ2_XXSOffset));
+      Store32(u.q + 32 * ib32, OffsetSigned(Iq2XxsMagnitudes(qs, ib32), signs, kIQ2_XXSOffset));
       scales[ib32] = static_cast<int16_t>(2 * (codes >> 28) + 1);
     }
     const __m128i scales8 = _mm_load_si128(reinterpret_cast<const __m128i*>(scales));
@@ -209,13 +202,9 @@ inline void UnpackIQ2_XS(const void* row, int64_t n, void* dst) {
     alignas(32) int16_t scales[16];
     for (int ib32 = 0; ib32 < 8; ++ib32) {
       const uint16_t* entry = blk.qs + 4 * ib32;
-      const __m256i magnitudes = _mm256_setr_epi64x(static_cast<int64_t>(iq2::kXsGrid[entry[0] & 511]),
-                                                    static_cast<int64_t>(iq2::kXsGrid[entry[1] & 511]),
-                                                    static_cast<int64_t>(iq2::kXsGrid[entry[2] & 511]),
-                                                    static_cast<int64_t>(iq2::kXsGrid[entry[3] & 511]));
       const uint8_t signs[4] = {iq3::kSignsFromSeven[entry[0] >> 9], iq3::kSignsFromSeven[entry[1] >> 9],
                                 iq3::kSignsFromSeven[entry[2] >> 9], iq3::kSignsFromSeven[entry[3] >> 9]};
-      Store32(u.q + 32 * ib32, OffsetSigned(magnitudes, signs, kIQ2_XSOffset));
+      Store32(u.q + 32 * ib32, OffsetSigned(Iq2XsMagnitudes(entry), signs, kIQ2_XSOffset));
       scales[2 * ib32] = static_cast<int16_t>(2 * (blk.scales[ib32] & 0xf) + 1);
       scales[2 * ib32 + 1] = static_cast<int16_t>(2 * (blk.scales[ib32] >> 4) + 1);
     }
@@ -226,19 +215,9 @@ inline void UnpackIQ2_XS(const void* row, int64_t n, void* dst) {
   }
 }
 
-// IQ1_S / IQ1_M: an element is (2 ls + 1) * (g + s / 8), g in {-1, 0, 1}, s = +-1, so 8 g + s in -9..9
-// (+ 9 in 0..18) with d / 8. `shift` is s per 8-element group.
+// IQ1_S / IQ1_M: 8 g + s in -9..9 (lattice_values.inc.h), + 9 in 0..18, with d / 8.
 constexpr int kIQ1Offset = 9;
-inline __m256i Iq1OffsetValues(const int (&index)[4], const int (&shift)[4]) {
-  const __m256i g = _mm256_setr_epi64x(
-      static_cast<int64_t>(iq1::kGrid[index[0]]), static_cast<int64_t>(iq1::kGrid[index[1]]),
-      static_cast<int64_t>(iq1::kGrid[index[2]]), static_cast<int64_t>(iq1::kGrid[index[3]]));
-  // +1 or -1 in every byte of a group.
-  const auto spread = [&](int l) -> int64_t { return shift[l] < 0 ? -1 : 0x0101010101010101; };
-  const __m256i s = _mm256_setr_epi64x(spread(0), spread(1), spread(2), spread(3));
-  return _mm256_add_epi8(_mm256_add_epi8(_mm256_sign_epi8(_mm256_set1_epi8(8), g), s),
-                         _mm256_set1_epi8(kIQ1Offset));
-}
+inline __m256i Iq1Offset(__m256i values) { return _mm256_add_epi8(values, _mm256_set1_epi8(kIQ1Offset)); }
 
 // IQ1_S: four grid indices (8 + 3 bits), a 3-bit scale and one shift sign per 32 elements.
 inline void UnpackIQ1_S(const void* row, int64_t n, void* dst) {
@@ -249,13 +228,8 @@ inline void UnpackIQ1_S(const void* row, int64_t n, void* dst) {
     const BlockIQ1_S& blk = x[b];
     alignas(16) int16_t scales[8];
     for (int ib = 0; ib < 8; ++ib) {
-      const uint16_t qh = blk.qh[ib];
-      const int s = qh & 0x8000 ? -1 : 1;
-      int index[4];
-      for (int l = 0; l < 4; ++l) index[l] = blk.qs[4 * ib + l] | (((qh >> 3 * l) & 7) << 8);
-      const int shift[4] = {s, s, s, s};
-      Store32(u.q + 32 * ib, Iq1OffsetValues(index, shift));
-      scales[ib] = static_cast<int16_t>(2 * ((qh >> 12) & 7) + 1);
+      Store32(u.q + 32 * ib, Iq1Offset(Iq1SValues(blk, ib)));
+      scales[ib] = static_cast<int16_t>(Iq1SBlockScale(blk, ib));
     }
     const __m128i scales8 = _mm_load_si128(reinterpret_cast<const __m128i*>(scales));
     SetScaleSingles(u, scales8);
@@ -273,21 +247,11 @@ inline void UnpackIQ1_M(const void* row, int64_t n, void* dst) {
     UnpackedSuperBlock& u = out[b];
     const BlockIQ1_M& blk = x[b];
     uint16_t sc[4];
-    std::memcpy(sc, blk.scales, sizeof(sc));
-    const auto d = static_cast<uint16_t>((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
-                                         (sc[3] & 0xf000));
+    Iq1MScaleWords(blk, sc);
+    const fp16_t d = Iq1MSuperScale(sc);
     alignas(32) int16_t scales[16];
-    for (int ib32 = 0; ib32 < 8; ++ib32) {
-      int index[4], shift[4];
-      for (int l = 0; l < 4; ++l) {
-        const int bits = blk.qh[2 * ib32 + l / 2] >> 4 * (l % 2);
-        index[l] = blk.qs[4 * ib32 + l] | ((bits & 7) << 8);
-        shift[l] = bits & 8 ? -1 : 1;
-      }
-      Store32(u.q + 32 * ib32, Iq1OffsetValues(index, shift));
-    }
-    for (int ib = 0; ib < 16; ++ib)
-      scales[ib] = static_cast<int16_t>(2 * ((sc[ib / 4] >> 3 * (ib % 4)) & 7) + 1);
+    for (int ib32 = 0; ib32 < 8; ++ib32) Store32(u.q + 32 * ib32, Iq1Offset(Iq1MValues(blk, ib32)));
+    for (int ib = 0; ib < 16; ++ib) scales[ib] = static_cast<int16_t>(Iq1MBlockScale(sc, ib));
     const __m256i scales16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(scales));
     SetScalePairs(u, scales16);
     SetOffsetCoefs(u, scales16, kIQ1Offset);

@@ -228,6 +228,27 @@ struct BlockIQ1_M {
 };
 static_assert(sizeof(BlockIQ1_M) == 56);
 
+// Reading IQ1_S's and IQ1_M's packed scales. In an unnamed namespace: the SIMD kernel files include this
+// with wider ISA flags, and an ordinary inline function compiled there could be the copy the linker
+// keeps for the scalar files.
+namespace {
+// IQ1_S: the odd scale 2 ls + 1 of 32-element block ib (bits 12..14 of its qh).
+inline int Iq1SBlockScale(const BlockIQ1_S& b, int ib) { return 2 * ((b.qh[ib] >> 12) & 7) + 1; }
+// IQ1_M: the four 16-bit scale words (byte-copied: the struct holds them as bytes).
+inline void Iq1MScaleWords(const BlockIQ1_M& b, uint16_t (&words)[4]) {
+  for (int i = 0; i < 4; ++i) words[i] = static_cast<uint16_t>(b.scales[2 * i] | (b.scales[2 * i + 1] << 8));
+}
+// The fp16 super-block scale d, from the words' top nibbles.
+inline fp16_t Iq1MSuperScale(const uint16_t (&w)[4]) {
+  return static_cast<fp16_t>((w[0] >> 12) | ((w[1] >> 8) & 0x00f0) | ((w[2] >> 4) & 0x0f00) |
+                             (w[3] & 0xf000));
+}
+// The odd scale 2 ls + 1 of 16-element block ib.
+inline int Iq1MBlockScale(const uint16_t (&w)[4], int ib) {
+  return 2 * ((w[ib / 4] >> 3 * (ib % 4)) & 7) + 1;
+}
+}  // namespace
+
 // Activation format for K-quant dots: float scale, 8-bit values, and sums of each group of 16.
 struct BlockQ8_K {
   float d;

@@ -352,7 +352,7 @@ void DequantizeIQ1_S(const void* x, float* y, int64_t n) {
     const float d = Fp16ToFp32(blk.d);
     for (int ib = 0; ib < kSBlocks; ++ib) {
       const uint16_t qh = blk.qh[ib];
-      const float dl = d * static_cast<float>(2 * ((qh >> 12) & 7) + 1);
+      const float dl = d * static_cast<float>(Iq1SBlockScale(blk, ib));
       const float delta = qh & 0x8000 ? -kDelta : kDelta;
       for (int l = 0; l < 4; ++l, y += 8)
         DequantizeGroup(blk.qs[4 * ib + l] | (((qh >> 3 * l) & 7) << 8), dl, delta, y);
@@ -375,12 +375,11 @@ void DequantizeIQ1_M(const void* x, float* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockIQ1_M& blk = blocks[b];
     uint16_t sc[4];
-    std::memcpy(sc, blk.scales, sizeof(sc));
-    const fp16_t s = static_cast<fp16_t>((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
-                                         (sc[3] & 0xf000));
+    Iq1MScaleWords(blk, sc);
+    const fp16_t s = Iq1MSuperScale(sc);
     const float d = Fp16ToFp32(s);
     for (int ib = 0; ib < kMBlocks; ++ib, y += 16) {
-      const float dl = d * static_cast<float>(2 * ((sc[ib / 4] >> 3 * (ib % 4)) & 7) + 1);
+      const float dl = d * static_cast<float>(Iq1MBlockScale(sc, ib));
       for (int k = 0; k < 2; ++k) {
         const uint8_t qh = blk.qh[ib];
         const float delta = (qh >> (4 * k + 3)) & 1 ? -kDelta : kDelta;
