@@ -221,6 +221,17 @@ TEST(AnalysisTest, AQualityGainInsideTheNoiseIsATieAndTheLargerFormatIsDominated
   ExpectCoherent(a);
 }
 
+// A lab run with --skip-speed has no speed rows: the recommendation says so instead of "nan tok/s".
+TEST(AnalysisTest, RecommendationWithoutSpeedSaysItWasNotMeasured) {
+  auto lab = MakeLab(Typical());
+  lab.speed.clear();
+  const Analysis a = Analyze(lab);
+  EXPECT_NE(a.reasoning.find("its speed was not measured"), std::string::npos) << a.reasoning;
+  EXPECT_EQ(a.reasoning.find("nan"), std::string::npos) << a.reasoning;
+  // With speed it is stated.
+  EXPECT_NE(Analyze(MakeLab(Typical())).reasoning.find("it generates at "), std::string::npos);
+}
+
 TEST(AnalysisTest, SpeedWithoutRepetitionsDecidesNothing) {
   auto lab = MakeLab(Typical());
   for (auto& s : lab.speed) s.repetitions = 0;

@@ -560,14 +560,17 @@ void Reasoning(const LabResults& r, Analysis& a) {
   }
   a.reasoning = fmt::format(
       "{} has the best score ({:.3f}) with the lab's weights among {}: it is {} ({:.2f}x smaller than {}), "
-      "its perplexity increase is {}{}, and it generates at {}{}. Differences inside the 95% CIs count as "
+      "its perplexity increase is {}{}, and {}. Differences inside the 95% CIs count as "
       "ties.{} The knee of the size-quality front is {}.",
       p->format, TotalOf(a.scores, p->format),
       r.ram_budget_bytes ? "the size-quality front's formats that fit the RAM budget"
                          : "the formats on the size-quality front",
       FormatBytes(p->bytes), base ? base->bytes / p->bytes : kNaN, base ? base->format : "the base",
-      LossText(*p), Finite(p->kld) ? fmt::format(" (mean KLD {:.5f})", p->kld) : "", SpeedText(*p),
-      SpeedupText(a, *p, base, " ({:.2f}x the base)"), speed_note, a.sweet_spot);
+      LossText(*p), Finite(p->kld) ? fmt::format(" (mean KLD {:.5f})", p->kld) : "",
+      // A lab run with --skip-speed has no speed to state.
+      Finite(p->tg_tps) ? "it generates at " + SpeedText(*p) + SpeedupText(a, *p, base, " ({:.2f}x the base)")
+                        : std::string("its speed was not measured"),
+      speed_note, a.sweet_spot);
 }
 
 void Caveats(const LabResults& r, Analysis& a) {
